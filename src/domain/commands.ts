@@ -1,0 +1,111 @@
+import { DomainError, ErrorCode } from './errors';
+import { amountDue, excessPaid, type InvoiceEventBody, type InvoiceState, type PaymentFact, type RefundFact } from './invoice';
+import { addDays, endOfLocalDay, localDate } from './schedule';
+
+/**
+ * Commands that can be refused. Each `check*` throws a coded `DomainError` (used as the workflow
+ * update validator, so a refused command never enters history); each `decide*` returns the events.
+ */
+
+/** The longest a promise to pay may defer reminders. */
+export const MAX_PROMISE_DAYS = 90;
+
+function assertOpen(state: InvoiceState): void {
+  if (state.status === 'paid') throw new DomainError(ErrorCode.INVOICE_PAID, 'invoice is already paid');
+  if (state.status !== 'open') throw new DomainError(ErrorCode.INVOICE_NOT_OPEN, `invoice is ${state.status}`);
+}
+
+export function checkVoid(state: InvoiceState): void {
+  assertOpen(state);
+  if (state.ledger.paidCents - state.ledger.refundedCents > 0) {
+    throw new DomainError(ErrorCode.INVOICE_HAS_PAYMENTS, 'invoice has payments applied; refund them before voiding');
+  }
+}
+
+export function decideVoid(state: InvoiceState): InvoiceEventBody[] {
+  checkVoid(state);
+  return [{ type: 'voided' }];
+}
+
+export function checkOpenDispute(state: InvoiceState): void {
+  assertOpen(state);
+  if (state.disputed) throw new DomainError(ErrorCode.ALREADY_DISPUTED, 'invoice is already disputed');
+}
+
+export function decideOpenDispute(state: InvoiceState): InvoiceEventBody[] {
+  checkOpenDispute(state);
+  return [{ type: 'dispute_opened' }];
+}
+
+export function checkResolveDispute(state: InvoiceState): void {
+  if (!state.disputed) throw new DomainError(ErrorCode.NOT_DISPUTED, 'invoice is not disputed');
+}
+
+export function decideResolveDispute(state: InvoiceState): InvoiceEventBody[] {
+  checkResolveDispute(state);
+  return [{ type: 'dispute_resolved' }];
+}
+
+export function checkPromise(state: InvoiceState, date: string, nowMs: number): void {
+  assertOpen(state);
+  if (state.disputed) throw new DomainError(ErrorCode.INVOICE_NOT_OPEN, 'invoice is disputed; resolve the dispute first');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+    throw new DomainError(ErrorCode.VALIDATION, 'date must be YYYY-MM-DD', { field: 'date' });
+  }
+  const today = localDate(nowMs, state.input.timeZone);
+  if (date < today) {
+    throw new DomainError(ErrorCode.INVALID_PROMISE_DATE, `promised date ${date} is in the past (today is ${today} for the customer)`, { field: 'date' });
+  }
+  if (date > addDays(today, MAX_PROMISE_DAYS)) {
+    throw new DomainError(ErrorCode.INVALID_PROMISE_DATE, `promised date may be at most ${MAX_PROMISE_DAYS} days ahead`, { field: 'date' });
+  }
+}
+
+export function decidePromise(state: InvoiceState, date: string, nowMs: number): InvoiceEventBody[] {
+  checkPromise(state, date, nowMs);
+  return [{ type: 'promise_made', date, deadline: endOfLocalDay(date, state.input.timeZone) }];
+}
+
+export function checkPayment(state: InvoiceState, payment: PaymentFact): void {
+  if (!Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0) {
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, 'amountCents must be a positive integer number of minor units', { field: 'amountCents' });
+  }
+  if (payment.currency.toUpperCase() !== state.input.currency) {
+    throw new DomainError(ErrorCode.CURRENCY_MISMATCH, `payment is in ${payment.currency}, invoice is in ${state.input.currency}`, { field: 'currency' });
+  }
+  if (state.paymentIds.includes(payment.paymentId)) {
+    throw new DomainError(ErrorCode.DUPLICATE_PAYMENT, `payment ${payment.paymentId} was already applied`);
+  }
+  assertOpen(state);
+}
+
+/**
+ * Applies a payment reported as a fact (signal). Never throws: duplicates change nothing, a payment
+ * that cannot be applied is flagged for a human instead of guessed, and any excess becomes credit.
+ */
+export function decidePayment(state: InvoiceState, payment: PaymentFact): InvoiceEventBody[] {
+  if (state.paymentIds.includes(payment.paymentId)) return [];
+  const currency = payment.currency.toUpperCase();
+  if (currency !== state.input.currency || !Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0) {
+    const reason = currency !== state.input.currency ? 'currency_mismatch' : 'invalid_amount';
+    return [{ type: 'payment_flagged', ...payment, reason }];
+  }
+  const events: InvoiceEventBody[] = [{ type: 'payment_received', ...payment, currency }];
+  const ledger = { ...state.ledger, paidCents: state.ledger.paidCents + payment.amountCents };
+  const newExcess = excessPaid(ledger) - excessPaid(state.ledger);
+  if (newExcess > 0) events.push({ type: 'credit_recorded', amountCents: newExcess, currency, paymentId: payment.paymentId });
+  if (state.status === 'open' && amountDue(ledger) === 0) {
+    if (state.promise) events.push({ type: 'promise_kept', date: state.promise.date });
+    events.push({ type: 'paid' });
+  }
+  return events;
+}
+
+/** A refund reopens a paid invoice when it leaves money owed. Duplicate refund ids change nothing. */
+export function decideRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[] {
+  if (state.refundIds.includes(refund.refundId)) return [];
+  const ledger = { ...state.ledger, refundedCents: state.ledger.refundedCents + refund.amountCents };
+  const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...refund, currency: refund.currency.toUpperCase() }];
+  if (state.status === 'paid' && amountDue(ledger) > 0) events.push({ type: 'reopened' });
+  return events;
+}

@@ -1,0 +1,103 @@
+import { amountDue, type InvoiceEventBody, type InvoiceState } from './invoice';
+import { percentOfCents } from './money';
+import { percentToBasisPoints, type LateFee, type StepTemplate } from './policy';
+import { computeSchedule, type ScheduledStep } from './schedule';
+
+/** What the invoice waits for next, as shown to ops engineers and customers. */
+export interface NextAction {
+  /** ISO instant of the next thing the workflow will do on its own. */
+  readonly at: string;
+  readonly step: { readonly index: number; readonly template: StepTemplate } | null;
+  readonly reason: 'step' | 'promise_deadline';
+}
+
+export type Plan =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'paused'; readonly reason: 'disputed' }
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'promise_broken' }
+  | { readonly kind: 'perform'; readonly steps: readonly ScheduledStep[] }
+  | { readonly kind: 'wait'; readonly next: NextAction };
+
+/** The schedule for this invoice's pinned policy, shifted by time spent disputed. */
+export function scheduleFor(state: InvoiceState): ScheduledStep[] {
+  const { policy, dueAt, timeZone } = state.input;
+  return computeSchedule({ policy, dueAt, timeZone, shiftMs: state.pausedMs });
+}
+
+/**
+ * Decides what happens next at `nowMs`. Steps already due are performed together (catch-up);
+ * otherwise the plan says when to wake up.
+ */
+export function planNext(state: InvoiceState, nowMs: number): Plan {
+  if (state.status !== 'open') return { kind: 'done' };
+  if (state.disputed) return { kind: 'paused', reason: 'disputed' };
+  if (state.promise && nowMs >= Date.parse(state.promise.deadline)) return { kind: 'promise_broken' };
+  const pending = scheduleFor(state).slice(state.nextStepIndex);
+  const first = pending[0];
+  if (!first) return { kind: 'idle' };
+  const stepInfo = { index: first.index, template: first.template };
+  if (state.promise) {
+    return { kind: 'wait', next: { at: state.promise.deadline, step: stepInfo, reason: 'promise_deadline' } };
+  }
+  const due = pending.filter((step) => Date.parse(step.sendAt) <= nowMs);
+  if (due.length > 0) return { kind: 'perform', steps: due };
+  return { kind: 'wait', next: { at: first.sendAt, step: stepInfo, reason: 'step' } };
+}
+
+/** The next action for display, or null when nothing is scheduled. */
+export function nextActionOf(state: InvoiceState, nowMs: number): NextAction | null {
+  const plan = planNext(state, nowMs);
+  if (plan.kind === 'wait') return plan.next;
+  if (plan.kind === 'perform') {
+    const last = plan.steps[plan.steps.length - 1]!;
+    return { at: new Date(nowMs).toISOString(), step: { index: last.index, template: last.template }, reason: 'step' };
+  }
+  return null;
+}
+
+/** Late fee for a step on the current open amount; null when the fee does not apply. */
+export function lateFeeCents(fee: LateFee, openCents: number, currency: string): number | null {
+  if ('percent' in fee) return percentOfCents(openCents, percentToBasisPoints(fee.percent));
+  return fee.currency.toUpperCase() === currency ? fee.amountCents : null;
+}
+
+export interface StepDecision {
+  readonly events: InvoiceEventBody[];
+  /** The one step whose email goes out: the latest due step. */
+  readonly emailStep: ScheduledStep;
+}
+
+/**
+ * Performs the due steps. After an outage several may be due at once: only the latest sends its
+ * email (no burst of stale reminders), every due fee is charged exactly once, and holds, final
+ * notice and hand-off from any due step take effect.
+ */
+export function decideSteps(state: InvoiceState, due: readonly ScheduledStep[], nowMs: number): StepDecision {
+  const emailStep = due[due.length - 1]!;
+  const events: InvoiceEventBody[] = [];
+  let open = amountDue(state.ledger);
+  for (const step of due) {
+    if (step !== emailStep) events.push({ type: 'step_skipped', stepIndex: step.index, template: step.template, scheduledAt: step.sendAt });
+    if (!step.lateFee) continue;
+    const fee = lateFeeCents(step.lateFee, open, state.input.currency);
+    if (fee === null) {
+      events.push({ type: 'late_fee_skipped', stepIndex: step.index, reason: 'fee currency differs from invoice currency' });
+    } else if (fee > 0) {
+      events.push({ type: 'late_fee_applied', stepIndex: step.index, amountCents: fee, currency: state.input.currency });
+      open += fee;
+    }
+  }
+  if (!state.creditHold && due.some((s) => s.creditHold)) events.push({ type: 'credit_hold_placed' });
+  if (!state.finalNotice && due.some((s) => s.finalNotice)) events.push({ type: 'final_notice' });
+  events.push({
+    type: 'step_performed',
+    stepIndex: emailStep.index,
+    template: emailStep.template,
+    scheduledAt: emailStep.scheduledAt,
+    sendAt: emailStep.sendAt,
+    catchUp: due.length > 1 || Date.parse(emailStep.sendAt) < nowMs - 60_000,
+  });
+  if (due.some((s) => s.handOff)) events.push({ type: 'handed_off' });
+  return { events, emailStep };
+}

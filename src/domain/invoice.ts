@@ -1,0 +1,222 @@
+import { DomainError, ErrorCode } from './errors';
+import type { PolicyVersion } from './policy';
+
+export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
+
+/** Allowed status changes. Refunds reopen a paid invoice; everything else is final. */
+const TRANSITIONS: Readonly<Record<InvoiceStatus, readonly InvoiceStatus[]>> = {
+  open: ['paid', 'void', 'uncollectible'],
+  paid: ['open'],
+  void: [],
+  uncollectible: [],
+};
+
+export function canTransition(from: InvoiceStatus, to: InvoiceStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: InvoiceStatus, to: InvoiceStatus): void {
+  if (!canTransition(from, to)) {
+    const code = from === 'paid' ? ErrorCode.INVOICE_PAID : ErrorCode.INVOICE_NOT_OPEN;
+    throw new DomainError(code, `invoice is ${from}; it cannot become ${to}`, { from, to });
+  }
+}
+
+/** Everything the workflow needs to run an invoice, fixed when it starts (the policy is pinned). */
+export interface InvoiceWorkflowInput {
+  readonly invoiceId: string;
+  readonly number: string;
+  readonly customerId: string;
+  readonly timeZone: string;
+  readonly currency: string;
+  readonly totalCents: number;
+  readonly issueDate: string;
+  readonly dueAt: string;
+  readonly policy: PolicyVersion;
+}
+
+export interface Ledger {
+  readonly totalCents: number;
+  readonly feesCents: number;
+  readonly paidCents: number;
+  readonly refundedCents: number;
+}
+
+/** total + fees − payments + refunds, never below zero. */
+export function amountDue(ledger: Ledger): number {
+  return Math.max(0, ledger.totalCents + ledger.feesCents - ledger.paidCents + ledger.refundedCents);
+}
+
+/** What customers paid beyond what they owe: becomes customer credit. */
+export function excessPaid(ledger: Ledger): number {
+  return Math.max(0, ledger.paidCents - ledger.refundedCents - ledger.totalCents - ledger.feesCents);
+}
+
+export interface PaymentFact {
+  readonly paymentId: string;
+  readonly amountCents: number;
+  readonly currency: string;
+  readonly method?: string;
+  readonly reference?: string;
+}
+
+export interface RefundFact {
+  readonly paymentId: string;
+  readonly refundId: string;
+  readonly amountCents: number;
+  readonly currency: string;
+}
+
+type Ev<T extends string, P = {}> = { readonly type: T } & Readonly<P>;
+
+/** The facts of an invoice's life. Each one becomes a timeline entry and an audit row. */
+export type InvoiceEventBody =
+  | Ev<'issued', { dueAt: string; policy: string }>
+  | Ev<'email_sent', { template: string; stepIndex: number | null; idempotencyKey: string }>
+  | Ev<'email_failed', { template: string; stepIndex: number | null; error: string }>
+  | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean }>
+  | Ev<'step_skipped', { stepIndex: number; template: string; scheduledAt: string }>
+  | Ev<'late_fee_applied', { stepIndex: number; amountCents: number; currency: string }>
+  | Ev<'late_fee_skipped', { stepIndex: number; reason: string }>
+  | Ev<'credit_hold_placed'>
+  | Ev<'final_notice'>
+  | Ev<'handed_off'>
+  | Ev<'payment_received', PaymentFact>
+  | Ev<'payment_failed', { paymentId: string; reason: string }>
+  | Ev<'payment_flagged', PaymentFact & { reason: string }>
+  | Ev<'payment_refunded', RefundFact>
+  | Ev<'credit_recorded', { amountCents: number; currency: string; paymentId: string }>
+  | Ev<'paid'>
+  | Ev<'reopened'>
+  | Ev<'voided'>
+  | Ev<'dispute_opened'>
+  | Ev<'dispute_resolved'>
+  | Ev<'promise_made', { date: string; deadline: string }>
+  | Ev<'promise_kept', { date: string }>
+  | Ev<'promise_broken', { date: string }>;
+
+export type InvoiceEventType = InvoiceEventBody['type'];
+
+export interface EventMeta {
+  readonly seq: number;
+  /** ISO-8601 instant (workflow time). */
+  readonly at: string;
+  /** Who caused it: `workflow`, `api`, `gateway:stripe`, … */
+  readonly actor: string;
+  readonly reason?: string;
+}
+export type InvoiceEvent = InvoiceEventBody & EventMeta;
+
+export interface InvoiceState {
+  readonly input: InvoiceWorkflowInput;
+  readonly status: InvoiceStatus;
+  readonly ledger: Ledger;
+  /** Payment ids applied (or flagged) — each is applied at most once. */
+  readonly paymentIds: readonly string[];
+  readonly refundIds: readonly string[];
+  /** Index of the next policy step; steps before it were performed or skipped. */
+  readonly nextStepIndex: number;
+  /** Template of the last performed step, or `none`. */
+  readonly dunningStage: string;
+  readonly disputed: boolean;
+  readonly disputedSince?: string;
+  /** Total time spent disputed; pushes the remaining ladder later. */
+  readonly pausedMs: number;
+  readonly promise?: { readonly date: string; readonly deadline: string };
+  readonly creditHold: boolean;
+  readonly finalNotice: boolean;
+  readonly events: readonly InvoiceEvent[];
+}
+
+export function initialState(input: InvoiceWorkflowInput): InvoiceState {
+  return {
+    input,
+    status: 'open',
+    ledger: { totalCents: input.totalCents, feesCents: 0, paidCents: 0, refundedCents: 0 },
+    paymentIds: [],
+    refundIds: [],
+    nextStepIndex: 0,
+    dunningStage: 'none',
+    disputed: false,
+    pausedMs: 0,
+    creditHold: false,
+    finalNotice: false,
+    events: [],
+  };
+}
+
+function withStatus(state: InvoiceState, to: InvoiceStatus): InvoiceState {
+  assertTransition(state.status, to);
+  return { ...state, status: to };
+}
+
+/** Folds one event into the state. Pure; the only place state changes. */
+export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
+  const next = { ...state, events: [...state.events, event] };
+  const { ledger } = state;
+  switch (event.type) {
+    case 'step_performed':
+    case 'step_skipped':
+      return {
+        ...next,
+        nextStepIndex: Math.max(state.nextStepIndex, event.stepIndex + 1),
+        ...(event.type === 'step_performed' ? { dunningStage: event.template } : {}),
+      };
+    case 'late_fee_applied':
+      return { ...next, ledger: { ...ledger, feesCents: ledger.feesCents + event.amountCents } };
+    case 'credit_hold_placed':
+      return { ...next, creditHold: true };
+    case 'final_notice':
+      return { ...next, finalNotice: true };
+    case 'handed_off':
+      return withStatus(next, 'uncollectible');
+    case 'payment_received':
+      return { ...next, paymentIds: [...state.paymentIds, event.paymentId], ledger: { ...ledger, paidCents: ledger.paidCents + event.amountCents } };
+    case 'payment_flagged':
+      return { ...next, paymentIds: [...state.paymentIds, event.paymentId] };
+    case 'payment_refunded':
+      return { ...next, refundIds: [...state.refundIds, event.refundId], ledger: { ...ledger, refundedCents: ledger.refundedCents + event.amountCents } };
+    case 'paid': {
+      const { promise: _promise, ...rest } = withStatus(next, 'paid');
+      return rest;
+    }
+    case 'reopened':
+      return withStatus(next, 'open');
+    case 'voided': {
+      const { promise: _promise, ...rest } = withStatus(next, 'void');
+      return rest;
+    }
+    case 'dispute_opened':
+      return { ...next, disputed: true, disputedSince: event.at };
+    case 'dispute_resolved': {
+      const since = state.disputedSince ? Date.parse(state.disputedSince) : Date.parse(event.at);
+      const { disputedSince: _since, ...rest } = next;
+      return { ...rest, disputed: false, pausedMs: state.pausedMs + Math.max(0, Date.parse(event.at) - since) };
+    }
+    case 'promise_made':
+      return { ...next, promise: { date: event.date, deadline: event.deadline } };
+    case 'promise_kept':
+    case 'promise_broken': {
+      const { promise: _promise, ...rest } = next;
+      return rest;
+    }
+    default:
+      return next;
+  }
+}
+
+/** Applies event bodies in order, stamping sequence, time and actor. */
+export function record(
+  state: InvoiceState,
+  bodies: readonly InvoiceEventBody[],
+  meta: { at: string; actor: string; reason?: string },
+): InvoiceState {
+  return bodies.reduce<InvoiceState>(
+    (s, body) => evolve(s, { ...body, seq: s.events.length + 1, at: meta.at, actor: meta.actor, ...(meta.reason ? { reason: meta.reason } : {}) } as InvoiceEvent),
+    state,
+  );
+}
+
+export function isTerminal(state: InvoiceState): boolean {
+  return state.status === 'void' || state.status === 'uncollectible' || (state.status === 'paid' && amountDue(state.ledger) === 0);
+}

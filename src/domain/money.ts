@@ -1,0 +1,82 @@
+import { DomainError, ErrorCode } from './errors';
+
+/** ISO 4217 code, upper case. */
+export type Currency = string & { readonly __brand: 'Currency' };
+
+/** An amount in integer minor units (cents) of a currency. Never a float. */
+export interface Money {
+  readonly amountCents: number;
+  readonly currency: Currency;
+}
+
+/**
+ * Currencies we accept. Minor-unit exponents other than 2 are listed so that formatting is right;
+ * amounts are always stored in the currency's minor unit.
+ */
+const MINOR_UNITS: Readonly<Record<string, number>> = {
+  USD: 2, EUR: 2, GBP: 2, CAD: 2, AUD: 2, NZD: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2,
+  HUF: 2, RON: 2, BGN: 2, MXN: 2, BRL: 2, INR: 2, SGD: 2, HKD: 2, ZAR: 2, ILS: 2, AED: 2, SAR: 2,
+  CNY: 2, TRY: 2, THB: 2, MYR: 2, PHP: 2, IDR: 2, TWD: 2,
+  JPY: 0, KRW: 0, CLP: 0, ISK: 0, VND: 0,
+  BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3,
+};
+
+export const SUPPORTED_CURRENCIES: readonly string[] = Object.keys(MINOR_UNITS);
+
+export function isCurrency(value: string): value is Currency {
+  return Object.prototype.hasOwnProperty.call(MINOR_UNITS, value);
+}
+
+/** Normalises `usd` → `USD`; throws a coded error for anything we do not support. */
+export function parseCurrency(value: string): Currency {
+  const upper = value.trim().toUpperCase();
+  if (!isCurrency(upper)) {
+    throw new DomainError(ErrorCode.VALIDATION, `unsupported currency "${value}"`, { field: 'currency' });
+  }
+  return upper;
+}
+
+export function minorUnitExponent(currency: Currency): number {
+  return MINOR_UNITS[currency] ?? 2;
+}
+
+/** A safe, non-negative integer amount of minor units. */
+export function isAmountCents(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+export function assertAmountCents(value: number, field = 'amountCents'): number {
+  if (!isAmountCents(value)) {
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, `${field} must be a non-negative integer number of minor units`, { field });
+  }
+  return value;
+}
+
+/** Sum of quantity × unit amount, rejecting anything that would leave the safe-integer range. */
+export function lineTotalCents(quantity: number, unitAmountCents: number): number {
+  const total = quantity * unitAmountCents;
+  if (!Number.isSafeInteger(total)) {
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, 'line total is too large', { quantity, unitAmountCents });
+  }
+  return total;
+}
+
+/**
+ * `amountCents × basisPoints / 10 000`, rounded half up, in integer arithmetic.
+ * 1.5 % is 150 basis points.
+ */
+export function percentOfCents(amountCents: number, basisPoints: number): number {
+  const product = BigInt(amountCents) * BigInt(basisPoints);
+  return Number((product + 5000n) / 10000n);
+}
+
+/** Human formatting for emails and PDFs, e.g. `USD 1,234.50`. */
+export function formatMoney(amountCents: number, currency: string): string {
+  const exponent = MINOR_UNITS[currency] ?? 2;
+  const negative = amountCents < 0;
+  const abs = Math.abs(amountCents);
+  const unit = 10 ** exponent;
+  const major = Math.floor(abs / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const minor = exponent > 0 ? '.' + (abs % unit).toString().padStart(exponent, '0') : '';
+  return `${negative ? '-' : ''}${currency} ${major}${minor}`;
+}

@@ -1,0 +1,94 @@
+import { DateTime, IANAZone } from 'luxon';
+import { parseDuration } from './duration';
+import { WEEKDAYS, type LateFee, type PolicyDocument, type SendWindow, type StepTemplate } from './policy';
+
+/**
+ * The one schedule function: turns a policy, a due instant and the customer's time zone into the
+ * instants at which each step acts. The workflow, the simulator, the API and the portal all call it.
+ */
+export interface ScheduledStep {
+  readonly index: number;
+  readonly offset: string;
+  readonly template: StepTemplate;
+  readonly lateFee?: LateFee;
+  readonly creditHold: boolean;
+  readonly finalNotice: boolean;
+  readonly handOff: boolean;
+  /** Due instant + offset (+ time paused by disputes), ISO-8601 UTC. */
+  readonly scheduledAt: string;
+  /** `scheduledAt` moved into the send window, ISO-8601 UTC. Equal to it when there is no window. */
+  readonly sendAt: string;
+}
+
+export interface ScheduleInput {
+  readonly policy: PolicyDocument;
+  /** ISO-8601 instant the invoice falls due. */
+  readonly dueAt: string;
+  /** IANA zone of the customer, e.g. `Europe/Berlin`. */
+  readonly timeZone: string;
+  /** Milliseconds the ladder was paused (disputes); pushes every step later. */
+  readonly shiftMs?: number;
+}
+
+export function computeSchedule({ policy, dueAt, timeZone, shiftMs = 0 }: ScheduleInput): ScheduledStep[] {
+  const dueMs = Date.parse(dueAt);
+  return policy.steps.map((step, index) => {
+    const scheduledMs = dueMs + parseDuration(step.offset) + shiftMs;
+    const sendMs = policy.sendWindow ? nextOpening(scheduledMs, policy.sendWindow, timeZone) : scheduledMs;
+    return {
+      index,
+      offset: step.offset,
+      template: step.template,
+      ...(step.lateFee ? { lateFee: step.lateFee } : {}),
+      creditHold: step.creditHold ?? false,
+      finalNotice: step.finalNotice ?? false,
+      handOff: step.handOff ?? false,
+      scheduledAt: new Date(scheduledMs).toISOString(),
+      sendAt: new Date(sendMs).toISOString(),
+    };
+  });
+}
+
+/**
+ * The first instant at or after `instantMs` inside the window, evaluated on the wall clock of
+ * `timeZone`. Opening times are resolved per calendar day, so they stay at 09:00 local across
+ * daylight-saving changes; a wall time that does not exist (spring-forward gap) resolves forward.
+ */
+export function nextOpening(instantMs: number, window: SendWindow, timeZone: string): number {
+  const local = DateTime.fromMillis(instantMs, { zone: timeZone });
+  const [startHour, startMinute] = window.start.split(':').map(Number) as [number, number];
+  const [endHour, endMinute] = window.end.split(':').map(Number) as [number, number];
+  for (let day = 0; day < 8; day++) {
+    const date = local.startOf('day').plus({ days: day });
+    if (!window.days.includes(WEEKDAYS[date.weekday - 1]!)) continue;
+    const open = date.set({ hour: startHour, minute: startMinute });
+    const close = date.set({ hour: endHour, minute: endMinute });
+    if (day === 0) {
+      if (local < open) return open.toMillis();
+      if (local < close) return instantMs;
+      continue;
+    }
+    return open.toMillis();
+  }
+  // Unreachable for a validated window (at least one weekday); fail safe by not delaying.
+  return instantMs;
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** End of `date` (YYYY-MM-DD) on the customer's wall clock, as an ISO-8601 UTC instant. */
+export function endOfLocalDay(date: string, timeZone: string): string {
+  return DateTime.fromISO(date, { zone: timeZone }).endOf('day').toUTC().toISO()!;
+}
+
+/** The customer's calendar date at `instantMs` (YYYY-MM-DD). */
+export function localDate(instantMs: number, timeZone: string): string {
+  return DateTime.fromMillis(instantMs, { zone: timeZone }).toISODate()!;
+}
+
+/** `date` plus `days` calendar days (YYYY-MM-DD arithmetic, zone-free). */
+export function addDays(date: string, days: number): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!;
+}
