@@ -1,0 +1,137 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Sql } from '../src/db/client';
+import { findCustomer } from '../src/db/customers';
+import { findInvoiceDocument, saveInvoiceDocument } from '../src/db/documents';
+import { findEmail, recordEmail } from '../src/db/email-log';
+import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
+import { findInvoice, findInvoiceLines } from '../src/db/invoices';
+import { renderInvoicePdf, sha256 } from '../src/documents/invoice-pdf';
+import type { InvoiceEvent } from '../src/domain/invoice';
+import type { EmailTemplate } from '../src/domain/policy';
+import { localDate } from '../src/domain/schedule';
+import { MailerError, type Mailer } from '../src/email/mailer';
+import { renderEmail } from '../src/email/templates';
+
+export interface ActivityDeps {
+  readonly sql: Sql;
+  readonly mailer: Mailer;
+  /** Base URL for pay links. */
+  readonly publicUrl: string;
+  readonly from: string;
+  readonly seller: string;
+}
+
+export interface SendEmailInput {
+  readonly invoiceId: string;
+  readonly template: EmailTemplate;
+  readonly stepIndex: number | null;
+  /** Derived from workflow id and step: the same email is never sent twice. */
+  readonly idempotencyKey: string;
+  readonly attachPdf: boolean;
+  readonly amountDueCents: number;
+  readonly feesCents: number;
+}
+
+export interface SendEmailResult {
+  readonly status: 'sent' | 'already_sent';
+  readonly transport: 'outbox' | 'resend';
+  readonly providerMessageId: string | null;
+}
+
+/**
+ * Side effects of the invoice workflow. Every activity is safe to retry: writes are keyed by
+ * invoice, event sequence or idempotency key, and emails are looked up in the log before sending.
+ */
+export function createActivities({ sql, mailer, publicUrl, from, seller }: ActivityDeps) {
+  const payUrl = (invoiceId: string) => `${publicUrl}/pay/${invoiceId}`;
+
+  async function loadInvoice(invoiceId: string) {
+    const invoice = await findInvoice(sql, invoiceId);
+    if (!invoice) throw ApplicationFailure.nonRetryable(`invoice ${invoiceId} does not exist`, 'NOT_FOUND');
+    const customer = await findCustomer(sql, invoice.customerId);
+    if (!customer) throw ApplicationFailure.nonRetryable(`customer ${invoice.customerId} does not exist`, 'NOT_FOUND');
+    return { invoice, customer };
+  }
+
+  /** Renders and stores the invoice PDF (deterministic, so a retry stores the same bytes). */
+  async function renderInvoiceDocument({ invoiceId }: { invoiceId: string }): Promise<{ filename: string; sha256: string }> {
+    const existing = await findInvoiceDocument(sql, invoiceId);
+    if (existing) return { filename: existing.filename, sha256: existing.sha256 };
+    const { invoice, customer } = await loadInvoice(invoiceId);
+    const content = await renderInvoicePdf({
+      number: invoice.number,
+      issueDate: invoice.issueDate,
+      dueDate: localDate(invoice.dueAt.getTime(), customer.timeZone),
+      seller,
+      customer: { name: customer.name, email: customer.email },
+      currency: invoice.currency,
+      lines: await findInvoiceLines(sql, invoiceId),
+      totalCents: invoice.totalCents,
+      payUrl: payUrl(invoiceId),
+    });
+    const doc = { filename: `${invoice.number}.pdf`, content, sha256: sha256(content) };
+    await saveInvoiceDocument(sql, invoiceId, doc);
+    return { filename: doc.filename, sha256: doc.sha256 };
+  }
+
+  /** Sends one invoice email at most once per idempotency key (runs on the rate-limited email queue). */
+  async function sendInvoiceEmail(input: SendEmailInput): Promise<SendEmailResult> {
+    const logged = await findEmail(sql, input.idempotencyKey);
+    if (logged) return { status: 'already_sent', transport: logged.transport, providerMessageId: logged.providerMessageId };
+
+    const { invoice, customer } = await loadInvoice(input.invoiceId);
+    const rendered = renderEmail(input.template, {
+      customerName: customer.name,
+      invoiceNumber: invoice.number,
+      currency: invoice.currency,
+      totalCents: invoice.totalCents,
+      amountDueCents: input.amountDueCents,
+      feesCents: input.feesCents,
+      dueDate: localDate(invoice.dueAt.getTime(), customer.timeZone),
+      payUrl: payUrl(invoice.id),
+      seller,
+    });
+    const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;
+    if (input.attachPdf && !document) throw ApplicationFailure.retryable(`invoice ${invoice.id} has no PDF yet`, 'DOCUMENT_MISSING');
+    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
+
+    let providerMessageId: string | null;
+    try {
+      ({ providerMessageId } = await mailer.deliver({ idempotencyKey: input.idempotencyKey, from, to: customer.email, ...rendered, attachments }));
+    } catch (err) {
+      if (!(err instanceof MailerError)) throw err;
+      if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'EMAIL_REJECTED', { statusCode: err.statusCode });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: 'EMAIL_PROVIDER_UNAVAILABLE',
+        ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+      });
+    }
+    await recordEmail(sql, {
+      idempotencyKey: input.idempotencyKey,
+      invoiceId: invoice.id,
+      customerId: customer.id,
+      template: input.template,
+      recipient: customer.email,
+      ...rendered,
+      attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
+      transport: mailer.transport,
+      providerMessageId,
+    });
+    return { status: 'sent', transport: mailer.transport, providerMessageId };
+  }
+
+  /** Projects workflow events into Postgres (audit log, payments, fees, credits, invoice row). */
+  async function recordInvoiceEvents(input: {
+    invoiceId: string;
+    customerId: string;
+    events: readonly InvoiceEvent[];
+    snapshot: InvoiceSnapshot;
+  }): Promise<{ applied: number }> {
+    return projectInvoiceEvents(sql, input);
+  }
+
+  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

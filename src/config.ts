@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './paths';
+
+const optionalString = z.string().trim().min(1).optional();
+const port = z.coerce.number().int().min(1).max(65535);
+
+/**
+ * Every setting of the engine: option → environment → default, validated once. A bad value fails
+ * fast with the variable named.
+ */
+export const configSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  API_TOKEN: z.string().min(16, 'API_TOKEN must be at least 16 characters').optional(),
+  DATABASE_URL: z.url().optional(),
+  DATA_DIR: z.string().default(path.join(projectRoot(), '.data')),
+  EMBEDDED_PG_PORT: port.default(5488),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  /** Base URL of the Temporal Web UI used in links; defaults to the local dev server's UI. */
+  TEMPORAL_UI_URL: z.url().optional(),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
+  TASK_QUEUE: z.string().default('invoices'),
+  EMAIL_TASK_QUEUE: z.string().default('invoices-email'),
+  EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(2),
+  EMAIL_FROM: z.string().default('Accounts Receivable <billing@example.com>'),
+  RESEND_API_KEY: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Config = z.infer<typeof configSchema> & { PUBLIC_URL: string; TEMPORAL_UI_URL: string };
+
+/** Thrown when the environment holds an invalid setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const input = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== '' && v !== undefined));
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = result.data;
+  return {
+    ...c,
+    PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    TEMPORAL_UI_URL: c.TEMPORAL_UI_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
+  };
+}

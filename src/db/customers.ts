@@ -1,0 +1,34 @@
+import type { Sql } from './client';
+
+export interface CustomerRow {
+  id: string;
+  name: string;
+  email: string;
+  timeZone: string;
+  currency: string;
+  paymentTermsDays: number;
+  policyName: string | null;
+  creditHold: boolean;
+  createdAt: Date;
+}
+
+const COLUMNS = (sql: Sql) => sql`id, name, email, time_zone AS "timeZone", currency, payment_terms_days AS "paymentTermsDays",
+  policy_name AS "policyName", credit_hold AS "creditHold", created_at AS "createdAt"`;
+
+/** Inserts the customer and its audit row in one transaction. */
+export async function insertCustomer(sql: Sql, c: Omit<CustomerRow, 'creditHold' | 'createdAt'>, actor: string): Promise<CustomerRow> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<CustomerRow[]>`
+      INSERT INTO customers (id, name, email, time_zone, currency, payment_terms_days, policy_name)
+      VALUES (${c.id}, ${c.name}, ${c.email}, ${c.timeZone}, ${c.currency}, ${c.paymentTermsDays}, ${c.policyName})
+      RETURNING ${COLUMNS(tx as unknown as Sql)}`;
+    await tx`INSERT INTO audit_log (entity_type, entity_id, action, actor, data)
+             VALUES ('customer', ${c.id}, 'customer.created', ${actor}, ${tx.json({ name: c.name, currency: c.currency, policy: c.policyName })})`;
+    return row!;
+  });
+}
+
+export async function findCustomer(sql: Sql, id: string): Promise<CustomerRow | undefined> {
+  const [row] = await sql<CustomerRow[]>`SELECT ${COLUMNS(sql)} FROM customers WHERE id = ${id}`;
+  return row;
+}

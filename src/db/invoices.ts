@@ -1,0 +1,119 @@
+import type { InvoiceStatus } from '../domain/invoice';
+import type { Sql } from './client';
+
+export interface InvoiceRow {
+  id: string;
+  number: string;
+  customerId: string;
+  currency: string;
+  totalCents: number;
+  feesCents: number;
+  paidCents: number;
+  refundedCents: number;
+  amountDueCents: number;
+  status: InvoiceStatus;
+  dunningStage: string;
+  disputed: boolean;
+  promisedDate: string | null;
+  issueDate: string;
+  dueAt: Date;
+  policyName: string;
+  policyVersion: number;
+  workflowId: string;
+  workflowStarted: boolean;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  createdAt: Date;
+}
+
+export interface InvoiceLineRow {
+  position: number;
+  description: string;
+  quantity: number;
+  unitAmountCents: number;
+  amountCents: number;
+}
+
+const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", currency, total_cents AS "totalCents", fees_cents AS "feesCents",
+  paid_cents AS "paidCents", refunded_cents AS "refundedCents", amount_due_cents AS "amountDueCents", status,
+  dunning_stage AS "dunningStage", disputed, promised_date AS "promisedDate", issue_date AS "issueDate", due_at AS "dueAt",
+  policy_name AS "policyName", policy_version AS "policyVersion", workflow_id AS "workflowId",
+  workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash", created_at AS "createdAt"`;
+
+export interface NewInvoice {
+  id: string;
+  customerId: string;
+  currency: string;
+  totalCents: number;
+  issueDate: string;
+  dueAt: string;
+  policyName: string;
+  policyVersion: number;
+  workflowId: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  lines: readonly Omit<InvoiceLineRow, 'position'>[];
+}
+
+/**
+ * Inserts the invoice, its lines and an audit row in one transaction, numbering it from the
+ * sequence. Returns `null` when the idempotency key is already taken (the caller loads that one).
+ */
+export async function insertInvoice(sql: Sql, inv: NewInvoice, actor: string): Promise<InvoiceRow | null> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<InvoiceRow[]>`
+      INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at,
+                            policy_name, policy_version, workflow_id, idempotency_key, request_hash)
+      VALUES (${inv.id}, 'INV-' || lpad(nextval('invoice_number_seq')::text, 6, '0'), ${inv.customerId}, ${inv.currency},
+              ${inv.totalCents}, ${inv.totalCents}, ${inv.issueDate}, ${inv.dueAt}, ${inv.policyName}, ${inv.policyVersion},
+              ${inv.workflowId}, ${inv.idempotencyKey}, ${inv.requestHash})
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING ${COLUMNS(tx as unknown as Sql)}`;
+    if (!row) return null;
+    const lines = inv.lines.map((l, i) => ({
+      invoice_id: inv.id, position: i + 1, description: l.description, quantity: l.quantity,
+      unit_amount_cents: l.unitAmountCents, amount_cents: l.amountCents,
+    }));
+    await tx`INSERT INTO invoice_lines ${tx(lines)}`;
+    await tx`INSERT INTO audit_log (entity_type, entity_id, seq, action, actor, data)
+             VALUES ('invoice', ${inv.id}, 0, 'invoice.created', ${actor},
+                     ${tx.json({ number: row.number, totalCents: inv.totalCents, currency: inv.currency, dueAt: inv.dueAt, policy: `${inv.policyName}@${inv.policyVersion}` })})`;
+    return row;
+  });
+}
+
+export async function findInvoice(sql: Sql, id: string): Promise<InvoiceRow | undefined> {
+  const [row] = await sql<InvoiceRow[]>`SELECT ${COLUMNS(sql)} FROM invoices WHERE id = ${id}`;
+  return row;
+}
+
+export async function findInvoiceByIdempotencyKey(sql: Sql, key: string): Promise<InvoiceRow | undefined> {
+  const [row] = await sql<InvoiceRow[]>`SELECT ${COLUMNS(sql)} FROM invoices WHERE idempotency_key = ${key}`;
+  return row;
+}
+
+export async function listInvoices(sql: Sql, filter: { status?: InvoiceStatus; customerId?: string; limit: number }): Promise<InvoiceRow[]> {
+  return sql<InvoiceRow[]>`
+    SELECT ${COLUMNS(sql)} FROM invoices
+    WHERE ${filter.status ? sql`status = ${filter.status}` : sql`true`}
+      AND ${filter.customerId ? sql`customer_id = ${filter.customerId}` : sql`true`}
+    ORDER BY created_at DESC, number DESC
+    LIMIT ${filter.limit}`;
+}
+
+export async function findInvoiceLines(sql: Sql, invoiceId: string): Promise<InvoiceLineRow[]> {
+  return sql<InvoiceLineRow[]>`
+    SELECT position, description, quantity, unit_amount_cents AS "unitAmountCents", amount_cents AS "amountCents"
+    FROM invoice_lines WHERE invoice_id = ${invoiceId} ORDER BY position`;
+}
+
+export async function markWorkflowStarted(sql: Sql, invoiceId: string): Promise<void> {
+  await sql`UPDATE invoices SET workflow_started = true WHERE id = ${invoiceId} AND NOT workflow_started`;
+}
+
+/** Invoices whose workflow start was not confirmed (e.g. Temporal was down when they were created). */
+export async function findUnstartedInvoiceIds(sql: Sql, olderThan: Date): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT id FROM invoices WHERE NOT workflow_started AND created_at < ${olderThan} ORDER BY created_at LIMIT 500`;
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,8 @@
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+/** Structured JSON logs; secrets and payloads are never logged by callers. */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { service: 'collections-engine' }, redact: ['req.headers.authorization', '*.apiKey', '*.token'] });
+}

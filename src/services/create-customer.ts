@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Sql } from '../db/client';
+import { insertCustomer, type CustomerRow } from '../db/customers';
+import { findPolicyVersion } from '../db/policies';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { SUPPORTED_CURRENCIES } from '../domain/money';
+import { isValidTimeZone } from '../domain/schedule';
+
+export const createCustomerSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  email: z.email(),
+  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })),
+  paymentTermsDays: z.number().int().min(0).max(365).default(30),
+  policy: z.string().min(1).max(63).optional(),
+});
+export type CreateCustomerInput = z.input<typeof createCustomerSchema>;
+
+/** Creates a customer; a named policy override must exist. */
+export async function createCustomer(sql: Sql, raw: z.output<typeof createCustomerSchema>, actor: string): Promise<CustomerRow> {
+  if (raw.policy && !(await findPolicyVersion(sql, raw.policy))) {
+    throw new DomainError(ErrorCode.VALIDATION, `policy "${raw.policy}" does not exist`, { field: 'policy' });
+  }
+  return insertCustomer(sql, {
+    id: randomUUID(),
+    name: raw.name,
+    email: raw.email,
+    timeZone: raw.timeZone,
+    currency: raw.currency,
+    paymentTermsDays: raw.paymentTermsDays,
+    policyName: raw.policy ?? null,
+  }, actor);
+}

@@ -1,0 +1,116 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Sql } from '../db/client';
+import { findCustomer } from '../db/customers';
+import { findInvoice, findInvoiceByIdempotencyKey, insertInvoice, type InvoiceRow } from '../db/invoices';
+import { findPolicyVersion } from '../db/policies';
+import { isDuration, parseDuration } from '../domain/duration';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { lineTotalCents, SUPPORTED_CURRENCIES } from '../domain/money';
+import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
+import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
+import { invoiceWorkflowId } from '../temporal/search-attributes';
+
+const lineSchema = z.strictObject({
+  description: z.string().trim().min(1).max(500),
+  quantity: z.number().int('must be a whole number').positive().max(1_000_000),
+  unitAmountCents: z.number().int('must be an integer number of minor units').min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+export const createInvoiceSchema = z
+  .strictObject({
+    customerId: z.uuid(),
+    lines: z.array(lineSchema).min(1, 'an invoice needs at least one line').max(500),
+    currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })).optional(),
+    dueDate: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    dueIn: z.string().refine(isDuration, 'must be a duration such as 30d, 2m or 30s').refine((d) => !isDuration(d) || parseDuration(d) >= 0, 'must not be negative').optional(),
+    policy: z.string().min(1).max(63).optional(),
+  })
+  .refine((b) => !(b.dueDate && b.dueIn), { message: 'give dueDate or dueIn, not both', path: ['dueIn'] });
+export type CreateInvoiceInput = z.output<typeof createInvoiceSchema>;
+
+export interface CreateInvoiceDeps {
+  readonly sql: Sql;
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly now: () => Date;
+  readonly onStartFailure?: (err: unknown, invoiceId: string) => void;
+}
+
+/**
+ * Creates an invoice and starts its workflow. With an idempotency key, a repeated request returns
+ * the same invoice (and a different body under the same key is refused). The invoice is committed
+ * before the workflow starts; if Temporal is unreachable, the reconciler starts it later.
+ */
+export async function createInvoice(
+  deps: CreateInvoiceDeps,
+  input: CreateInvoiceInput,
+  opts: { idempotencyKey?: string; actor: string },
+): Promise<{ invoice: InvoiceRow; created: boolean }> {
+  const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  if (opts.idempotencyKey) {
+    const existing = await findInvoiceByIdempotencyKey(deps.sql, opts.idempotencyKey);
+    if (existing) return { invoice: await replay(deps, existing, requestHash), created: false };
+  }
+
+  const customer = await findCustomer(deps.sql, input.customerId);
+  if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${input.customerId} does not exist`, { field: 'customerId' });
+  const policyName = input.policy ?? customer.policyName ?? 'standard';
+  const policy = await findPolicyVersion(deps.sql, policyName);
+  if (!policy) throw new DomainError(ErrorCode.VALIDATION, `policy "${policyName}" does not exist`, { field: 'policy' });
+
+  const now = deps.now();
+  const issueDate = localDate(now.getTime(), customer.timeZone);
+  if (input.dueDate && input.dueDate < issueDate) {
+    throw new DomainError(ErrorCode.VALIDATION, `dueDate ${input.dueDate} is before the issue date ${issueDate}`, { field: 'dueDate' });
+  }
+  const dueAt = input.dueDate
+    ? endOfLocalDay(input.dueDate, customer.timeZone)
+    : input.dueIn
+      ? new Date(now.getTime() + parseDuration(input.dueIn)).toISOString()
+      : endOfLocalDay(addDays(issueDate, customer.paymentTermsDays), customer.timeZone);
+
+  const lines = input.lines.map((l) => ({ ...l, amountCents: lineTotalCents(l.quantity, l.unitAmountCents) }));
+  const totalCents = lines.reduce((sum, l) => sum + l.amountCents, 0);
+  if (!Number.isSafeInteger(totalCents)) throw new DomainError(ErrorCode.INVALID_AMOUNT, 'invoice total is too large', { field: 'lines' });
+
+  const id = randomUUID();
+  const inserted = await insertInvoice(deps.sql, {
+    id,
+    customerId: customer.id,
+    currency: input.currency ?? customer.currency,
+    totalCents,
+    issueDate,
+    dueAt,
+    policyName: policy.name,
+    policyVersion: policy.version,
+    workflowId: invoiceWorkflowId(id),
+    idempotencyKey: opts.idempotencyKey ?? null,
+    requestHash,
+    lines,
+  }, opts.actor);
+  if (!inserted) {
+    // Lost a race with a concurrent request under the same key.
+    const winner = await findInvoiceByIdempotencyKey(deps.sql, opts.idempotencyKey!);
+    return { invoice: await replay(deps, winner!, requestHash), created: false };
+  }
+  return { invoice: await startWorkflow(deps, inserted), created: true };
+}
+
+async function replay(deps: CreateInvoiceDeps, existing: InvoiceRow, requestHash: string): Promise<InvoiceRow> {
+  if (existing.requestHash !== requestHash) {
+    throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this Idempotency-Key was used with a different request body');
+  }
+  return existing.workflowStarted ? existing : startWorkflow(deps, existing);
+}
+
+async function startWorkflow(deps: CreateInvoiceDeps, invoice: InvoiceRow): Promise<InvoiceRow> {
+  try {
+    await ensureInvoiceWorkflow(deps.sql, deps.client, deps.taskQueue, invoice.id);
+    return (await findInvoice(deps.sql, invoice.id))!;
+  } catch (err) {
+    deps.onStartFailure?.(err, invoice.id);
+    return invoice;
+  }
+}

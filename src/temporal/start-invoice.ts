@@ -1,0 +1,55 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Sql } from '../db/client';
+import { findCustomer } from '../db/customers';
+import { findInvoice, markWorkflowStarted } from '../db/invoices';
+import { findPolicyVersion } from '../db/policies';
+import { formatMoney } from '../domain/money';
+import type { InvoiceWorkflowInput } from '../domain/invoice';
+import type { invoiceWorkflow } from '../../workflows';
+import { AmountDueCentsKey, CustomerIdKey, DueDateKey, DunningStageKey, InvoiceStatusKey, PolicyNameKey } from './search-attributes';
+
+/**
+ * Starts the invoice's workflow unless it already runs (or ran): the workflow id is the invoice id,
+ * so a retried call never starts a second one. Marks the invoice as started.
+ */
+export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue: string, invoiceId: string): Promise<void> {
+  const invoice = await findInvoice(sql, invoiceId);
+  if (!invoice) throw new Error(`invoice ${invoiceId} does not exist`);
+  if (invoice.workflowStarted) return;
+  const customer = await findCustomer(sql, invoice.customerId);
+  const policy = await findPolicyVersion(sql, invoice.policyName, invoice.policyVersion);
+  if (!customer || !policy) throw new Error(`invoice ${invoiceId} references a missing customer or policy`);
+
+  const input: InvoiceWorkflowInput = {
+    invoiceId: invoice.id,
+    number: invoice.number,
+    customerId: customer.id,
+    timeZone: customer.timeZone,
+    currency: invoice.currency,
+    totalCents: invoice.totalCents,
+    issueDate: invoice.issueDate,
+    dueAt: invoice.dueAt.toISOString(),
+    policy,
+  };
+  try {
+    await client.workflow.start<typeof invoiceWorkflow>('invoiceWorkflow', {
+      workflowId: invoice.workflowId,
+      taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: CustomerIdKey, value: customer.id },
+        { key: InvoiceStatusKey, value: 'open' },
+        { key: DunningStageKey, value: 'none' },
+        { key: AmountDueCentsKey, value: invoice.totalCents },
+        { key: DueDateKey, value: invoice.dueAt },
+        { key: PolicyNameKey, value: policy.name },
+      ],
+      staticSummary: `${invoice.number} · ${customer.name} · ${formatMoney(invoice.totalCents, invoice.currency)} due ${input.dueAt.slice(0, 10)}`,
+      staticDetails: `Policy **${policy.name}@${policy.version}**, customer \`${customer.id}\` (${customer.timeZone})`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  await markWorkflowStarted(sql, invoiceId);
+}

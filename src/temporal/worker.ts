@@ -1,0 +1,51 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import path from 'node:path';
+
+export interface InvoiceWorkerOptions {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly deps: ActivityDeps;
+  /** Task-queue-wide email rate (all workers together), in emails per second. */
+  readonly emailRatePerSecond: number;
+  /** Pre-built workflow bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
+  readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  readonly extra?: Partial<WorkerOptions>;
+}
+
+export const emailTaskQueue = (taskQueue: string) => `${taskQueue}-email`;
+/** `workflows/index.ts` from sources, `dist/workflows/index.js` when compiled. */
+export const workflowsPath = () => path.join(__dirname, '..', '..', 'workflows', `index${path.extname(__filename)}`);
+
+/**
+ * Two workers over one connection: workflows and non-email activities on `taskQueue`, and emails on
+ * `<taskQueue>-email`, where Temporal enforces `maxTaskQueueActivitiesPerSecond` across every worker
+ * polling that queue — a month-end cliff never exceeds the provider's limit.
+ */
+export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Worker[]> {
+  const activities = createActivities(o.deps);
+  const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() };
+  const main = await Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    ...code,
+    activities: { renderInvoiceDocument: activities.renderInvoiceDocument, recordInvoiceEvents: activities.recordInvoiceEvents },
+    ...o.extra,
+  });
+  const email = await Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: emailTaskQueue(o.taskQueue),
+    activities: { sendInvoiceEmail: activities.sendInvoiceEmail },
+    maxTaskQueueActivitiesPerSecond: o.emailRatePerSecond,
+    ...o.extra,
+  });
+  return [main, email];
+}
+
+/** Runs workers until `signal` aborts or one of them fails. */
+export async function runWorkers(workers: readonly Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}

@@ -1,0 +1,53 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { Sql } from '../../src/db/client';
+import { createOutboxMailer, type Mailer } from '../../src/email/mailer';
+import { testServerExecutable } from '../../src/temporal/binaries';
+import { createInvoiceWorkers } from '../../src/temporal/worker';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
+
+let runtimeInstalled = false;
+/** Keeps worker logs to warnings so test output stays readable. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
+  const { missing } = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  if (missing.length) throw new Error(`could not register search attributes ${missing.join(', ')}`);
+  return env;
+}
+
+export interface RunningWorkers {
+  readonly taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real invoice workers (workflow bundle from globalSetup) against `env`. */
+export async function startWorkers(
+  env: TestWorkflowEnvironment,
+  sql: Sql,
+  o: { taskQueue?: string; mailer?: Mailer; emailRatePerSecond?: number } = {},
+): Promise<RunningWorkers> {
+  const taskQueue = o.taskQueue ?? `test-${Math.random().toString(36).slice(2, 10)}`;
+  const workers: Worker[] = await createInvoiceWorkers({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    deps: { sql, mailer: o.mailer ?? createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'billing@example.com', seller: 'Acme Test Ltd' },
+    emailRatePerSecond: o.emailRatePerSecond ?? 1000,
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+  });
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    taskQueue,
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}

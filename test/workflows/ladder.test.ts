@@ -1,0 +1,65 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { listEmails } from '../../src/db/email-log';
+import { createCustomer } from '../../src/services/create-customer';
+import { createInvoice } from '../../src/services/create-invoice';
+import type { InvoiceView } from '../../workflows/messages';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTimeSkippingEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
+
+let db: TestDatabase;
+let env: TestWorkflowEnvironment;
+let workers: RunningWorkers;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  env = await createTimeSkippingEnv();
+  workers = await startWorkers(env, db.sql);
+});
+afterAll(async () => {
+  await workers?.stop();
+  await env?.teardown();
+  await db?.drop();
+});
+
+async function newInvoice(totalCents: number) {
+  const customer = await createCustomer(db.sql, { name: 'Globex', email: 'ap@globex.test', timeZone: 'UTC', currency: 'USD', paymentTermsDays: 30 }, 'test');
+  const { invoice } = await createInvoice(
+    { sql: db.sql, client: env.client, taskQueue: workers.taskQueue, now: () => new Date(), onStartFailure: (e) => { throw e; } },
+    { customerId: customer.id, lines: [{ description: 'Consulting', quantity: 1, unitAmountCents: totalCents }], dueIn: '30d' },
+    { actor: 'test' },
+  );
+  return { customer, invoice, handle: env.client.workflow.getHandle(invoice.workflowId) };
+}
+
+it('runs the full standard ladder over 45 days and hands the invoice off', async () => {
+  const { customer, invoice, handle } = await newInvoice(100_001);
+  const result: InvoiceView = await handle.result();
+
+  expect(result.status).toBe('uncollectible');
+  expect(result.feesCents).toBe(1500); // 1.5 % of 1,000.01 rounded half up
+  expect(result.amountDueCents).toBe(101_501);
+  expect(result.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'done']);
+
+  const emails = await listEmails(db.sql, { invoiceId: invoice.id, limit: 100 });
+  expect(emails.map((e) => e.template)).toEqual([
+    'invoice_issued', 'reminder_upcoming', 'reminder_due_today', 'reminder_overdue', 'late_fee_notice', 'final_notice', 'handoff_notice',
+  ]);
+  expect(emails[0]!.attachments).toEqual([expect.objectContaining({ filename: `${invoice.number}.pdf`, contentType: 'application/pdf' })]);
+  expect(emails.map((e) => e.idempotencyKey)).toEqual([
+    `invoice-${invoice.id}/issue`, ...[0, 1, 2, 3, 4, 5].map((i) => `invoice-${invoice.id}/step-${i}`),
+  ]);
+
+  // Each reminder went out at its scheduled instant (durable timers, no drift).
+  const sent = result.timeline.filter((e) => e.type === 'step_performed');
+  for (const e of sent) if (e.type === 'step_performed') expect(Date.parse(e.at) - Date.parse(e.sendAt)).toBeLessThan(5_000);
+
+  const [row] = await db.sql`SELECT status, fees_cents, amount_due_cents, dunning_stage FROM invoices WHERE id = ${invoice.id}`;
+  expect(row).toEqual({ status: 'uncollectible', fees_cents: 1500, amount_due_cents: 101_501, dunning_stage: 'handoff_notice' });
+  const [hold] = await db.sql`SELECT credit_hold FROM customers WHERE id = ${customer.id}`;
+  expect(hold!.credit_hold).toBe(true);
+  const fees = await db.sql`SELECT step_index, amount_cents FROM late_fees WHERE invoice_id = ${invoice.id}`;
+  expect(fees).toEqual([{ step_index: 3, amount_cents: 1500 }]);
+  const audit = await db.sql`SELECT action FROM audit_log WHERE entity_type = 'invoice' AND entity_id = ${invoice.id} ORDER BY seq`;
+  expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['invoice.created', 'invoice.issued', 'invoice.late_fee_applied', 'invoice.handed_off']));
+  expect(audit.length).toBe(result.timeline.length + 1);
+});

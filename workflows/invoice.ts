@@ -1,0 +1,207 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkVoid,
+  decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid,
+} from '../src/domain/commands';
+import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
+import { DomainError } from '../src/domain/errors';
+import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
+import type { EmailTemplate } from '../src/domain/policy';
+import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey } from '../src/temporal/search-attributes';
+import {
+  invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
+  promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
+} from './messages';
+
+const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Emails run on their own task queue, whose workers share a task-queue-wide rate limit. */
+const { sendInvoiceEmail } = proxyActivities<Activities>({
+  taskQueue: `${workflowInfo().taskQueue}-email`,
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '2 seconds', maximumInterval: '10 minutes' },
+});
+
+/**
+ * One invoice, from issue to completion: issue the PDF and email, then follow the pinned policy's
+ * ladder on durable timers until the amount due reaches zero, the invoice is voided or handed off.
+ * Every decision is a pure function in `src/domain`; this function only wires time and messages.
+ */
+export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceView> {
+  let state: InvoiceState = initialState(input);
+  let persistedSeq = 0;
+  let changes = 0;
+
+  const emit = (bodies: readonly InvoiceEventBody[], actor: string, reason?: string): number => {
+    if (bodies.length > 0) {
+      state = record(state, bodies, { at: new Date().toISOString(), actor, ...(reason ? { reason } : {}) });
+      changes++;
+      syncSearchAttributes();
+    }
+    return state.events.length;
+  };
+  /** Resolves once everything emitted so far is in Postgres, so callers read their own writes. */
+  const persisted = (seq: number) => condition(() => persistedSeq >= seq);
+  const view = () => viewOf(state);
+
+  let lastAttributes = '';
+  function syncSearchAttributes(): void {
+    const values = { status: state.status, stage: state.dunningStage, due: amountDue(state.ledger) };
+    const key = JSON.stringify(values);
+    if (key === lastAttributes) return;
+    lastAttributes = key;
+    upsertSearchAttributes([
+      { key: InvoiceStatusKey, value: values.status },
+      { key: DunningStageKey, value: values.stage },
+      { key: AmountDueCentsKey, value: values.due },
+    ]);
+  }
+
+  setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => void emit(decidePayment(state, payment), actor, reason));
+  setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => void emit(decideRefund(state, refund), actor, reason));
+  setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => void emit([{ type: 'payment_failed', paymentId, reason: failure }], actor, reason));
+
+  setHandler(voidInvoiceUpdate, async ({ actor, reason }) => {
+    await persisted(emit(refusable(() => decideVoid(state)), actor, reason));
+    return view();
+  }, { validator: (_command) => refusable(() => checkVoid(state)) });
+  setHandler(openDisputeUpdate, async ({ actor, reason }) => {
+    await persisted(emit(refusable(() => decideOpenDispute(state)), actor, reason));
+    return view();
+  }, { validator: (_command) => refusable(() => checkOpenDispute(state)) });
+  setHandler(resolveDisputeUpdate, async ({ actor, reason }) => {
+    await persisted(emit(refusable(() => decideResolveDispute(state)), actor, reason));
+    return view();
+  }, { validator: (_command) => refusable(() => checkResolveDispute(state)) });
+  setHandler(promiseToPayUpdate, async ({ actor, reason, date }) => {
+    await persisted(emit(refusable(() => decidePromise(state, date, Date.now())), actor, reason));
+    return view();
+  }, { validator: ({ date }) => refusable(() => checkPromise(state, date, Date.now())) });
+  setHandler(recordPaymentUpdate, async ({ actor, reason, ...payment }) => {
+    await persisted(emit(refusable(() => { checkPayment(state, payment); return decidePayment(state, payment); }), actor, reason));
+    return view();
+  }, { validator: ({ actor: _a, reason: _r, ...payment }) => refusable(() => checkPayment(state, payment)) });
+  setHandler(invoiceStateQuery, view);
+
+  // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
+  let finished = false;
+  const projection = (async () => {
+    for (;;) {
+      await condition(() => state.events.length > persistedSeq || finished);
+      if (state.events.length <= persistedSeq) return;
+      const target = state.events.length;
+      await recordInvoiceEvents({ invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state) });
+      persistedSeq = target;
+    }
+  })();
+
+  async function sendEmail(template: EmailTemplate, stepIndex: number | null, attachPdf: boolean): Promise<void> {
+    const idempotencyKey = `${workflowInfo().workflowId}/${stepIndex === null ? 'issue' : `step-${stepIndex}`}`;
+    try {
+      await sendInvoiceEmail({ invoiceId: input.invoiceId, template, stepIndex, idempotencyKey, attachPdf, amountDueCents: amountDue(state.ledger), feesCents: state.ledger.feesCents });
+      emit([{ type: 'email_sent', template, stepIndex, idempotencyKey }], 'workflow');
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // A permanently refused email must not stop collection: record it for a human and go on.
+      emit([{ type: 'email_failed', template, stepIndex, error: err.cause?.message ?? err.message }], 'workflow');
+    }
+  }
+
+  await renderInvoiceDocument({ invoiceId: input.invoiceId });
+  emit([{ type: 'issued', dueAt: input.dueAt, policy: `${input.policy.name}@${input.policy.version}` }], 'workflow');
+  await sendEmail('invoice_issued', null, true);
+
+  for (;;) {
+    const plan = planNext(state, Date.now());
+    if (plan.kind === 'done') break;
+    if (plan.kind === 'promise_broken') {
+      emit([{ type: 'promise_broken', date: state.promise!.date }], 'workflow', 'promised date passed with money still owed');
+      continue;
+    }
+    if (plan.kind === 'perform') {
+      const { events, emailStep } = decideSteps(state, plan.steps, Date.now());
+      emit(events, 'workflow', `policy ${input.policy.name}@${input.policy.version} step ${emailStep.index} (${emailStep.offset})`);
+      await sendEmail(emailStep.template, emailStep.index, emailStep.finalNotice);
+      continue;
+    }
+    const seen = changes;
+    if (plan.kind === 'wait') {
+      await condition(() => changes !== seen, Math.max(1, Date.parse(plan.next.at) - Date.now()));
+    } else {
+      await condition(() => changes !== seen);
+    }
+  }
+
+  finished = true;
+  await projection;
+  await condition(allHandlersFinished);
+  return view();
+}
+
+/** Domain refusals become ApplicationFailures whose `type` is the error code (seen by the client). */
+function refusable<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DomainError) {
+      throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true, details: [err.details] });
+    }
+    throw err;
+  }
+}
+
+function snapshotOf(state: InvoiceState) {
+  return {
+    status: state.status,
+    feesCents: state.ledger.feesCents,
+    paidCents: state.ledger.paidCents,
+    refundedCents: state.ledger.refundedCents,
+    amountDueCents: amountDue(state.ledger),
+    dunningStage: state.dunningStage,
+    disputed: state.disputed,
+    promisedDate: state.promise?.date ?? null,
+  };
+}
+
+function viewOf(state: InvoiceState): InvoiceView {
+  const { input, ledger } = state;
+  const skipped = new Set(state.events.flatMap((e) => (e.type === 'step_skipped' ? [e.stepIndex] : [])));
+  return {
+    invoiceId: input.invoiceId,
+    number: input.number,
+    customerId: input.customerId,
+    status: state.status,
+    currency: input.currency,
+    totalCents: ledger.totalCents,
+    feesCents: ledger.feesCents,
+    amountPaidCents: ledger.paidCents - ledger.refundedCents,
+    amountDueCents: amountDue(ledger),
+    dueAt: input.dueAt,
+    timeZone: input.timeZone,
+    dunningStage: state.dunningStage,
+    disputed: state.disputed,
+    promisedDate: state.promise?.date ?? null,
+    creditHold: state.creditHold,
+    policy: { name: input.policy.name, version: input.policy.version },
+    nextAction: nextActionOf(state, Date.now()),
+    steps: scheduleFor(state).map((step) => ({
+      ...step,
+      status: step.index >= state.nextStepIndex ? 'pending' : skipped.has(step.index) ? 'skipped' : 'done',
+    })),
+    timeline: state.events,
+  };
+}
