@@ -2,7 +2,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Sql } from '../../src/db/client';
 import { createOutboxMailer, type Mailer } from '../../src/email/mailer';
-import { testServerExecutable } from '../../src/temporal/binaries';
+import { devServerExecutable, testServerExecutable } from '../../src/temporal/binaries';
+import { INVOICE_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createInvoiceWorkers } from '../../src/temporal/worker';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 
@@ -20,6 +21,14 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   const { missing } = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   if (missing.length) throw new Error(`could not register search attributes ${missing.join(', ')}`);
   return env;
+}
+
+/** A real Temporal dev server (the `temporal` CLI) with our search attributes registered. */
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
+  });
 }
 
 export interface RunningWorkers {
@@ -51,3 +60,4 @@ export async function startWorkers(
     },
   };
 }
+

@@ -1,8 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { listEmails } from '../../src/db/email-log';
-import { createCustomer } from '../../src/services/create-customer';
-import { createInvoice } from '../../src/services/create-invoice';
 import type { InvoiceView } from '../../workflows/messages';
+import { invoiceFixture } from '../helpers/fixtures';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTimeSkippingEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
 
@@ -21,15 +20,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function newInvoice(totalCents: number) {
-  const customer = await createCustomer(db.sql, { name: 'Globex', email: 'ap@globex.test', timeZone: 'UTC', currency: 'USD', paymentTermsDays: 30 }, 'test');
-  const { invoice } = await createInvoice(
-    { sql: db.sql, client: env.client, taskQueue: workers.taskQueue, now: () => new Date(), onStartFailure: (e) => { throw e; } },
-    { customerId: customer.id, lines: [{ description: 'Consulting', quantity: 1, unitAmountCents: totalCents }], dueIn: '30d' },
-    { actor: 'test' },
-  );
-  return { customer, invoice, handle: env.client.workflow.getHandle(invoice.workflowId) };
-}
+const newInvoice = (totalCents: number) => invoiceFixture({ sql: db.sql, client: env.client, taskQueue: workers.taskQueue }, { totalCents });
 
 it('runs the full standard ladder over 45 days and hands the invoice off', async () => {
   const { customer, invoice, handle } = await newInvoice(100_001);

@@ -1,0 +1,120 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { listEmails } from '../../src/db/email-log';
+import { insertPolicyVersion } from '../../src/db/policies';
+import { localDate } from '../../src/domain/schedule';
+import {
+  invoiceStateQuery, openDisputeUpdate, paymentReceivedSignal, promiseToPayUpdate, recordPaymentUpdate,
+  resolveDisputeUpdate, voidInvoiceUpdate,
+} from '../../workflows/messages';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { eventually } from '../helpers/eventually';
+import { invoiceFixture } from '../helpers/fixtures';
+import { createDevServerEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
+
+// Commands are workflow updates with validators; they run against the real Temporal dev server on a
+// seconds-scale policy (the time-skipping test server loses updates once its clock is controlled).
+let db: TestDatabase;
+let env: TestWorkflowEnvironment;
+let workers: RunningWorkers;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  env = await createDevServerEnv();
+  workers = await startWorkers(env, db.sql);
+  await insertPolicyVersion(db.sql, {
+    name: 'fast',
+    steps: [
+      { offset: '2s', template: 'reminder_overdue' },
+      { offset: '4s', template: 'reminder_firm' },
+      { offset: '6s', template: 'final_notice', finalNotice: true },
+    ],
+  });
+});
+afterAll(async () => {
+  await workers?.stop();
+  await env?.teardown();
+  await db?.drop();
+});
+
+const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
+  invoiceFixture({ sql: db.sql, client: env.client, taskQueue: workers.taskQueue }, { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } });
+const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'api' });
+const templatesSent = async (invoiceId: string) => (await listEmails(db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The coded reason of a refused update, or 'accepted'. */
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return (err.cause as { type?: string }).type ?? 'untyped';
+    if (err instanceof WorkflowNotFoundError && /already completed/.test(err.message)) return 'completed';
+    throw err;
+  }
+  return 'accepted';
+}
+
+it('pauses reminders while disputed and resumes, shifted by the pause, when resolved', async () => {
+  const { invoice, handle } = await fixture();
+  const opened = await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api', reason: 'customer disputes hours billed' }] });
+  expect(opened).toMatchObject({ disputed: true, nextAction: null });
+  expect(await refusal(handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('ALREADY_DISPUTED');
+  await sleep(4_000); // two steps would have gone out
+  expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']);
+  const resolved = await handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api', reason: 'hours confirmed' }] });
+  expect(resolved.disputed).toBe(false);
+  expect(resolved.nextAction?.step).toEqual({ index: 0, template: 'reminder_overdue' });
+  // The ladder resumes where it stopped, later by the time spent disputed.
+  expect(Date.parse(resolved.nextAction!.at) - Date.parse(resolved.dueAt)).toBeGreaterThanOrEqual(2_000 + 3_500);
+  expect(await refusal(handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('NOT_DISPUTED');
+  const [row] = await db.sql`SELECT disputed FROM invoices WHERE id = ${invoice.id}`;
+  expect(row!.disputed).toBe(false);
+  const audit = await db.sql`SELECT action, actor, reason FROM audit_log WHERE entity_id = ${invoice.id} AND action LIKE 'invoice.dispute%' ORDER BY seq`;
+  expect(audit).toEqual([
+    { action: 'invoice.dispute_opened', actor: 'api', reason: 'customer disputes hours billed' },
+    { action: 'invoice.dispute_resolved', actor: 'api', reason: 'hours confirmed' },
+  ]);
+  await eventually(async () => expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'reminder_overdue']));
+});
+
+it('a promise defers reminders until its date; paying keeps it', async () => {
+  const { invoice, handle } = await fixture();
+  expect(await refusal(handle.executeUpdate(promiseToPayUpdate, { args: [{ date: '2020-01-01', actor: 'api' }] }))).toBe('INVALID_PROMISE_DATE');
+  expect(await refusal(handle.executeUpdate(promiseToPayUpdate, { args: [{ date: 'tomorrow', actor: 'api' }] }))).toBe('VALIDATION');
+  const today = localDate(Date.now(), 'UTC');
+  const promised = await handle.executeUpdate(promiseToPayUpdate, { args: [{ date: today, actor: 'api', reason: 'AP run on Friday' }] });
+  expect(promised).toMatchObject({ promisedDate: today, nextAction: { reason: 'promise_deadline', step: { index: 0 } } });
+  await sleep(3_000); // the 2s step is deferred
+  expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']);
+  await handle.signal(paymentReceivedSignal, pay('pi_kept', 100_000));
+  const done = await handle.result();
+  expect(done.status).toBe('paid');
+  expect(done.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['promise_made', 'promise_kept', 'paid']));
+  const [row] = await db.sql`SELECT status, promised_date FROM invoices WHERE id = ${invoice.id}`;
+  expect(row).toEqual({ status: 'paid', promised_date: null });
+});
+
+it('refuses to void a paid or partly paid invoice, and voids an unpaid one', async () => {
+  const paid = await fixture({ totalCents: 10_000 });
+  const partial = await paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-1', 4_000)] });
+  expect(partial.amountDueCents).toBe(6_000);
+  expect(await refusal(paid.handle.executeUpdate(voidInvoiceUpdate, { args: [{ actor: 'api' }] }))).toBe('INVOICE_HAS_PAYMENTS');
+  expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-2', 6_000, 'EUR')] }))).toBe('CURRENCY_MISMATCH');
+  expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-1', 6_000)] }))).toBe('DUPLICATE_PAYMENT');
+  expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-3', 0)] }))).toBe('INVALID_AMOUNT');
+  const settled = await paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-2', 6_000)] });
+  expect(settled.status).toBe('paid');
+  expect((await paid.handle.result()).status).toBe('paid');
+  // A paid invoice's workflow has completed; the API answers from Postgres (see test/http).
+  expect(await refusal(paid.handle.executeUpdate(voidInvoiceUpdate, { args: [{ actor: 'api' }] }))).toBe('completed');
+
+  const open = await fixture();
+  const voided = await open.handle.executeUpdate(voidInvoiceUpdate, { args: [{ actor: 'api', reason: 'issued in error' }] });
+  expect(voided.status).toBe('void');
+  expect((await open.handle.result()).status).toBe('void');
+  const [row] = await db.sql`SELECT status, closed_at FROM invoices WHERE id = ${open.invoice.id}`;
+  expect(row!.status).toBe('void');
+  expect(row!.closed_at).toBeInstanceOf(Date);
+  expect((await open.handle.query(invoiceStateQuery)).timeline).toContainEqual(expect.objectContaining({ type: 'voided', actor: 'api', reason: 'issued in error' }));
+});
