@@ -1,0 +1,24 @@
+import { runRole } from './run-role';
+
+// Everything in one process: embedded PostgreSQL and a local Temporal dev server unless
+// DATABASE_URL / TEMPORAL_ADDRESS say otherwise, then the worker and the HTTP API.
+void runRole({ worker: true, api: true, embedded: true }, (engine) => {
+  const lines = [
+    '',
+    'Collections engine is running',
+    `  API            ${engine.apiUrl}/api   (Authorization: Bearer ${engine.apiToken})`,
+    `  Temporal UI    ${engine.temporalUiUrl ?? '(not local)'}${engine.temporalUiUrl ? `/namespaces/${engine.namespace}/workflows` : ''}`,
+    `  Temporal       ${engine.temporalAddress} (namespace ${engine.namespace})`,
+    `  PostgreSQL     ${engine.databaseKind === 'embedded' ? `embedded, ${redact(engine.databaseUrl)}` : redact(engine.databaseUrl)}`,
+    '',
+    'Try it:',
+    `  export API=${engine.apiUrl} TOKEN=${engine.apiToken}`,
+    '  npm run demo',
+    '',
+  ];
+  console.log(lines.join('\n'));
+});
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@');
+}

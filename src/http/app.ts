@@ -1,0 +1,47 @@
+import express, { type Express } from 'express';
+import { bearerAuth } from './auth';
+import type { HttpContext } from './context';
+import { errorHandler, notFound } from './errors';
+import { customerRoutes } from './routes/customers';
+import { invoiceRoutes } from './routes/invoices';
+import { outboxRoutes } from './routes/outbox';
+import { payRoutes } from './routes/pay';
+import { policyRoutes } from './routes/policies';
+
+/** The HTTP API: JSON under `/api` (bearer token), the public pay page and a health check. */
+export function createApp(ctx: HttpContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.get('/health', async (_req, res) => {
+    try {
+      await ctx.sql`SELECT 1`;
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', component: 'postgres' });
+    }
+  });
+  app.use('/pay', payRoutes(ctx));
+
+  const api = express.Router();
+  api.use(bearerAuth(ctx.apiToken));
+  api.use(express.json({ limit: '1mb', strict: true }));
+  api.use((req, res, next) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !req.is('application/json')) {
+      res.status(415).json({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON with Content-Type: application/json' } });
+      return;
+    }
+    next();
+  });
+  api.use('/customers', customerRoutes(ctx));
+  api.use('/policies', policyRoutes(ctx));
+  api.use('/invoices', invoiceRoutes(ctx));
+  api.use('/outbox', outboxRoutes(ctx));
+  app.use('/api', api);
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.log));
+  return app;
+}

@@ -1,0 +1,18 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Requires `Authorization: Bearer <token>`; compares in constant time. */
+export function bearerAuth(token: string): RequestHandler {
+  const expected = digest(token);
+  return (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid bearer token' } });
+      return;
+    }
+    next();
+  };
+}

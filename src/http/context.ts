@@ -1,0 +1,20 @@
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../db/client';
+import type { Logger } from '../log';
+
+/** What every route needs; built once by the process that serves HTTP. */
+export interface HttpContext {
+  readonly sql: Sql;
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly namespace: string;
+  readonly apiToken: string;
+  readonly publicUrl: string;
+  readonly temporalUiUrl: string;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+/** The Temporal Web UI page of a workflow. */
+export const workflowUrl = (ctx: HttpContext, workflowId: string) =>
+  `${ctx.temporalUiUrl}/namespaces/${encodeURIComponent(ctx.namespace)}/workflows/${encodeURIComponent(workflowId)}`;

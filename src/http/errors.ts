@@ -1,0 +1,66 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { describeIssues } from '../domain/policy-schema';
+
+/** The one place where error codes become HTTP statuses. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  INVALID_POLICY: 422,
+  INVOICE_PAID: 409,
+  INVOICE_NOT_OPEN: 409,
+  INVOICE_HAS_PAYMENTS: 409,
+  ALREADY_DISPUTED: 409,
+  NOT_DISPUTED: 409,
+  INVALID_PROMISE_DATE: 422,
+  CURRENCY_MISMATCH: 422,
+  INVALID_AMOUNT: 422,
+  DUPLICATE_PAYMENT: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  WORKFLOW_UNAVAILABLE: 503,
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; details?: unknown };
+}
+
+/** Parses `input` with `schema`, turning issues into a 400 that names the offending field. */
+export function parseBody<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) {
+    const first = result.error.issues[0];
+    throw new DomainError(ErrorCode.VALIDATION, describeIssues(result.error), {
+      field: first?.path.map(String).join('.') ?? '',
+      issues: result.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })),
+    });
+  }
+  return result.data;
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } } satisfies ErrorBody);
+};
+
+export function errorHandler(log: { error(obj: object, msg: string): void }): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (err instanceof DomainError) {
+      const { field, ...details } = err.details as { field?: string };
+      const body: ErrorBody = { error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(Object.keys(details).length ? { details } : {}) } };
+      res.status(STATUS_OF[err.code]).json(body);
+      return;
+    }
+    const status = typeof err?.status === 'number' ? err.status : 500;
+    if (err?.type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'VALIDATION', message: 'request body is not valid JSON' } } satisfies ErrorBody);
+    } else if (err?.type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body exceeds 1 MB' } } satisfies ErrorBody);
+    } else if (status >= 400 && status < 500) {
+      res.status(status).json({ error: { code: 'BAD_REQUEST', message: String(err.message ?? 'bad request') } } satisfies ErrorBody);
+    } else {
+      log.error({ err, path: req.path, method: req.method }, 'unhandled error');
+      res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } } satisfies ErrorBody);
+    }
+  };
+}

@@ -1,0 +1,130 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { findInvoiceDocument } from '../../db/documents';
+import { findInvoice, findInvoiceLines, listInvoices, type InvoiceRow } from '../../db/invoices';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { createInvoice, createInvoiceSchema } from '../../services/create-invoice';
+import {
+  manualPaymentSchema, openDispute, promiseSchema, promiseToPay, reasonSchema, recordManualPayment, resolveDispute, voidInvoice,
+} from '../../services/invoice-commands';
+import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages';
+import { workflowUrl, type HttpContext } from '../context';
+import { parseBody } from '../errors';
+import { uuidParam } from './params';
+
+const listQuery = z.object({
+  status: z.enum(['open', 'paid', 'void', 'uncollectible']).optional(),
+  customerId: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const idempotencyKey = z.string().trim().min(1).max(255, 'Idempotency-Key may be at most 255 characters').optional();
+
+export function invoiceRoutes(ctx: HttpContext): Router {
+  const router = Router();
+  const deps = { sql: ctx.sql, client: ctx.client };
+
+  /** The stored invoice, with live facts (amounts, stage, next action) from its running workflow. */
+  async function present(row: InvoiceRow, view?: InvoiceView | null) {
+    const live = view !== undefined ? view : row.status === 'open' ? await queryLive(row) : null;
+    return {
+      id: row.id,
+      number: row.number,
+      customerId: row.customerId,
+      status: live?.status ?? row.status,
+      currency: row.currency,
+      totalCents: row.totalCents,
+      feesCents: live?.feesCents ?? row.feesCents,
+      amountPaidCents: live?.amountPaidCents ?? row.paidCents - row.refundedCents,
+      amountDueCents: live?.amountDueCents ?? row.amountDueCents,
+      issueDate: row.issueDate,
+      dueAt: row.dueAt.toISOString(),
+      dunningStage: live?.dunningStage ?? row.dunningStage,
+      disputed: live?.disputed ?? row.disputed,
+      promisedDate: live !== null && live !== undefined ? live.promisedDate : row.promisedDate,
+      nextAction: live?.nextAction ?? null,
+      policy: { name: row.policyName, version: row.policyVersion },
+      workflowId: row.workflowId,
+      temporalUrl: workflowUrl(ctx, row.workflowId),
+      payUrl: `${ctx.publicUrl}/pay/${row.id}`,
+      pdfUrl: `${ctx.publicUrl}/api/invoices/${row.id}/pdf`,
+    };
+  }
+
+  async function queryLive(row: InvoiceRow): Promise<InvoiceView | null> {
+    try {
+      return await ctx.client.workflow.getHandle(row.workflowId).query(invoiceStateQuery);
+    } catch (err) {
+      ctx.log.warn({ err: String(err), invoiceId: row.id, workflowId: row.workflowId }, 'live invoice query failed; answering from Postgres');
+      return null;
+    }
+  }
+
+  async function load(req: Request): Promise<InvoiceRow> {
+    const id = uuidParam(req.params.id, 'invoice');
+    const row = await findInvoice(ctx.sql, id);
+    if (!row) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${id} does not exist`);
+    return row;
+  }
+
+  router.post('/', async (req, res) => {
+    const key = parseBody(idempotencyKey, req.get('idempotency-key'));
+    const input = parseBody(createInvoiceSchema, req.body);
+    const { invoice, created } = await createInvoice(
+      { sql: ctx.sql, client: ctx.client, taskQueue: ctx.taskQueue, now: ctx.now, onStartFailure: (err, invoiceId) => ctx.log.warn({ err: String(err), invoiceId }, 'workflow start deferred to the reconciler') },
+      input,
+      { actor: 'api', ...(key ? { idempotencyKey: key } : {}) },
+    );
+    res.status(created ? 201 : 200).json({ ...(await present(invoice, null)), lines: await findInvoiceLines(ctx.sql, invoice.id) });
+  });
+
+  router.get('/', async (req, res) => {
+    const filter = parseBody(listQuery, req.query);
+    const rows = await listInvoices(ctx.sql, { limit: filter.limit, ...(filter.status ? { status: filter.status } : {}), ...(filter.customerId ? { customerId: filter.customerId } : {}) });
+    res.json({ invoices: await Promise.all(rows.map((row) => present(row, null))) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const row = await load(req);
+    res.json({ ...(await present(row)), lines: await findInvoiceLines(ctx.sql, row.id) });
+  });
+
+  router.get('/:id/pdf', async (req, res) => {
+    const row = await load(req);
+    const doc = await findInvoiceDocument(ctx.sql, row.id);
+    if (!doc) throw new DomainError(ErrorCode.NOT_FOUND, `the PDF of invoice ${row.number} is not rendered yet`);
+    res.type('application/pdf').set('Content-Disposition', `inline; filename="${doc.filename}"`).set('ETag', `"${doc.sha256}"`).send(doc.content);
+  });
+
+  router.get('/:id/timeline', async (req, res) => {
+    const row = await load(req);
+    const events = await ctx.sql`SELECT seq, action, actor, reason, data, at FROM audit_log
+                                 WHERE entity_type = 'invoice' AND entity_id = ${row.id} ORDER BY seq`;
+    res.json({ events });
+  });
+
+  router.post('/:id/payments', async (req, res) => {
+    const row = await load(req);
+    const key = parseBody(idempotencyKey, req.get('idempotency-key'));
+    const body = parseBody(manualPaymentSchema, req.body);
+    const { view, replayed } = await recordManualPayment(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
+    res.status(replayed ? 200 : 201).json(await present(row, view));
+  });
+
+  const simple = (path: string, run: (id: string, reason: string | undefined) => Promise<InvoiceView>) =>
+    router.post(path, async (req, res) => {
+      const row = await load(req);
+      const { reason } = parseBody(reasonSchema, req.body);
+      res.json(await present(row, await run(row.id, reason)));
+    });
+  simple('/:id/void', (id, reason) => voidInvoice(deps, id, reason, 'api'));
+  simple('/:id/dispute', (id, reason) => openDispute(deps, id, reason, 'api'));
+  simple('/:id/dispute/resolve', (id, reason) => resolveDispute(deps, id, reason, 'api'));
+
+  router.post('/:id/promise', async (req, res) => {
+    const row = await load(req);
+    const body = parseBody(promiseSchema, req.body);
+    res.json(await present(row, await promiseToPay(deps, row.id, body, 'api')));
+  });
+
+  return router;
+}

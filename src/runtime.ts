@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import type { Config } from './config';
+import { createSql, type Sql } from './db/client';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
+import { findUnstartedInvoiceIds } from './db/invoices';
+import { migrate } from './db/migrate';
+import { seedPolicy } from './db/policies';
+import { STANDARD_POLICY } from './domain/policy';
+import { createOutboxMailer, createResendMailer, type Mailer } from './email/mailer';
+import { createApp } from './http/app';
+import type { Logger } from './log';
+import { connectTemporal, type TemporalConnections } from './temporal/connection';
+import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
+import { registerSearchAttributes } from './temporal/register-search-attributes';
+import { ensureInvoiceWorkflow } from './temporal/start-invoice';
+import { createInvoiceWorkers } from './temporal/worker';
+
+export interface EngineOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly worker: boolean;
+  readonly api: boolean;
+  /** Start embedded PostgreSQL / a local Temporal dev server when no URL or address is configured. */
+  readonly embedded: boolean;
+}
+
+export interface Engine {
+  readonly databaseUrl: string;
+  readonly databaseKind: 'embedded' | 'external';
+  readonly temporalAddress: string;
+  readonly temporalUiUrl: string | null;
+  readonly namespace: string;
+  readonly apiUrl: string | null;
+  readonly apiToken: string | null;
+  stop(): Promise<void>;
+}
+
+/** Brings up the parts this process runs, in dependency order, and stops them in reverse. */
+export async function startEngine(o: EngineOptions): Promise<Engine> {
+  const { config, log } = o;
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'error while stopping'));
+  };
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    let embeddedDb: EmbeddedDatabase | undefined;
+    if (!databaseUrl) {
+      if (!o.embedded) throw new Error('DATABASE_URL is required for this role');
+      log.info({ dir: path.join(config.DATA_DIR, 'pg') }, 'starting embedded PostgreSQL');
+      embeddedDb = await startEmbeddedPostgres({ dir: path.join(config.DATA_DIR, 'pg'), port: config.EMBEDDED_PG_PORT, persistent: true });
+      stops.push(() => embeddedDb!.stop());
+      databaseUrl = embeddedDb.url;
+    }
+    const sql: Sql = createSql(databaseUrl);
+    stops.push(() => sql.end({ timeout: 5 }));
+    const applied = await migrate(sql);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    await seedPolicy(sql, STANDARD_POLICY);
+
+    let local: LocalTemporal | undefined;
+    let address = config.TEMPORAL_ADDRESS;
+    if (!address && !hasTemporalProfile()) {
+      if (!o.embedded) throw new Error('TEMPORAL_ADDRESS is required for this role');
+      log.info('starting local Temporal dev server');
+      local = await startLocalTemporal({ dataDir: config.DATA_DIR, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
+      stops.push(() => local!.stop());
+      address = local.address;
+      log.info({ binary: local.binary }, 'Temporal dev server is up');
+    }
+    const temporal: TemporalConnections = await connectTemporal({ ...(address ? { address } : {}), namespace: config.TEMPORAL_NAMESPACE });
+    stops.push(() => temporal.close());
+    const { added, missing } = await registerSearchAttributes(temporal.connection, temporal.namespace);
+    if (added.length) log.info({ added }, 'search attributes registered');
+    if (missing.length) log.warn({ missing }, 'search attributes missing; register them on your namespace (e.g. tcld namespace search-attributes add)');
+
+    if (o.worker) {
+      const mailer = createMailer(config, log);
+      const workers: Worker[] = await createInvoiceWorkers({
+        connection: temporal.nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue: config.TASK_QUEUE,
+        deps: { sql, mailer, publicUrl: config.PUBLIC_URL, from: config.EMAIL_FROM, seller: sellerName(config.EMAIL_FROM) },
+        emailRatePerSecond: config.EMAIL_RATE_PER_SECOND,
+      });
+      const running = Promise.all(workers.map((w) => w.run()));
+      running.catch((err) => log.fatal({ err }, 'worker stopped'));
+      stops.push(async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await running.catch(() => undefined);
+      });
+      const reconciler = startReconciler(sql, temporal, config.TASK_QUEUE, log);
+      stops.push(async () => clearInterval(reconciler));
+    }
+
+    let apiUrl: string | null = null;
+    let apiToken: string | null = null;
+    if (o.api) {
+      apiToken = config.API_TOKEN ?? (o.embedded ? await localApiToken(config.DATA_DIR) : null);
+      if (!apiToken) throw new Error('API_TOKEN is required for the api role (at least 16 characters)');
+      const app = createApp({
+        sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,
+        publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(),
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+        s.once('error', reject);
+      });
+      stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      apiUrl = config.PUBLIC_URL;
+    }
+
+    return {
+      databaseUrl,
+      databaseKind: embeddedDb ? 'embedded' : 'external',
+      temporalAddress: temporal.address,
+      temporalUiUrl: local?.uiUrl ?? (config.TEMPORAL_UI_URL || null),
+      namespace: temporal.namespace,
+      apiUrl,
+      apiToken,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function hasTemporalProfile(): boolean {
+  return Boolean(process.env.TEMPORAL_PROFILE || process.env.TEMPORAL_CONFIG_FILE);
+}
+
+function createMailer(config: Config, log: Logger): Mailer {
+  if (config.RESEND_API_KEY) return createResendMailer(config.RESEND_API_KEY, process.env.RESEND_BASE_URL);
+  return createOutboxMailer((line) => log.info({ transport: 'outbox' }, line));
+}
+
+function sellerName(from: string): string {
+  return /^\s*"?([^"<]+?)"?\s*</.exec(from)?.[1] ?? from;
+}
+
+/** The generated token of a local install: created on first start, kept under the data dir. */
+async function localApiToken(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'api-token');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(dataDir, { recursive: true });
+  const token = randomBytes(24).toString('base64url');
+  await writeFile(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+/**
+ * Starts workflows for invoices committed while Temporal was unreachable, so an acknowledged
+ * invoice is never left without its workflow.
+ */
+function startReconciler(sql: Sql, temporal: TemporalConnections, taskQueue: string, log: Logger): NodeJS.Timeout {
+  const tick = async () => {
+    const ids = await findUnstartedInvoiceIds(sql, new Date(Date.now() - 10_000));
+    for (const id of ids) {
+      await ensureInvoiceWorkflow(sql, temporal.client, taskQueue, id);
+      log.info({ invoiceId: id }, 'started deferred invoice workflow');
+    }
+  };
+  const timer = setInterval(() => void tick().catch((err) => log.warn({ err: String(err) }, 'reconciler pass failed')), 15_000);
+  void tick().catch((err) => log.warn({ err: String(err) }, 'reconciler pass failed'));
+  return timer;
+}

@@ -1,0 +1,48 @@
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describeExecutable, devServerExecutable } from './binaries';
+import { INVOICE_SEARCH_ATTRIBUTES } from './search-attributes';
+
+export interface LocalTemporal {
+  readonly address: string;
+  readonly uiUrl: string;
+  readonly binary: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the Temporal CLI dev server with a SQLite file under `dataDir` (history survives restarts),
+ * the Web UI and our search attributes. The binary comes from TEMPORAL_CLI_PATH, then PATH; when
+ * neither has one, the SDK downloads it (machines with internet).
+ */
+export async function startLocalTemporal(o: { dataDir: string; port: number; uiPort: number; namespace: string }): Promise<LocalTemporal> {
+  if (await isListening(o.port)) {
+    throw new Error(`port ${o.port} is already in use; stop that server, set TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use it`);
+  }
+  await mkdir(o.dataDir, { recursive: true });
+  const executable = devServerExecutable();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      dbFilename: path.join(o.dataDir, 'temporal.sqlite'),
+      ip: '127.0.0.1',
+      port: o.port,
+      ui: true,
+      uiPort: o.uiPort,
+      namespace: o.namespace,
+      searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES],
+      extraArgs: ['--log-level', 'warn'],
+    },
+  });
+  return { address: env.address, uiUrl: `http://localhost:${o.uiPort}`, binary: describeExecutable(executable), stop: () => env.teardown() };
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
