@@ -26,13 +26,19 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: unknown };
 }
 
-/** Parses `input` with `schema`, turning issues into a 400 that names the offending field. */
+/** Parses a JSON body or query object (absent → `{}`); issues become a 400 naming the field. */
 export function parseBody<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input ?? {});
+  return parseValue(schema, input ?? {});
+}
+
+/** Parses a single value such as a header; issues become a 400 naming the field. */
+export function parseValue<S extends z.ZodType>(schema: S, input: unknown, name?: string): z.output<S> {
+  const result = schema.safeParse(input);
   if (!result.success) {
     const first = result.error.issues[0];
-    throw new DomainError(ErrorCode.VALIDATION, describeIssues(result.error), {
-      field: first?.path.map(String).join('.') ?? '',
+    const message = describeIssues(result.error);
+    throw new DomainError(ErrorCode.VALIDATION, name ? `${name}: ${message}` : message, {
+      field: name ?? first?.path.map(String).join('.') ?? '',
       issues: result.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })),
     });
   }

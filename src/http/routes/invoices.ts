@@ -9,7 +9,7 @@ import {
 } from '../../services/invoice-commands';
 import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages';
 import { workflowUrl, type HttpContext } from '../context';
-import { parseBody } from '../errors';
+import { parseBody, parseValue } from '../errors';
 import { uuidParam } from './params';
 
 const listQuery = z.object({
@@ -67,7 +67,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
   }
 
   router.post('/', async (req, res) => {
-    const key = parseBody(idempotencyKey, req.get('idempotency-key'));
+    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const input = parseBody(createInvoiceSchema, req.body);
     const { invoice, created } = await createInvoice(
       { sql: ctx.sql, client: ctx.client, taskQueue: ctx.taskQueue, now: ctx.now, onStartFailure: (err, invoiceId) => ctx.log.warn({ err: String(err), invoiceId }, 'workflow start deferred to the reconciler') },
@@ -104,7 +104,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
 
   router.post('/:id/payments', async (req, res) => {
     const row = await load(req);
-    const key = parseBody(idempotencyKey, req.get('idempotency-key'));
+    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const body = parseBody(manualPaymentSchema, req.body);
     const { view, replayed } = await recordManualPayment(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
     res.status(replayed ? 200 : 201).json(await present(row, view));

@@ -1,0 +1,43 @@
+import type { Server } from 'node:http';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../src/http/app';
+import { createLogger } from '../../src/log';
+import type { TestDatabase } from './database';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface ApiHarness {
+  readonly url: string;
+  request(method: string, path: string, o?: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The real Express app on an ephemeral port, over a real database and Temporal server. */
+export async function startApi(db: TestDatabase, env: TestWorkflowEnvironment, taskQueue: string): Promise<ApiHarness> {
+  const app = createApp({
+    sql: db.sql, client: env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
+    publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: createLogger('silent'), now: () => new Date(),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    async request(method, path, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.token !== null) headers.authorization = `Bearer ${o.token ?? TEST_TOKEN}`;
+      let body: string | undefined = o.raw;
+      if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const type = res.headers.get('content-type') ?? '';
+      const parsed = type.includes('json') ? await res.json() : type.includes('pdf') ? Buffer.from(await res.arrayBuffer()) : await res.text();
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
