@@ -7,6 +7,7 @@ import {
   invoiceStateQuery, openDisputeUpdate, paymentReceivedSignal, promiseToPayUpdate, recordPaymentUpdate,
   resolveDisputeUpdate, voidInvoiceUpdate,
 } from '../../workflows/messages';
+import { recordHistory } from '../helpers/histories';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
@@ -76,6 +77,9 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
     { action: 'invoice.dispute_resolved', actor: 'api', reason: 'hours confirmed' },
   ]);
   await eventually(async () => expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'reminder_overdue']));
+  await handle.signal(paymentReceivedSignal, pay('pi_after_dispute', 100_000));
+  await handle.result();
+  await recordHistory(handle, 'dispute-pause-resume');
 });
 
 it('a promise defers reminders until its date; paying keeps it', async () => {
@@ -89,6 +93,7 @@ it('a promise defers reminders until its date; paying keeps it', async () => {
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']);
   await handle.signal(paymentReceivedSignal, pay('pi_kept', 100_000));
   const done = await handle.result();
+  await recordHistory(handle, 'promise-kept');
   expect(done.status).toBe('paid');
   expect(done.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['promise_made', 'promise_kept', 'paid']));
   const [row] = await db.sql`SELECT status, promised_date FROM invoices WHERE id = ${invoice.id}`;
@@ -106,6 +111,7 @@ it('refuses to void a paid or partly paid invoice, and voids an unpaid one', asy
   const settled = await paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-2', 6_000)] });
   expect(settled.status).toBe('paid');
   expect((await paid.handle.result()).status).toBe('paid');
+  await recordHistory(paid.handle, 'manual-payments-void-refused');
   // A paid invoice's workflow has completed; the API answers from Postgres (see test/http).
   expect(await refusal(paid.handle.executeUpdate(voidInvoiceUpdate, { args: [{ actor: 'api' }] }))).toBe('completed');
 

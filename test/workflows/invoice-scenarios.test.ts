@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { listEmails } from '../../src/db/email-log';
 import { invoiceStateQuery, paymentReceivedSignal, type InvoiceView } from '../../workflows/messages';
+import { recordHistory } from '../helpers/histories';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
@@ -37,6 +38,7 @@ it('partial then full payment: dunning continues on the rest, then completes', a
   expect(mid).toMatchObject({ status: 'open', amountPaidCents: 40_000, amountDueCents: 60_000, dunningStage: 'reminder_overdue' });
   await handle.signal(paymentReceivedSignal, pay('pi_rest', 60_000));
   const done: InvoiceView = await handle.result();
+  await recordHistory(handle, 'partial-then-full-payment');
   expect(done).toMatchObject({ status: 'paid', amountDueCents: 0, amountPaidCents: 100_000, feesCents: 0 });
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'reminder_upcoming', 'reminder_due_today', 'reminder_overdue']);
   const payments = await db.sql`SELECT id, amount_cents, status FROM payments WHERE invoice_id = ${invoice.id} ORDER BY amount_cents`;
@@ -73,6 +75,7 @@ it('catches up after an outage: no burst of stale reminders, each fee once', asy
   await env.sleep('60 days');
   workers = await startWorkers(env, db.sql, { taskQueue: workers.taskQueue }); // …and comes back
   const done: InvoiceView = await handle.result();
+  await recordHistory(handle, 'catch-up-after-outage');
   expect(done.status).toBe('uncollectible');
   // One email for the latest due step (hand-off) instead of six stale ones; the 14d fee charged once.
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'handoff_notice']);

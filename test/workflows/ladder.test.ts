@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { listEmails } from '../../src/db/email-log';
 import type { InvoiceView } from '../../workflows/messages';
 import { invoiceFixture } from '../helpers/fixtures';
+import { recordHistory } from '../helpers/histories';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { createTimeSkippingEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
 
@@ -25,6 +26,7 @@ const newInvoice = (totalCents: number) => invoiceFixture({ sql: db.sql, client:
 it('runs the full standard ladder over 45 days and hands the invoice off', async () => {
   const { customer, invoice, handle } = await newInvoice(100_001);
   const result: InvoiceView = await handle.result();
+  await recordHistory(handle, 'standard-ladder-handoff');
 
   expect(result.status).toBe('uncollectible');
   expect(result.feesCents).toBe(1500); // 1.5 % of 1,000.01 rounded half up
