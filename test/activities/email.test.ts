@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities, type SendEmailInput } from '../../activities';
+import { insertCustomer } from '../../src/db/customers';
+import { insertInvoice } from '../../src/db/invoices';
+import { createResendMailer } from '../../src/email/mailer';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startRecorder } from '../helpers/recorder';
+
+let db: TestDatabase;
+let recorder: Awaited<ReturnType<typeof startRecorder>>;
+let activities: ReturnType<typeof createActivities>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  recorder = await startRecorder(() => ({ status: 200, body: { id: `re_${randomUUID()}` } }));
+  activities = createActivities({
+    sql: db.sql,
+    mailer: createResendMailer('re_test_key', recorder.url),
+    publicUrl: 'https://ar.example.com',
+    from: 'Acme AR <ar@acme.test>',
+    seller: 'Acme Ltd',
+  });
+});
+afterAll(async () => {
+  await recorder?.close();
+  await db?.drop();
+});
+beforeEach(() => recorder.requests.splice(0));
+
+async function invoice(): Promise<string> {
+  const customerId = randomUUID();
+  await insertCustomer(db.sql, { id: customerId, name: 'Umbrella', email: 'ap@umbrella.test', timeZone: 'Europe/Berlin', currency: 'EUR', paymentTermsDays: 30, policyName: null }, 'test');
+  const id = randomUUID();
+  await insertInvoice(db.sql, {
+    id, customerId, currency: 'EUR', totalCents: 123_456, issueDate: '2026-11-02', dueAt: '2026-12-02T22:59:59.999Z', policyName: 'standard', policyVersion: 1,
+    workflowId: `invoice-${id}`, idempotencyKey: null, requestHash: 'h', lines: [{ description: 'Annual licence', quantity: 1, unitAmountCents: 123_456, amountCents: 123_456 }],
+  }, 'test');
+  await activities.renderInvoiceDocument({ invoiceId: id });
+  return id;
+}
+const input = (invoiceId: string, o: Partial<SendEmailInput> = {}): SendEmailInput => ({
+  invoiceId, template: 'invoice_issued', stepIndex: null, idempotencyKey: `invoice-${invoiceId}/issue`, attachPdf: true, amountDueCents: 123_456, feesCents: 0, ...o,
+});
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected the activity to fail');
+}
+
+it('sends through the resend SDK with the idempotency key and the PDF attached', async () => {
+  const id = await invoice();
+  const result = await activities.sendInvoiceEmail(input(id));
+  expect(result).toMatchObject({ status: 'sent', transport: 'resend', providerMessageId: expect.stringMatching(/^re_/) });
+  expect(recorder.requests).toHaveLength(1);
+  const [req] = recorder.requests;
+  expect(req).toMatchObject({ method: 'POST', path: '/emails' });
+  expect(req!.headers['idempotency-key']).toBe(`invoice-${id}/issue`);
+  expect(req!.headers.authorization).toBe('Bearer re_test_key');
+  expect(req!.body).toMatchObject({ from: 'Acme AR <ar@acme.test>', to: 'ap@umbrella.test', subject: expect.stringContaining('INV-') });
+  expect(req!.body.text).toContain('EUR 1,234.56');
+  expect(req!.body.text).toContain('2026-12-02'); // the customer's local due date
+  expect(req!.body.text).toContain(`https://ar.example.com/pay/${id}`);
+  expect(req!.body.attachments).toEqual([{ filename: expect.stringMatching(/^INV-\d+\.pdf$/), content_type: 'application/pdf', content: expect.any(String) }]); // the SDK's wire format
+  expect(Buffer.from(req!.body.attachments[0].content, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
+  const [log] = await db.sql`SELECT transport, provider_message_id, template FROM email_log WHERE idempotency_key = ${`invoice-${id}/issue`}`;
+  expect(log).toEqual({ transport: 'resend', provider_message_id: result.providerMessageId, template: 'invoice_issued' });
+});
+
+it('never sends twice: a retried activity finds the email in the log', async () => {
+  const id = await invoice();
+  await activities.sendInvoiceEmail(input(id));
+  const again = await activities.sendInvoiceEmail(input(id));
+  expect(again.status).toBe('already_sent');
+  expect(recorder.requests).toHaveLength(1);
+});
+
+it('429: retryable, honouring retry-after, and nothing is logged', async () => {
+  const id = await invoice();
+  recorder.respond({ status: 429, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' }, headers: { 'retry-after': '7' } });
+  const failure = await failureOf(activities.sendInvoiceEmail(input(id)));
+  expect(failure.nonRetryable).toBe(false);
+  expect(failure.type).toBe('EMAIL_PROVIDER_UNAVAILABLE');
+  expect(failure.nextRetryDelay).toBe(7000);
+  expect(await db.sql`SELECT 1 FROM email_log WHERE invoice_id = ${id}`).toHaveLength(0);
+  // The retry carries the same idempotency key, so the provider de-duplicates too.
+  await activities.sendInvoiceEmail(input(id));
+  expect(recorder.requests.map((r) => r.headers['idempotency-key'])).toEqual([`invoice-${id}/issue`, `invoice-${id}/issue`]);
+});
+
+it('500: retryable', async () => {
+  const id = await invoice();
+  recorder.respond({ status: 500, body: { statusCode: 500, name: 'internal_server_error', message: 'boom' } });
+  const failure = await failureOf(activities.sendInvoiceEmail(input(id)));
+  expect([failure.nonRetryable, failure.type]).toEqual([false, 'EMAIL_PROVIDER_UNAVAILABLE']);
+});
+
+it('4xx validation error: permanent (non-retryable)', async () => {
+  const id = await invoice();
+  recorder.respond({ status: 422, body: { statusCode: 422, name: 'validation_error', message: 'Invalid `to` field' } });
+  const failure = await failureOf(activities.sendInvoiceEmail(input(id)));
+  expect([failure.nonRetryable, failure.type]).toEqual([true, 'EMAIL_REJECTED']);
+  expect(failure.message).toContain('Invalid `to` field');
+});
+
+it('renders the same PDF bytes for the same invoice, and records events idempotently', async () => {
+  const id = await invoice();
+  const [first] = await db.sql`SELECT sha256 FROM invoice_documents WHERE invoice_id = ${id}`;
+  await db.sql`DELETE FROM invoice_documents WHERE invoice_id = ${id}`;
+  const again = await activities.renderInvoiceDocument({ invoiceId: id });
+  expect(again.sha256).toBe(first!.sha256);
+
+  const events = [
+    { seq: 1, at: '2026-12-10T10:00:00.000Z', actor: 'gateway:test', type: 'payment_received' as const, paymentId: 'pi_1', amountCents: 23_456, currency: 'EUR' },
+    { seq: 2, at: '2026-12-16T10:00:00.000Z', actor: 'workflow', type: 'late_fee_applied' as const, stepIndex: 3, amountCents: 1500, currency: 'EUR' },
+  ];
+  const snapshot = { status: 'open' as const, feesCents: 1500, paidCents: 23_456, refundedCents: 0, amountDueCents: 101_500, dunningStage: 'late_fee_notice', disputed: false, promisedDate: null };
+  const customerId = (await db.sql`SELECT customer_id FROM invoices WHERE id = ${id}`)[0]!.customer_id as string;
+  expect(await activities.recordInvoiceEvents({ invoiceId: id, customerId, events, snapshot })).toEqual({ applied: 2 });
+  expect(await activities.recordInvoiceEvents({ invoiceId: id, customerId, events, snapshot })).toEqual({ applied: 0 });
+  expect(await db.sql`SELECT id FROM payments WHERE invoice_id = ${id}`).toEqual([{ id: 'pi_1' }]);
+  expect(await db.sql`SELECT amount_cents FROM late_fees WHERE invoice_id = ${id}`).toEqual([{ amount_cents: 1500 }]);
+  expect(await db.sql`SELECT amount_due_cents, last_event_seq FROM invoices WHERE id = ${id}`).toEqual([{ amount_due_cents: 101_500, last_event_seq: 2 }]);
+});

@@ -1,0 +1,45 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: any;
+}
+export interface ScriptedResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * A local stand-in for an external HTTP API (Resend, Stripe): records every request and answers
+ * from a script (then a default), so tests drive the real SDKs through real HTTP.
+ */
+export async function startRecorder(defaultResponse: (req: RecordedRequest) => ScriptedResponse) {
+  const requests: RecordedRequest[] = [];
+  const script: ScriptedResponse[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString();
+      let body: unknown = raw;
+      try { body = raw ? JSON.parse(raw) : undefined; } catch { /* keep raw */ }
+      const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+      requests.push(recorded);
+      const answer = script.shift() ?? defaultResponse(recorded);
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    /** Queues responses for the next requests. */
+    respond(...responses: ScriptedResponse[]) { script.push(...responses); },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
