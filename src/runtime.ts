@@ -16,6 +16,7 @@ import { createApp } from './http/app';
 import type { Logger } from './log';
 import { connectTemporal, type TemporalConnections } from './temporal/connection';
 import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
+import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { ensureInvoiceWorkflow } from './temporal/start-invoice';
 import { createInvoiceWorkers } from './temporal/worker';
@@ -43,6 +44,7 @@ export interface Engine {
 /** Brings up the parts this process runs, in dependency order, and stops them in reverse. */
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { config, log } = o;
+  installRuntimeLogger(log);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'error while stopping'));

@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { formatMoney } from '../src/domain/money';
+
+// Drives the running stack (npm start) through its public API on a seconds-scale policy and shows,
+// live, reminders going out, a late fee, a dispute pausing one invoice and a payment completing another.
+const config = loadConfig();
+const api = process.env.API ?? config.PUBLIC_URL;
+const tokenFile = path.join(config.DATA_DIR, 'api-token');
+const token = process.env.TOKEN ?? config.API_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+
+async function call<T = any>(method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${api}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${route} → ${res.status} ${JSON.stringify(json)}`);
+  return json as T;
+}
+
+const t0 = Date.now();
+const clock = () => `+${String(Math.round((Date.now() - t0) / 1000)).padStart(3)}s`;
+const say = (line: string) => console.log(`${clock()}  ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  if (!token) throw new Error('no API token: run `npm start` first (it creates .data/api-token) or set TOKEN');
+  await call('GET', '/api/outbox?limit=1').catch((err) => {
+    throw new Error(`cannot reach the API at ${api} — is \`npm start\` running? (${(err as Error).message})`);
+  });
+
+  const policy = await call('POST', '/api/policies', {
+    name: 'demo-seconds',
+    description: 'The standard ladder compressed into seconds for the demo.',
+    steps: [
+      { offset: '-10s', template: 'reminder_upcoming' },
+      { offset: '0s', template: 'reminder_due_today' },
+      { offset: '10s', template: 'reminder_overdue' },
+      { offset: '20s', template: 'late_fee_notice', lateFee: { percent: 1.5 } },
+      { offset: '30s', template: 'final_notice', finalNotice: true, creditHold: true },
+      { offset: '40s', template: 'handoff_notice', handOff: true },
+    ],
+  });
+  say(`policy ${policy.name} v${policy.version}: -10s reminder … +20s 1.5 % late fee … +40s hand-off`);
+
+  const people = [
+    { key: 'ladder', name: 'Wayne Enterprises', email: 'ap@wayne.test', timeZone: 'America/New_York', amount: 250_000 },
+    { key: 'payer', name: 'Stark Industries', email: 'ap@stark.test', timeZone: 'America/Los_Angeles', amount: 120_000 },
+    { key: 'dispute', name: 'Tyrell Corp', email: 'ap@tyrell.test', timeZone: 'Asia/Tokyo', amount: 80_000 },
+  ];
+  const invoices: Record<string, any> = {};
+  for (const p of people) {
+    const customer = await call('POST', '/api/customers', { name: p.name, email: p.email, timeZone: p.timeZone, currency: 'USD', paymentTermsDays: 30 });
+    const invoice = await call('POST', '/api/invoices', {
+      customerId: customer.id, policy: 'demo-seconds', dueIn: '15s',
+      lines: [{ description: 'Consulting services', quantity: 1, unitAmountCents: p.amount }],
+    });
+    invoices[p.key] = { ...invoice, customerName: p.name };
+    say(`created ${invoice.number} for ${p.name}: ${formatMoney(invoice.totalCents, invoice.currency)}, due in 15 s`);
+  }
+  const byId = new Map(Object.values(invoices).map((i: any) => [i.id, i]));
+
+  const seen = new Set<string>();
+  const watchOutbox = async () => {
+    const { emails } = await call('GET', '/api/outbox?limit=1000');
+    for (const e of emails) {
+      if (seen.has(e.idempotencyKey) || !byId.has(e.invoiceId)) continue;
+      seen.add(e.idempotencyKey);
+      const inv = byId.get(e.invoiceId);
+      const files = e.attachments.length ? `  📎 ${e.attachments.map((a: any) => a.filename).join(', ')}` : '';
+      say(`✉  ${inv.number} → ${e.recipient.padEnd(15)} ${e.template.padEnd(19)} "${e.subject}"${files}`);
+    }
+  };
+
+  let disputed = false;
+  let paid = false;
+  const deadline = Date.now() + 75_000;
+  while (Date.now() < deadline) {
+    await watchOutbox();
+    const elapsed = (Date.now() - t0) / 1000;
+    if (!disputed && elapsed > 8) {
+      disputed = true;
+      const view = await call('POST', `/api/invoices/${invoices.dispute.id}/dispute`, { reason: 'PO number missing on invoice' });
+      say(`⚖  ${view.number} disputed by ${invoices.dispute.customerName}: reminders paused (next action: ${view.nextAction ?? 'none'})`);
+    }
+    if (!paid && elapsed > 27) {
+      paid = true;
+      const partial = await call('POST', `/api/invoices/${invoices.payer.id}/payments`, { amountCents: 50_000, currency: 'USD', reference: 'wire 4711' });
+      say(`💵 ${partial.number}: partial payment ${formatMoney(50_000, 'USD')} → ${formatMoney(partial.amountDueCents, 'USD')} still due, dunning continues`);
+      const full = await call('POST', `/api/invoices/${invoices.payer.id}/payments`, { amountCents: partial.amountDueCents, currency: 'USD', reference: 'wire 4712' });
+      say(`💵 ${full.number}: paid in full → status ${full.status}; its workflow completes`);
+    }
+    const ladder = await call('GET', `/api/invoices/${invoices.ladder.id}`);
+    if (ladder.status !== 'open') break;
+    await sleep(1000);
+  }
+  await watchOutbox();
+
+  console.log('\nWhere things stand:');
+  for (const inv of Object.values(invoices) as any[]) {
+    const now = await call('GET', `/api/invoices/${inv.id}`);
+    const next = now.nextAction ? `next ${now.nextAction.step?.template ?? now.nextAction.reason} at ${now.nextAction.at}` : 'no further action';
+    console.log(`  ${now.number}  ${inv.customerName.padEnd(18)} ${now.status.padEnd(13)} due ${formatMoney(now.amountDueCents, now.currency).padEnd(13)} fees ${formatMoney(now.feesCents, now.currency).padEnd(10)} stage ${now.dunningStage.padEnd(18)} ${now.disputed ? 'DISPUTED ' : ''}${next}`);
+    console.log(`          ${now.temporalUrl}`);
+  }
+  console.log(`\nFind them in the Temporal UI with:  PolicyName = 'demo-seconds'   or   InvoiceStatus = 'open' AND DunningStage = 'final_notice'`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
