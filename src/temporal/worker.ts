@@ -9,8 +9,12 @@ export interface InvoiceWorkerOptions {
   readonly deps: ActivityDeps;
   /** Task-queue-wide email rate (all workers together), in emails per second. */
   readonly emailRatePerSecond: number;
-  /** Pre-built workflow bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
+  /** Pre-built workflow bundle (tests); otherwise the workflows are bundled at start. */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Another workflows entry point (the benchmark adds its baseline workflow). */
+  readonly workflowsPath?: string;
+  /** Extra activities per queue (the benchmark's no-op baseline activities). */
+  readonly extraActivities?: { main?: Record<string, (...args: any[]) => Promise<unknown>>; email?: Record<string, (...args: any[]) => Promise<unknown>> };
   readonly extra?: Partial<WorkerOptions>;
 }
 
@@ -25,20 +29,20 @@ export const workflowsPath = () => path.join(__dirname, '..', '..', 'workflows',
  */
 export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Worker[]> {
   const activities = createActivities(o.deps);
-  const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() };
+  const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? workflowsPath() };
   const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...code,
-    activities: { renderInvoiceDocument: activities.renderInvoiceDocument, recordInvoiceEvents: activities.recordInvoiceEvents },
+    activities: { renderInvoiceDocument: activities.renderInvoiceDocument, recordInvoiceEvents: activities.recordInvoiceEvents, ...o.extraActivities?.main },
     ...o.extra,
   });
   const email = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: emailTaskQueue(o.taskQueue),
-    activities: { sendInvoiceEmail: activities.sendInvoiceEmail },
+    activities: { sendInvoiceEmail: activities.sendInvoiceEmail, ...o.extraActivities?.email },
     maxTaskQueueActivitiesPerSecond: o.emailRatePerSecond,
     ...o.extra,
   });
