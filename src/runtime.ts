@@ -7,7 +7,6 @@ import type { Worker } from '@temporalio/worker';
 import type { Config } from './config';
 import { createSql, type Sql } from './db/client';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
-import { findUnstartedInvoiceIds } from './db/invoices';
 import { migrate } from './db/migrate';
 import { seedPolicy } from './db/policies';
 import { STANDARD_POLICY } from './domain/policy';
@@ -18,7 +17,7 @@ import { connectTemporal, type TemporalConnections } from './temporal/connection
 import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
 import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
-import { ensureInvoiceWorkflow } from './temporal/start-invoice';
+import { reconcileUnstartedInvoices } from './temporal/start-invoice';
 import { createInvoiceWorkers } from './temporal/worker';
 
 export interface EngineOptions {
@@ -156,19 +155,12 @@ async function localApiToken(dataDir: string): Promise<string> {
   return token;
 }
 
-/**
- * Starts workflows for invoices committed while Temporal was unreachable, so an acknowledged
- * invoice is never left without its workflow.
- */
+/** Runs `reconcileUnstartedInvoices` every 15 s. */
 function startReconciler(sql: Sql, temporal: TemporalConnections, taskQueue: string, log: Logger): NodeJS.Timeout {
-  const tick = async () => {
-    const ids = await findUnstartedInvoiceIds(sql, new Date(Date.now() - 10_000));
-    for (const id of ids) {
-      await ensureInvoiceWorkflow(sql, temporal.client, taskQueue, id);
-      log.info({ invoiceId: id }, 'started deferred invoice workflow');
-    }
-  };
-  const timer = setInterval(() => void tick().catch((err) => log.warn({ err: String(err) }, 'reconciler pass failed')), 15_000);
-  void tick().catch((err) => log.warn({ err: String(err) }, 'reconciler pass failed'));
-  return timer;
+  const tick = () =>
+    reconcileUnstartedInvoices(sql, temporal.client, taskQueue, new Date(Date.now() - 10_000))
+      .then((ids) => ids.forEach((invoiceId) => log.info({ invoiceId }, 'started deferred invoice workflow')))
+      .catch((err) => log.warn({ err: String(err) }, 'reconciler pass failed'));
+  void tick();
+  return setInterval(() => void tick(), 15_000);
 }

@@ -162,7 +162,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     }
     const seen = changes;
     if (plan.kind === 'wait') {
-      await condition(() => changes !== seen, Math.max(1, Date.parse(plan.next.at) - Date.now()));
+      const { step, reason, at } = plan.next;
+      const summary = reason === 'promise_deadline' ? `promise to pay deadline ${at}` : `step ${step?.index} ${step?.template} at ${at}`;
+      await condition(() => changes !== seen, Math.max(1, Date.parse(at) - Date.now()), { summary });
     } else {
       await condition(() => changes !== seen);
     }

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { findCustomer } from '../db/customers';
-import { findInvoice, markWorkflowStarted } from '../db/invoices';
+import { findInvoice, findUnstartedInvoiceIds, markWorkflowStarted } from '../db/invoices';
 import { findPolicyVersion } from '../db/policies';
 import { formatMoney } from '../domain/money';
 import type { InvoiceWorkflowInput } from '../domain/invoice';
@@ -52,4 +52,14 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
   await markWorkflowStarted(sql, invoiceId);
+}
+
+/**
+ * Starts the workflows of invoices committed while Temporal was unreachable (created before
+ * `olderThan`), so an acknowledged invoice is never left without its workflow. Returns their ids.
+ */
+export async function reconcileUnstartedInvoices(sql: Sql, client: Client, taskQueue: string, olderThan: Date): Promise<string[]> {
+  const ids = await findUnstartedInvoiceIds(sql, olderThan);
+  for (const id of ids) await ensureInvoiceWorkflow(sql, client, taskQueue, id);
+  return ids;
 }

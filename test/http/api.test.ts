@@ -1,4 +1,7 @@
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createInvoice } from '../../src/services/create-invoice';
+import { reconcileUnstartedInvoices } from '../../src/temporal/start-invoice';
 import { ApiHarness, startApi } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
@@ -296,5 +299,30 @@ describe('pay page and health', () => {
     expect(page.body).toContain(inv.number);
     expect((await api.request('GET', '/pay/nope', { token: null })).status).toBe(404);
     expect((await api.request('GET', '/health', { token: null })).body).toEqual({ status: 'ok' });
+  });
+});
+
+describe('Temporal unreachable when an invoice is created', () => {
+  it('acknowledges the invoice, and the reconciler starts its workflow once Temporal is back', async () => {
+    const customerId = await newCustomer();
+    const dead = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+    const failures: unknown[] = [];
+    const { invoice, created } = await dead.withDeadline(Date.now() + 1500, () => createInvoice(
+      { sql: db.sql, client: new Client({ connection: dead }), taskQueue: workers.taskQueue, now: () => new Date(), onStartFailure: (err) => failures.push(err) },
+      { customerId, lines: [{ description: 'During an outage', quantity: 1, unitAmountCents: 700 }] },
+      { actor: 'api' },
+    ));
+    expect(created).toBe(true);
+    expect(failures).toHaveLength(1);
+    expect(invoice.workflowStarted).toBe(false);
+
+    const started = await reconcileUnstartedInvoices(db.sql, env.client, workers.taskQueue, new Date(Date.now() + 1000));
+    expect(started).toContain(invoice.id);
+    const desc = await env.client.workflow.getHandle(invoice.workflowId).describe();
+    expect(desc.status.name).toBe('RUNNING');
+    const [row] = await db.sql`SELECT workflow_started FROM invoices WHERE id = ${invoice.id}`;
+    expect(row!.workflow_started).toBe(true);
+    expect(await reconcileUnstartedInvoices(db.sql, env.client, workers.taskQueue, new Date(Date.now() + 1000))).not.toContain(invoice.id);
+    await dead.close();
   });
 });
