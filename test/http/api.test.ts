@@ -1,28 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createInvoice } from '../../src/services/create-invoice';
 import { reconcileUnstartedInvoices } from '../../src/temporal/start-invoice';
 import { ApiHarness, startApi } from '../helpers/api';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
-import { createDevServerEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
+import { useStack } from '../helpers/stack';
 
-let db: TestDatabase;
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
+const stack = useStack('dev-server');
 let api: ApiHarness;
-
 beforeAll(async () => {
-  db = await createTestDatabase();
-  env = await createDevServerEnv();
-  workers = await startWorkers(env, db.sql);
-  api = await startApi(db, env, workers.taskQueue);
+  api = await startApi(stack.db, stack.env, stack.workers.taskQueue);
 });
 afterAll(async () => {
   await api?.close();
-  await workers?.stop();
-  await env?.teardown();
-  await db?.drop();
 });
 
 const customerBody = { name: 'Initech', email: 'ap@initech.test', timeZone: 'America/Chicago', currency: 'usd', paymentTermsDays: 15 };
@@ -34,7 +23,7 @@ async function newCustomer(): Promise<string> {
 async function newInvoice(customerId: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   return api.request('POST', '/api/invoices', { body: { customerId, lines: [{ description: 'Widgets', quantity: 3, unitAmountCents: 1999 }], ...extra }, headers });
 }
-const count = async (table: string) => (await db.sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n as number;
+const count = async (table: string) => (await stack.db.sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n as number;
 
 describe('authentication', () => {
   it.each([
@@ -122,7 +111,7 @@ describe('invoices', () => {
     // Net 15 in Chicago: due at the end of the customer's day.
     expect(new Date(inv.dueAt).toISOString()).toMatch(/T05:59:59\.999Z$/);
 
-    const desc = await env.client.workflow.getHandle(inv.workflowId).describe();
+    const desc = await stack.env.client.workflow.getHandle(inv.workflowId).describe();
     expect(desc.status.name).toBe('RUNNING');
     expect(desc.searchAttributes).toMatchObject({ CustomerId: [customerId], PolicyName: ['standard'], InvoiceStatus: ['open'], AmountDueCents: [5997] });
 
@@ -152,7 +141,7 @@ describe('invoices', () => {
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
-    const rows = await db.sql`SELECT count(*)::int AS n FROM invoices WHERE customer_id = ${customerId}`;
+    const rows = await stack.db.sql`SELECT count(*)::int AS n FROM invoices WHERE customer_id = ${customerId}`;
     expect(rows[0]!.n).toBe(1);
     const conflict = await newInvoice(customerId, { lines: [{ description: 'Other', quantity: 1, unitAmountCents: 1 }] }, { 'Idempotency-Key': 'order-42' });
     expect(conflict.status).toBe(409);
@@ -232,7 +221,7 @@ describe('invoice commands', () => {
       const res = await api.request('POST', path, { body });
       expect([res.status, res.body.error.code]).toEqual([status, code]);
     }
-    expect(await db.sql`SELECT 1 FROM payments WHERE invoice_id = ${inv.id}`).toHaveLength(0);
+    expect(await stack.db.sql`SELECT 1 FROM payments WHERE invoice_id = ${inv.id}`).toHaveLength(0);
 
     const partial = await api.request('POST', path, { body: { amountCents: 2000, currency: 'usd', reference: 'wire 881' }, headers: { 'Idempotency-Key': 'wire-881' } });
     expect(partial.status).toBe(201);
@@ -242,7 +231,7 @@ describe('invoice commands', () => {
     expect(replay.body.amountDueCents).toBe(3997);
     const paid = await api.request('POST', path, { body: { amountCents: 3997, currency: 'USD' } });
     expect(paid.body).toMatchObject({ status: 'paid', amountDueCents: 0 });
-    const rows = await db.sql`SELECT id, amount_cents, reference FROM payments WHERE invoice_id = ${inv.id} ORDER BY amount_cents`;
+    const rows = await stack.db.sql`SELECT id, amount_cents, reference FROM payments WHERE invoice_id = ${inv.id} ORDER BY amount_cents`;
     expect(rows).toEqual([{ id: 'manual_wire-881', amount_cents: 2000, reference: 'wire 881' }, { id: expect.stringMatching(/^manual_/), amount_cents: 3997, reference: null }]);
 
     await eventually(async () => expect((await api.request('GET', `/api/invoices/${inv.id}`)).body.status).toBe('paid'));
@@ -308,7 +297,7 @@ describe('Temporal unreachable when an invoice is created', () => {
     const dead = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
     const failures: unknown[] = [];
     const { invoice, created } = await dead.withDeadline(Date.now() + 1500, () => createInvoice(
-      { sql: db.sql, client: new Client({ connection: dead }), taskQueue: workers.taskQueue, now: () => new Date(), onStartFailure: (err) => failures.push(err) },
+      { sql: stack.db.sql, client: new Client({ connection: dead }), taskQueue: stack.workers.taskQueue, now: () => new Date(), onStartFailure: (err) => failures.push(err) },
       { customerId, lines: [{ description: 'During an outage', quantity: 1, unitAmountCents: 700 }] },
       { actor: 'api' },
     ));
@@ -316,13 +305,13 @@ describe('Temporal unreachable when an invoice is created', () => {
     expect(failures).toHaveLength(1);
     expect(invoice.workflowStarted).toBe(false);
 
-    const started = await reconcileUnstartedInvoices(db.sql, env.client, workers.taskQueue, new Date(Date.now() + 1000));
+    const started = await reconcileUnstartedInvoices(stack.db.sql, stack.env.client, stack.workers.taskQueue, new Date(Date.now() + 1000));
     expect(started).toContain(invoice.id);
-    const desc = await env.client.workflow.getHandle(invoice.workflowId).describe();
+    const desc = await stack.env.client.workflow.getHandle(invoice.workflowId).describe();
     expect(desc.status.name).toBe('RUNNING');
-    const [row] = await db.sql`SELECT workflow_started FROM invoices WHERE id = ${invoice.id}`;
+    const [row] = await stack.db.sql`SELECT workflow_started FROM invoices WHERE id = ${invoice.id}`;
     expect(row!.workflow_started).toBe(true);
-    expect(await reconcileUnstartedInvoices(db.sql, env.client, workers.taskQueue, new Date(Date.now() + 1000))).not.toContain(invoice.id);
+    expect(await reconcileUnstartedInvoices(stack.db.sql, stack.env.client, stack.workers.taskQueue, new Date(Date.now() + 1000))).not.toContain(invoice.id);
     await dead.close();
   });
 });

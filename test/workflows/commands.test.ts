@@ -1,5 +1,4 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { localDate } from '../../src/domain/schedule';
@@ -8,22 +7,16 @@ import {
   resolveDisputeUpdate, voidInvoiceUpdate,
 } from '../../workflows/messages';
 import { recordHistory } from '../helpers/histories';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
-import { createDevServerEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
+import { useStack } from '../helpers/stack';
 
 // Commands are workflow updates with validators; they run against the real Temporal dev server on a
 // seconds-scale policy (the time-skipping test server loses updates once its clock is controlled).
-let db: TestDatabase;
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
+const stack = useStack('dev-server');
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  env = await createDevServerEnv();
-  workers = await startWorkers(env, db.sql);
-  await insertPolicyVersion(db.sql, {
+  await insertPolicyVersion(stack.db.sql, {
     name: 'fast',
     steps: [
       { offset: '2s', template: 'reminder_overdue' },
@@ -32,16 +25,11 @@ beforeAll(async () => {
     ],
   });
 });
-afterAll(async () => {
-  await workers?.stop();
-  await env?.teardown();
-  await db?.drop();
-});
 
 const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
-  invoiceFixture({ sql: db.sql, client: env.client, taskQueue: workers.taskQueue }, { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } });
+  invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } });
 const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'api' });
-const templatesSent = async (invoiceId: string) => (await listEmails(db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
+const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The coded reason of a refused update, or 'accepted'. */
@@ -69,9 +57,9 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
   // The ladder resumes where it stopped, later by the time spent disputed.
   expect(Date.parse(resolved.nextAction!.at) - Date.parse(resolved.dueAt)).toBeGreaterThanOrEqual(2_000 + 3_500);
   expect(await refusal(handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('NOT_DISPUTED');
-  const [row] = await db.sql`SELECT disputed FROM invoices WHERE id = ${invoice.id}`;
+  const [row] = await stack.db.sql`SELECT disputed FROM invoices WHERE id = ${invoice.id}`;
   expect(row!.disputed).toBe(false);
-  const audit = await db.sql`SELECT action, actor, reason FROM audit_log WHERE entity_id = ${invoice.id} AND action LIKE 'invoice.dispute%' ORDER BY seq`;
+  const audit = await stack.db.sql`SELECT action, actor, reason FROM audit_log WHERE entity_id = ${invoice.id} AND action LIKE 'invoice.dispute%' ORDER BY seq`;
   expect(audit).toEqual([
     { action: 'invoice.dispute_opened', actor: 'api', reason: 'customer disputes hours billed' },
     { action: 'invoice.dispute_resolved', actor: 'api', reason: 'hours confirmed' },
@@ -96,7 +84,7 @@ it('a promise defers reminders until its date; paying keeps it', async () => {
   await recordHistory(handle, 'promise-kept');
   expect(done.status).toBe('paid');
   expect(done.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['promise_made', 'promise_kept', 'paid']));
-  const [row] = await db.sql`SELECT status, promised_date FROM invoices WHERE id = ${invoice.id}`;
+  const [row] = await stack.db.sql`SELECT status, promised_date FROM invoices WHERE id = ${invoice.id}`;
   expect(row).toEqual({ status: 'paid', promised_date: null });
 });
 
@@ -119,7 +107,7 @@ it('refuses to void a paid or partly paid invoice, and voids an unpaid one', asy
   const voided = await open.handle.executeUpdate(voidInvoiceUpdate, { args: [{ actor: 'api', reason: 'issued in error' }] });
   expect(voided.status).toBe('void');
   expect((await open.handle.result()).status).toBe('void');
-  const [row] = await db.sql`SELECT status, closed_at FROM invoices WHERE id = ${open.invoice.id}`;
+  const [row] = await stack.db.sql`SELECT status, closed_at FROM invoices WHERE id = ${open.invoice.id}`;
   expect(row!.status).toBe('void');
   expect(row!.closed_at).toBeInstanceOf(Date);
   expect((await open.handle.query(invoiceStateQuery)).timeline).toContainEqual(expect.objectContaining({ type: 'voided', actor: 'api', reason: 'issued in error' }));

@@ -1,27 +1,12 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { listEmails } from '../../src/db/email-log';
 import type { InvoiceView } from '../../workflows/messages';
 import { invoiceFixture } from '../helpers/fixtures';
 import { recordHistory } from '../helpers/histories';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { createTimeSkippingEnv, startWorkers, type RunningWorkers } from '../helpers/temporal';
+import { useStack } from '../helpers/stack';
 
-let db: TestDatabase;
-let env: TestWorkflowEnvironment;
-let workers: RunningWorkers;
+const stack = useStack('time-skipping');
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  env = await createTimeSkippingEnv();
-  workers = await startWorkers(env, db.sql);
-});
-afterAll(async () => {
-  await workers?.stop();
-  await env?.teardown();
-  await db?.drop();
-});
-
-const newInvoice = (totalCents: number) => invoiceFixture({ sql: db.sql, client: env.client, taskQueue: workers.taskQueue }, { totalCents });
+const newInvoice = (totalCents: number) => invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents });
 
 it('runs the full standard ladder over 45 days and hands the invoice off', async () => {
   const { customer, invoice, handle } = await newInvoice(100_001);
@@ -33,7 +18,7 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
   expect(result.amountDueCents).toBe(101_501);
   expect(result.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'done']);
 
-  const emails = await listEmails(db.sql, { invoiceId: invoice.id, limit: 100 });
+  const emails = await listEmails(stack.db.sql, { invoiceId: invoice.id, limit: 100 });
   expect(emails.map((e) => e.template)).toEqual([
     'invoice_issued', 'reminder_upcoming', 'reminder_due_today', 'reminder_overdue', 'late_fee_notice', 'final_notice', 'handoff_notice',
   ]);
@@ -46,13 +31,13 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
   const sent = result.timeline.filter((e) => e.type === 'step_performed');
   for (const e of sent) if (e.type === 'step_performed') expect(Date.parse(e.at) - Date.parse(e.sendAt)).toBeLessThan(5_000);
 
-  const [row] = await db.sql`SELECT status, fees_cents, amount_due_cents, dunning_stage FROM invoices WHERE id = ${invoice.id}`;
+  const [row] = await stack.db.sql`SELECT status, fees_cents, amount_due_cents, dunning_stage FROM invoices WHERE id = ${invoice.id}`;
   expect(row).toEqual({ status: 'uncollectible', fees_cents: 1500, amount_due_cents: 101_501, dunning_stage: 'handoff_notice' });
-  const [hold] = await db.sql`SELECT credit_hold FROM customers WHERE id = ${customer.id}`;
+  const [hold] = await stack.db.sql`SELECT credit_hold FROM customers WHERE id = ${customer.id}`;
   expect(hold!.credit_hold).toBe(true);
-  const fees = await db.sql`SELECT step_index, amount_cents FROM late_fees WHERE invoice_id = ${invoice.id}`;
+  const fees = await stack.db.sql`SELECT step_index, amount_cents FROM late_fees WHERE invoice_id = ${invoice.id}`;
   expect(fees).toEqual([{ step_index: 3, amount_cents: 1500 }]);
-  const audit = await db.sql`SELECT action FROM audit_log WHERE entity_type = 'invoice' AND entity_id = ${invoice.id} ORDER BY seq`;
+  const audit = await stack.db.sql`SELECT action FROM audit_log WHERE entity_type = 'invoice' AND entity_id = ${invoice.id} ORDER BY seq`;
   expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['invoice.created', 'invoice.issued', 'invoice.late_fee_applied', 'invoice.handed_off']));
   expect(audit.length).toBe(result.timeline.length + 1);
 });
