@@ -26,7 +26,6 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
   TASK_QUEUE: z.string().default('invoices'),
-  EMAIL_TASK_QUEUE: z.string().default('invoices-email'),
   EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(2),
   EMAIL_FROM: z.string().default('Accounts Receivable <billing@example.com>'),
   RESEND_API_KEY: optionalString,

@@ -40,7 +40,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
       dueAt: row.dueAt.toISOString(),
       dunningStage: live?.dunningStage ?? row.dunningStage,
       disputed: live?.disputed ?? row.disputed,
-      promisedDate: live !== null && live !== undefined ? live.promisedDate : row.promisedDate,
+      promisedDate: live ? live.promisedDate : row.promisedDate,
       nextAction: live?.nextAction ?? null,
       policy: { name: row.policyName, version: row.policyVersion },
       workflowId: row.workflowId,
