@@ -10,6 +10,7 @@ import { recordHistory } from '../helpers/histories';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
+import { startWorkers } from '../helpers/temporal';
 
 // Commands are workflow updates with validators; they run against the real Temporal dev server on a
 // seconds-scale policy (the time-skipping test server loses updates once its clock is controlled).
@@ -111,4 +112,24 @@ it('refuses to void a paid or partly paid invoice, and voids an unpaid one', asy
   expect(row!.status).toBe('void');
   expect(row!.closed_at).toBeInstanceOf(Date);
   expect((await open.handle.query(invoiceStateQuery)).timeline).toContainEqual(expect.objectContaining({ type: 'voided', actor: 'api', reason: 'issued in error' }));
+});
+
+it('limits email sending task-queue-wide (never more than the configured rate)', async () => {
+  // Workers of their own on another task queue, limited to one email per second.
+  const limited = await startWorkers(stack.env, stack.db.sql, { emailRatePerSecond: 1 });
+  try {
+    const invoices = await Promise.all(Array.from({ length: 4 }, () =>
+      invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: limited.taskQueue }, { invoice: { policy: 'fast', dueIn: '1h' } })));
+    const ids = invoices.map((i) => i.invoice.id);
+    const sent = await eventually(async () => {
+      const rows = await stack.db.sql<{ at: Date }[]>`SELECT created_at AS at FROM email_log WHERE invoice_id IN ${stack.db.sql(ids)} ORDER BY created_at`;
+      expect(rows).toHaveLength(4);
+      return rows.map((r) => r.at.getTime());
+    }, 20_000);
+    // In any one-second window at most the limit (plus the limiter's burst of one).
+    for (const start of sent) expect(sent.filter((t) => t >= start && t < start + 1000).length).toBeLessThanOrEqual(2);
+    expect(sent[3]! - sent[0]!).toBeGreaterThanOrEqual(1500);
+  } finally {
+    await limited.stop();
+  }
 });
