@@ -10,6 +10,7 @@ void runRole({ worker: true, api: true, embedded: true }, (engine) => {
     `  Temporal UI    ${engine.temporalUiUrl ?? '(not local)'}${engine.temporalUiUrl ? `/namespaces/${engine.namespace}/workflows` : ''}`,
     `  Temporal       ${engine.temporalAddress} (namespace ${engine.namespace})`,
     `  PostgreSQL     ${engine.databaseKind === 'embedded' ? `embedded, ${redact(engine.databaseUrl)}` : redact(engine.databaseUrl)}`,
+    ...engine.webhooks.map((w) => `  Webhook        ${w.url}${w.generatedSecret ? `   (secret ${w.generatedSecret})` : ''}`),
     '',
     'Try it:',
     `  export API=${engine.apiUrl} TOKEN=${engine.apiToken}`,

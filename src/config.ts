@@ -29,6 +29,10 @@ export const configSchema = z.object({
   EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(2),
   EMAIL_FROM: z.string().default('Accounts Receivable <billing@example.com>'),
   RESEND_API_KEY: optionalString,
+  /** Stripe's endpoint signing secret (`whsec_…`); enables POST /webhooks/stripe. */
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  /** HMAC secret of the generic gateway contract; enables POST /webhooks/generic. */
+  WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof configSchema> & { PUBLIC_URL: string; TEMPORAL_UI_URL: string };

@@ -11,7 +11,11 @@ import { migrate } from './db/migrate';
 import { seedPolicy } from './db/policies';
 import { STANDARD_POLICY } from './domain/policy';
 import { createOutboxMailer, createResendMailer, type Mailer } from './email/mailer';
+import { genericAdapter } from './gateways/generic';
+import { stripeAdapter } from './gateways/stripe';
+import type { GatewayAdapter } from './gateways/types';
 import { createApp } from './http/app';
+import { startInboxRelay } from './services/inbox-relay';
 import type { Logger } from './log';
 import { connectTemporal, type TemporalConnections } from './temporal/connection';
 import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
@@ -37,6 +41,8 @@ export interface Engine {
   readonly namespace: string;
   readonly apiUrl: string | null;
   readonly apiToken: string | null;
+  /** Gateways accepting webhooks, with their secrets when generated locally. */
+  readonly webhooks: readonly { gateway: string; url: string; generatedSecret: string | null }[];
   stop(): Promise<void>;
 }
 
@@ -101,13 +107,27 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
     let apiUrl: string | null = null;
     let apiToken: string | null = null;
+    const webhooks: { gateway: string; url: string; generatedSecret: string | null }[] = [];
     if (o.api) {
-      apiToken = config.API_TOKEN ?? (o.embedded ? await localApiToken(config.DATA_DIR) : null);
+      apiToken = config.API_TOKEN ?? (o.embedded ? await localSecret(config.DATA_DIR, 'api-token', () => randomBytes(24).toString('base64url')) : null);
       if (!apiToken) throw new Error('API_TOKEN is required for the api role (at least 16 characters)');
+      const stripeSecret = config.STRIPE_WEBHOOK_SECRET ?? (o.embedded ? await localSecret(config.DATA_DIR, 'stripe-webhook-secret', () => `whsec_${randomBytes(24).toString('base64url')}`) : undefined);
+      const genericSecret = config.WEBHOOK_SECRET ?? (o.embedded ? await localSecret(config.DATA_DIR, 'webhook-secret', () => randomBytes(24).toString('hex')) : undefined);
+      const gateways: GatewayAdapter[] = [];
+      if (stripeSecret) {
+        gateways.push(stripeAdapter(stripeSecret));
+        webhooks.push({ gateway: 'stripe', url: `${config.PUBLIC_URL}/webhooks/stripe`, generatedSecret: config.STRIPE_WEBHOOK_SECRET ? null : stripeSecret });
+      }
+      if (genericSecret) {
+        gateways.push(genericAdapter(genericSecret));
+        webhooks.push({ gateway: 'generic', url: `${config.PUBLIC_URL}/webhooks/generic`, generatedSecret: config.WEBHOOK_SECRET ? null : genericSecret });
+      }
+      const relay = startInboxRelay({ sql, client: temporal.client, log });
+      stops.push(() => relay.stop());
       const app = createApp({
         sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,
-        publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(),
-      });
+        publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(), relay,
+      }, gateways);
       const server: Server = await new Promise((resolve, reject) => {
         const s = app.listen(config.PORT, config.HOST, () => resolve(s));
         s.once('error', reject);
@@ -124,6 +144,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       namespace: temporal.namespace,
       apiUrl,
       apiToken,
+      webhooks,
       stop,
     };
   } catch (err) {
@@ -145,14 +166,14 @@ function sellerName(from: string): string {
   return /^\s*"?([^"<]+?)"?\s*</.exec(from)?.[1] ?? from;
 }
 
-/** The generated token of a local install: created on first start, kept under the data dir. */
-async function localApiToken(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'api-token');
+/** A secret of a local install (API token, webhook secrets): made on first start, kept under the data dir. */
+async function localSecret(dataDir: string, name: string, make: () => string): Promise<string> {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   await mkdir(dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  await writeFile(file, token + '\n', { mode: 0o600 });
-  return token;
+  const secret = make();
+  await writeFile(file, secret + '\n', { mode: 0o600 });
+  return secret;
 }
 
 /** Runs `reconcileUnstartedInvoices` every 15 s. */

@@ -91,7 +91,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => void emit(decidePayment(state, payment), actor, reason));
   setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => void emit(decideRefund(state, refund), actor, reason));
-  setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => void emit([{ type: 'payment_failed', paymentId, reason: failure }], actor, reason));
+  setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => void emit([{ type: 'payment_failed', paymentId, failure }], actor, reason));
 
   setHandler(voidInvoiceUpdate, async ({ actor, reason }) => {
     await persisted(emit(refusable(() => decideVoid(state)), actor, reason));

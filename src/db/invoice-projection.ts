@@ -41,9 +41,10 @@ export async function projectInvoiceEvents(
           await tx`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, flag_reason, method, reference, actor, received_at)
                    VALUES ('payment', ${event.paymentId}, ${invoiceId}, ${event.amountCents}, ${event.currency},
                            ${event.type === 'payment_received' ? 'applied' : 'flagged'},
-                           ${event.type === 'payment_flagged' ? event.reason : null},
+                           ${event.type === 'payment_flagged' ? event.flag : null},
                            ${event.method ?? null}, ${event.reference ?? null}, ${actor}, ${at})
-                   ON CONFLICT DO NOTHING`;
+                   ON CONFLICT (kind, id) DO UPDATE SET invoice_id = EXCLUDED.invoice_id, status = EXCLUDED.status, flag_reason = NULL
+                   WHERE payments.status = 'unapplied'`;
           break;
         case 'payment_refunded':
           await tx`INSERT INTO payments (kind, id, invoice_id, payment_id, amount_cents, currency, status, actor, received_at)

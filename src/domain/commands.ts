@@ -87,8 +87,8 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact): Invoic
   if (state.paymentIds.includes(payment.paymentId)) return [];
   const currency = payment.currency.toUpperCase();
   if (currency !== state.input.currency || !Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0) {
-    const reason = currency !== state.input.currency ? 'currency_mismatch' : 'invalid_amount';
-    return [{ type: 'payment_flagged', ...payment, reason }];
+    const flag = currency !== state.input.currency ? 'currency_mismatch' : 'invalid_amount';
+    return [{ type: 'payment_flagged', ...payment, flag }];
   }
   const events: InvoiceEventBody[] = [{ type: 'payment_received', ...payment, currency }];
   const ledger = { ...state.ledger, paidCents: state.ledger.paidCents + payment.amountCents };
@@ -101,11 +101,17 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact): Invoic
   return events;
 }
 
-/** A refund reopens a paid invoice when it leaves money owed. Duplicate refund ids change nothing. */
+/**
+ * A refund reopens a paid invoice when it leaves money owed. Duplicate refund ids change nothing; a
+ * cumulative total applies only its increase, so totals arriving out of order never double-count.
+ */
 export function decideRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[] {
   if (state.refundIds.includes(refund.refundId)) return [];
-  const ledger = { ...state.ledger, refundedCents: state.ledger.refundedCents + refund.amountCents };
-  const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...refund, currency: refund.currency.toUpperCase() }];
+  const { cumulative, ...fact } = refund;
+  const amountCents = cumulative ? refund.amountCents - (state.refundedByPayment[refund.paymentId] ?? 0) : refund.amountCents;
+  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) return [];
+  const ledger = { ...state.ledger, refundedCents: state.ledger.refundedCents + amountCents };
+  const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...fact, amountCents, currency: refund.currency.toUpperCase() }];
   if (state.status === 'paid' && amountDue(ledger) > 0) events.push({ type: 'reopened' });
   return events;
 }

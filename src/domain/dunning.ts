@@ -82,7 +82,7 @@ export function decideSteps(state: InvoiceState, due: readonly ScheduledStep[], 
     if (!step.lateFee) continue;
     const fee = lateFeeCents(step.lateFee, open, state.input.currency);
     if (fee === null) {
-      events.push({ type: 'late_fee_skipped', stepIndex: step.index, reason: 'fee currency differs from invoice currency' });
+      events.push({ type: 'late_fee_skipped', stepIndex: step.index, why: 'fee currency differs from invoice currency' });
     } else if (fee > 0) {
       events.push({ type: 'late_fee_applied', stepIndex: step.index, amountCents: fee, currency: state.input.currency });
       open += fee;

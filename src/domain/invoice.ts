@@ -65,6 +65,8 @@ export interface RefundFact {
   readonly refundId: string;
   readonly amountCents: number;
   readonly currency: string;
+  /** The amount is the payment's total refunded so far (Stripe's `amount_refunded`); apply the increase. */
+  readonly cumulative?: boolean;
 }
 
 type Ev<T extends string, P = {}> = { readonly type: T } & Readonly<P>;
@@ -77,14 +79,14 @@ export type InvoiceEventBody =
   | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean }>
   | Ev<'step_skipped', { stepIndex: number; template: string; scheduledAt: string }>
   | Ev<'late_fee_applied', { stepIndex: number; amountCents: number; currency: string }>
-  | Ev<'late_fee_skipped', { stepIndex: number; reason: string }>
+  | Ev<'late_fee_skipped', { stepIndex: number; why: string }>
   | Ev<'credit_hold_placed'>
   | Ev<'final_notice'>
   | Ev<'handed_off'>
   | Ev<'payment_received', PaymentFact>
-  | Ev<'payment_failed', { paymentId: string; reason: string }>
-  | Ev<'payment_flagged', PaymentFact & { reason: string }>
-  | Ev<'payment_refunded', RefundFact>
+  | Ev<'payment_failed', { paymentId: string; failure: string }>
+  | Ev<'payment_flagged', PaymentFact & { flag: string }>
+  | Ev<'payment_refunded', Omit<RefundFact, 'cumulative'>>
   | Ev<'credit_recorded', { amountCents: number; currency: string; paymentId: string }>
   | Ev<'paid'>
   | Ev<'reopened'>
@@ -114,6 +116,8 @@ export interface InvoiceState {
   /** Payment ids applied (or flagged) — each is applied at most once. */
   readonly paymentIds: readonly string[];
   readonly refundIds: readonly string[];
+  /** Refunded so far per payment id (to turn cumulative refund totals into increases). */
+  readonly refundedByPayment: Readonly<Record<string, number>>;
   /** Index of the next policy step; steps before it were performed or skipped. */
   readonly nextStepIndex: number;
   /** Template of the last performed step, or `none`. */
@@ -135,6 +139,7 @@ export function initialState(input: InvoiceWorkflowInput): InvoiceState {
     ledger: { totalCents: input.totalCents, feesCents: 0, paidCents: 0, refundedCents: 0 },
     paymentIds: [],
     refundIds: [],
+    refundedByPayment: {},
     nextStepIndex: 0,
     dunningStage: 'none',
     disputed: false,
@@ -175,7 +180,12 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
     case 'payment_flagged':
       return { ...next, paymentIds: [...state.paymentIds, event.paymentId] };
     case 'payment_refunded':
-      return { ...next, refundIds: [...state.refundIds, event.refundId], ledger: { ...ledger, refundedCents: ledger.refundedCents + event.amountCents } };
+      return {
+        ...next,
+        refundIds: [...state.refundIds, event.refundId],
+        refundedByPayment: { ...state.refundedByPayment, [event.paymentId]: (state.refundedByPayment[event.paymentId] ?? 0) + event.amountCents },
+        ledger: { ...ledger, refundedCents: ledger.refundedCents + event.amountCents },
+      };
     case 'paid': {
       const { promise: _promise, ...rest } = withStatus(next, 'paid');
       return rest;

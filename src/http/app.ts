@@ -6,10 +6,16 @@ import { customerRoutes } from './routes/customers';
 import { invoiceRoutes } from './routes/invoices';
 import { outboxRoutes } from './routes/outbox';
 import { payRoutes } from './routes/pay';
+import { paymentRoutes } from './routes/payments';
+import { webhookRoutes } from './routes/webhooks';
+import type { GatewayAdapter } from '../gateways/types';
 import { policyRoutes } from './routes/policies';
 
-/** The HTTP API: JSON under `/api` (bearer token), the public pay page and a health check. */
-export function createApp(ctx: HttpContext): Express {
+/**
+ * The HTTP API: JSON under `/api` (bearer token), signed gateway webhooks under `/webhooks`, the
+ * public pay page and a health check.
+ */
+export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -23,6 +29,7 @@ export function createApp(ctx: HttpContext): Express {
     }
   });
   app.use('/pay', payRoutes(ctx));
+  app.use('/webhooks', webhookRoutes(ctx, gateways));
 
   const api = express.Router();
   api.use(bearerAuth(ctx.apiToken));
@@ -39,6 +46,7 @@ export function createApp(ctx: HttpContext): Express {
   api.use('/policies', policyRoutes(ctx));
   api.use('/invoices', invoiceRoutes(ctx));
   api.use('/outbox', outboxRoutes(ctx));
+  api.use('/payments', paymentRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

@@ -13,6 +13,8 @@ export interface HttpContext {
   readonly temporalUiUrl: string;
   readonly log: Logger;
   readonly now: () => Date;
+  /** Delivers stored webhook events right away (otherwise its own timer does). */
+  readonly relay?: { kick(): void };
 }
 
 /** The Temporal Web UI page of a workflow. */

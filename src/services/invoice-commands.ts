@@ -4,6 +4,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import type { Sql } from '../db/client';
 import { findInvoice, type InvoiceRow } from '../db/invoices';
+import type { UnappliedPayment } from '../db/unapplied-payments';
 import { DomainError, ErrorCode, isErrorCode } from '../domain/errors';
 import { SUPPORTED_CURRENCIES } from '../domain/money';
 import {
@@ -102,3 +103,10 @@ export async function currentView(deps: CommandDeps, invoiceId: string): Promise
   if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
   return deps.client.workflow.getHandle(invoice.workflowId).query(invoiceStateQuery);
 }
+
+/** Applies unapplied cash to an open invoice under its original payment id (applied at most once). */
+export const applyUnappliedPayment = (deps: CommandDeps, invoiceId: string, payment: UnappliedPayment, actor: string) =>
+  command(deps, invoiceId, recordPaymentUpdate, {
+    paymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency, actor, reason: 'unapplied cash applied',
+    ...(payment.reference ? { reference: payment.reference } : {}),
+  });

@@ -55,7 +55,7 @@ describe('payments', () => {
 
   it('flags a payment in the wrong currency instead of applying it', () => {
     const events = decidePayment(fresh(), { paymentId: 'p1', amountCents: 100_000, currency: 'EUR' });
-    expect(events).toEqual([expect.objectContaining({ type: 'payment_flagged', reason: 'currency_mismatch' })]);
+    expect(events).toEqual([expect.objectContaining({ type: 'payment_flagged', flag: 'currency_mismatch' })]);
     expect(codeOf(() => checkPayment(fresh(), { paymentId: 'p1', amountCents: 1, currency: 'EUR' }))).toBe('CURRENCY_MISMATCH');
   });
 
@@ -153,5 +153,26 @@ describe('dunning steps', () => {
     const plan = planNext(s, dueMs + 2 * DAY);
     if (plan.kind !== 'perform') throw new Error(plan.kind);
     expect(decideSteps(s, plan.steps, dueMs + 2 * DAY).events[0]).toMatchObject({ type: 'late_fee_skipped' });
+  });
+});
+
+describe('cumulative refunds (Stripe amount_refunded)', () => {
+  const paid = () => apply(fresh(), decidePayment(fresh(), { paymentId: 'pi_1', amountCents: 100_000, currency: 'USD' }));
+  const total = (n: number) => ({ paymentId: 'pi_1', refundId: `ch_1:refunded:${n}`, amountCents: n, currency: 'usd', cumulative: true });
+
+  it('applies the increase of each total, whatever the order', () => {
+    let inOrder = paid();
+    for (const n of [30_000, 50_000]) inOrder = apply(inOrder, decideRefund(inOrder, total(n)));
+    let outOfOrder = paid();
+    for (const n of [50_000, 30_000]) outOfOrder = apply(outOfOrder, decideRefund(outOfOrder, total(n)));
+    expect(inOrder.ledger.refundedCents).toBe(50_000);
+    expect(outOfOrder.ledger.refundedCents).toBe(50_000);
+    expect(amountDue(inOrder.ledger)).toBe(amountDue(outOfOrder.ledger));
+    expect(outOfOrder.status).toBe('open');
+  });
+
+  it('ignores a repeated total', () => {
+    const once = apply(paid(), decideRefund(paid(), total(30_000)));
+    expect(decideRefund(once, total(30_000))).toEqual([]);
   });
 });

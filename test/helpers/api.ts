@@ -1,5 +1,8 @@
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../../src/db/client';
+import type { GatewayAdapter } from '../../src/gateways/types';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/log';
 import type { TestDatabase } from './database';
@@ -13,11 +16,17 @@ export interface ApiHarness {
 }
 
 /** The real Express app on an ephemeral port, over a real database and Temporal server. */
-export async function startApi(db: TestDatabase, env: TestWorkflowEnvironment, taskQueue: string): Promise<ApiHarness> {
+export async function startApi(
+  db: TestDatabase,
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  o: { gateways?: GatewayAdapter[]; relay?: { kick(): void }; sql?: Sql; client?: Client } = {},
+): Promise<ApiHarness> {
   const app = createApp({
-    sql: db.sql, client: env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
+    sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
     publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: createLogger('silent'), now: () => new Date(),
-  });
+    ...(o.relay ? { relay: o.relay } : {}),
+  }, o.gateways ?? []);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,64 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { isCurrency } from '../domain/money';
+import { describeIssues } from '../domain/policy-schema';
+import { WebhookError, type GatewayAdapter } from './types';
+
+export const GENERIC_TOLERANCE_SECONDS = 300;
+
+/** The documented body of `POST /webhooks/generic`. */
+export const genericEventSchema = z.strictObject({
+  id: z.string().min(1).max(255),
+  type: z.enum(['payment.succeeded', 'payment.failed', 'payment.refunded']),
+  invoiceId: z.uuid(),
+  amountCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
+  currency: z.string().transform((c) => c.toUpperCase()).refine(isCurrency, 'unsupported currency'),
+  occurredAt: z.iso.datetime({ offset: true }),
+  method: z.string().max(50).optional(),
+  reference: z.string().max(200).optional(),
+  paymentId: z.string().min(1).max(255).optional(),
+});
+
+/** `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export function signGeneric(rawBody: string | Buffer, secret: string, timestamp: number): string {
+  const mac = createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
+  return `t=${timestamp},v1=${mac}`;
+}
+
+/**
+ * Any gateway that can sign like Stripe: HMAC-SHA256 over `"<t>.<raw body>"` with WEBHOOK_SECRET,
+ * 300 s tolerance, constant-time comparison.
+ */
+export function genericAdapter(secret: string): GatewayAdapter {
+  return {
+    name: 'generic',
+    parse(rawBody, headers, nowSeconds) {
+      const header = headers['x-signature'];
+      if (typeof header !== 'string' || header.length === 0) throw new WebhookError(400, 'SIGNATURE_MISSING', 'missing X-Signature header');
+      const parts = Object.fromEntries(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
+      const t = Number(parts.t);
+      if (!Number.isInteger(t) || !parts.v1 || !/^[0-9a-f]{64}$/i.test(parts.v1)) throw new WebhookError(400, 'SIGNATURE_INVALID', 'X-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>');
+      if (Math.abs(nowSeconds - t) > GENERIC_TOLERANCE_SECONDS) throw new WebhookError(400, 'SIGNATURE_EXPIRED', `signature timestamp is outside the ${GENERIC_TOLERANCE_SECONDS} s tolerance`);
+      const expected = Buffer.from(signGeneric(rawBody, secret, t).split('v1=')[1]!, 'hex');
+      if (!timingSafeEqual(expected, Buffer.from(parts.v1, 'hex'))) throw new WebhookError(400, 'SIGNATURE_INVALID', 'signature does not match');
+
+      let json: unknown;
+      try {
+        json = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        throw new WebhookError(400, 'MALFORMED', 'body is not valid JSON');
+      }
+      const parsed = genericEventSchema.safeParse(json);
+      if (!parsed.success) throw new WebhookError(400, 'INVALID_EVENT', describeIssues(parsed.error));
+      const e = parsed.data;
+      const paymentId = e.paymentId ?? e.id;
+      const fact =
+        e.type === 'payment.succeeded'
+          ? { kind: 'payment' as const, invoiceId: e.invoiceId, paymentId, amountCents: e.amountCents, currency: e.currency, ...(e.method ? { method: e.method } : {}), ...(e.reference ? { reference: e.reference } : {}) }
+          : e.type === 'payment.failed'
+            ? { kind: 'payment_failed' as const, invoiceId: e.invoiceId, paymentId, reason: e.reference ?? 'payment failed' }
+            : { kind: 'refund' as const, invoiceId: e.invoiceId, paymentId, refundId: e.id, amountCents: e.amountCents, currency: e.currency };
+      return { id: e.id, type: e.type, occurredAt: e.occurredAt, fact };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** What a gateway event means for us, independent of the gateway's wire format. */
+export type GatewayFact =
+  | { readonly kind: 'payment'; readonly invoiceId: string | null; readonly paymentId: string; readonly amountCents: number; readonly currency: string; readonly method?: string; readonly reference?: string }
+  | { readonly kind: 'payment_failed'; readonly invoiceId: string | null; readonly paymentId: string; readonly reason: string }
+  | { readonly kind: 'refund'; readonly invoiceId: string | null; readonly paymentId: string; readonly refundId: string; readonly amountCents: number; readonly currency: string }
+  | { readonly kind: 'none' };
+
+export interface GatewayEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly occurredAt: string | null;
+  readonly fact: GatewayFact;
+}
+
+/** Thrown when a webhook request must be refused; `status` is what the gateway is told. */
+export class WebhookError extends Error {
+  override readonly name = 'WebhookError';
+  constructor(
+    readonly status: 400 | 401 | 413 | 415 | 503,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One payment gateway: verifies a raw request and turns it into a fact. Adding a gateway is one
+ * file implementing this.
+ */
+export interface GatewayAdapter {
+  readonly name: string;
+  /** Verifies the signature over the raw body and parses it; throws `WebhookError`. */
+  parse(rawBody: Buffer, headers: IncomingHttpHeaders, nowSeconds: number): GatewayEvent;
+}

@@ -1,0 +1,50 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Sql } from '../db/client';
+import { findInvoice } from '../db/invoices';
+import { recordUnappliedPayment } from '../db/unapplied-payments';
+import type { InboxRow, InboxStatus } from '../db/webhook-inbox';
+import { paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal } from '../../workflows/messages';
+
+type Outcome = { status: Exclude<InboxStatus, 'pending'>; note?: string };
+
+/**
+ * Hands one stored gateway event to its invoice's workflow as a signal (the workflow applies each
+ * payment and refund id at most once). Money for an unknown or closed invoice becomes unapplied
+ * cash. Throws when Temporal cannot be reached, so the relay retries with backoff.
+ */
+export async function deliverGatewayEvent(deps: { sql: Sql; client: Client }, row: InboxRow): Promise<Outcome> {
+  const { fact } = row;
+  if (fact.kind === 'none') return { status: 'ignored' };
+  const actor = `gateway:${row.gateway}`;
+  const reason = `${row.gateway} event ${row.eventId} (${row.eventType})`;
+  const invoice = fact.invoiceId && z.uuid().safeParse(fact.invoiceId).success ? await findInvoice(deps.sql, fact.invoiceId) : undefined;
+
+  const unapplied = async (why: string, invoiceId: string | null): Promise<Outcome> => {
+    if (fact.kind !== 'payment') return { status: 'flagged', note: why };
+    await recordUnappliedPayment(deps.sql, { id: fact.paymentId, gateway: row.gateway, invoiceId, amountCents: fact.amountCents, currency: fact.currency, reason: why, ...(fact.method ? { method: fact.method } : {}), ...(fact.reference ? { reference: fact.reference } : {}) });
+    return { status: 'unapplied', note: why };
+  };
+  if (!invoice) return unapplied(fact.invoiceId ? `no invoice ${fact.invoiceId}` : 'event names no invoice', null);
+  if (!invoice.workflowStarted) throw new Error(`the workflow of invoice ${invoice.id} has not started yet`);
+
+  const handle = deps.client.workflow.getHandle(invoice.workflowId);
+  try {
+    switch (fact.kind) {
+      case 'payment':
+        await handle.signal(paymentReceivedSignal, { paymentId: fact.paymentId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(fact.method ? { method: fact.method } : {}), ...(fact.reference ? { reference: fact.reference } : {}) });
+        break;
+      case 'payment_failed':
+        await handle.signal(paymentFailedSignal, { paymentId: fact.paymentId, failure: fact.reason, actor, reason });
+        break;
+      case 'refund':
+        await handle.signal(paymentRefundedSignal, { paymentId: fact.paymentId, refundId: fact.refundId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(row.gateway === 'stripe' ? { cumulative: true } : {}) });
+        break;
+    }
+    return { status: 'delivered' };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // The invoice's workflow has completed (paid, void, handed off).
+    return unapplied(`invoice ${invoice.number} is ${invoice.status}; its workflow has completed`, invoice.id);
+  }
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import Stripe from 'stripe';
+import { createSql } from '../../src/db/client';
+import { genericAdapter, signGeneric } from '../../src/gateways/generic';
+import { stripeAdapter } from '../../src/gateways/stripe';
+import { createLogger } from '../../src/log';
+import { startInboxRelay, type InboxRelay } from '../../src/services/inbox-relay';
+import { invoiceStateQuery } from '../../workflows/messages';
+import { startApi, type ApiHarness } from '../helpers/api';
+import { eventually } from '../helpers/eventually';
+import { invoiceFixture } from '../helpers/fixtures';
+import { useStack } from '../helpers/stack';
+
+const STRIPE_SECRET = 'whsec_test_' + randomUUID().replace(/-/g, '');
+const GENERIC_SECRET = 'generic-secret-' + randomUUID();
+
+const stack = useStack('dev-server');
+let api: ApiHarness;
+let relay: InboxRelay;
+beforeAll(async () => {
+  relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, log: createLogger('silent'), intervalMs: 200 });
+  api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET), genericAdapter(GENERIC_SECRET)], relay });
+});
+afterAll(async () => {
+  await relay?.stop();
+  await api?.close();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const invoice = (totalCents = 50_000) => invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents });
+const state = (workflowId: string) => stack.env.client.workflow.getHandle(workflowId).query(invoiceStateQuery);
+const inboxCount = async () => (await stack.db.sql`SELECT count(*)::int AS n FROM webhook_inbox`)[0]!.n as number;
+
+/** A realistic Stripe event envelope around `object`. */
+function stripeEvent(type: string, object: Record<string, unknown>, id = `evt_${randomUUID().replace(/-/g, '').slice(0, 24)}`) {
+  return { id, object: 'event', api_version: '2025-09-30.clover', created: now(), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
+}
+const paymentIntent = (invoiceId: string | null, amount: number, o: Record<string, unknown> = {}) => ({
+  id: `pi_${randomUUID().replace(/-/g, '').slice(0, 24)}`, object: 'payment_intent', amount, amount_received: amount, currency: 'usd', status: 'succeeded',
+  payment_method_types: ['card'], metadata: invoiceId ? { invoice_id: invoiceId } : {}, ...o,
+});
+
+/** Posts a body signed by the official stripe package (or with the header given). */
+async function postStripe(event: unknown, o: { secret?: string; timestamp?: number; header?: string | null; raw?: string; contentType?: string } = {}) {
+  const payload = o.raw ?? JSON.stringify(event);
+  const header = o.header !== undefined ? o.header : Stripe.webhooks.generateTestHeaderString({ payload, secret: o.secret ?? STRIPE_SECRET, timestamp: o.timestamp ?? now() });
+  return api.request('POST', '/webhooks/stripe', { raw: payload, token: null, headers: { 'content-type': o.contentType ?? 'application/json', ...(header ? { 'stripe-signature': header } : {}) } });
+}
+async function postGeneric(body: Record<string, unknown>, o: { secret?: string; timestamp?: number } = {}) {
+  const raw = JSON.stringify(body);
+  return api.request('POST', '/webhooks/generic', { raw, token: null, headers: { 'content-type': 'application/json', 'x-signature': signGeneric(raw, o.secret ?? GENERIC_SECRET, o.timestamp ?? now()) } });
+}
+
+describe('Stripe', () => {
+  it('payment_intent.succeeded: webhook → inbox → signal → workflow → invoice paid', async () => {
+    const { invoice: inv } = await invoice(50_000);
+    const event = stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 50_000));
+    const res = await postStripe(event);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, duplicate: false });
+    await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
+    const [row] = await stack.db.sql`SELECT status FROM webhook_inbox WHERE event_id = ${event.id}`;
+    expect(row!.status).toBe('delivered');
+    await eventually(async () => expect(await stack.db.sql`SELECT id, status, actor FROM payments WHERE invoice_id = ${inv.id}`).toEqual([
+      { id: (event.data.object as { id: string }).id, status: 'applied', actor: 'gateway:stripe' },
+    ]));
+  });
+
+  it('a duplicate delivery answers 200 and changes nothing; checkout + its payment intent apply once', async () => {
+    const { invoice: inv } = await invoice(80_000);
+    const pi = paymentIntent(inv.id, 30_000);
+    const event = stripeEvent('payment_intent.succeeded', pi);
+    expect((await postStripe(event)).body.duplicate).toBe(false);
+    expect((await postStripe(event)).body).toEqual({ received: true, duplicate: true });
+    const session = stripeEvent('checkout.session.completed', { id: 'cs_test_1', object: 'checkout.session', amount_total: 30_000, currency: 'usd', client_reference_id: inv.id, metadata: {}, payment_intent: pi.id, payment_status: 'paid' });
+    expect((await postStripe(session)).status).toBe(200);
+    await eventually(async () => {
+      expect(await stack.db.sql`SELECT status FROM webhook_inbox WHERE event_id IN ${stack.db.sql([event.id, session.id])} AND status = 'delivered'`).toHaveLength(2);
+    });
+    const s = await state(inv.workflowId);
+    expect(s.amountPaidCents).toBe(30_000);
+    expect(s.amountDueCents).toBe(50_000);
+  });
+
+  it('records a failed payment on the timeline and keeps dunning', async () => {
+    const { invoice: inv } = await invoice();
+    const failed = stripeEvent('payment_intent.payment_failed', paymentIntent(inv.id, 0, { status: 'requires_payment_method', last_payment_error: { code: 'card_declined', message: 'Your card was declined.' } }));
+    expect((await postStripe(failed)).status).toBe(200);
+    await eventually(async () => {
+      const s = await state(inv.workflowId);
+      expect(s.timeline).toContainEqual(expect.objectContaining({ type: 'payment_failed', failure: 'Your card was declined.', actor: 'gateway:stripe' }));
+      expect(s.status).toBe('open');
+    });
+  });
+
+  it('refunds by cumulative total, whatever the order of the events', async () => {
+    const { invoice: inv } = await invoice(100_000);
+    const pi = paymentIntent(inv.id, 60_000);
+    await postStripe(stripeEvent('payment_intent.succeeded', pi));
+    const charge = (refunded: number) => stripeEvent('charge.refunded', { id: 'ch_1', object: 'charge', payment_intent: pi.id, amount: 60_000, amount_refunded: refunded, currency: 'usd', metadata: { invoice_id: inv.id } });
+    await postStripe(charge(20_000 + 15_000)); // the later total arrives first
+    await postStripe(charge(20_000));
+    await eventually(async () => {
+      const s = await state(inv.workflowId);
+      expect(s.amountPaidCents).toBe(60_000 - 35_000);
+      expect(s.amountDueCents).toBe(100_000 - 25_000);
+    });
+  });
+
+  it('a payment in another currency is recorded and flagged for a human, never applied', async () => {
+    const { invoice: inv } = await invoice();
+    expect((await postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 50_000, { currency: 'eur' })))).status).toBe(200);
+    await eventually(async () => expect(await stack.db.sql`SELECT status, flag_reason FROM payments WHERE invoice_id = ${inv.id}`).toEqual([{ status: 'flagged', flag_reason: 'currency_mismatch' }]));
+    expect((await state(inv.workflowId)).amountDueCents).toBe(50_000);
+  });
+
+  it('money for an unknown invoice becomes unapplied cash, and can be applied', async () => {
+    const { invoice: inv } = await invoice(25_000);
+    const pi = paymentIntent(randomUUID(), 25_000);
+    expect((await postStripe(stripeEvent('payment_intent.succeeded', pi))).status).toBe(200);
+    const listed = await eventually(async () => {
+      const r = await api.request('GET', '/api/payments/unapplied');
+      const mine = r.body.payments.find((p: { id: string }) => p.id === pi.id);
+      expect(mine).toMatchObject({ amountCents: 25_000, currency: 'USD', gateway: 'stripe', invoiceId: null });
+      return mine;
+    });
+    const bad = await api.request('POST', `/api/payments/${listed.id}/apply`, { body: { invoiceId: 'nope' } });
+    expect([bad.status, bad.body.error.field]).toEqual([400, 'invoiceId']);
+    expect((await api.request('POST', '/api/payments/pi_unknown/apply', { body: { invoiceId: inv.id } })).status).toBe(404);
+    const applied = await api.request('POST', `/api/payments/${listed.id}/apply`, { body: { invoiceId: inv.id } });
+    expect(applied.status).toBe(200);
+    expect(applied.body).toMatchObject({ status: 'paid', amountDueCents: 0 });
+    await eventually(async () => expect(await stack.db.sql`SELECT invoice_id, status FROM payments WHERE id = ${pi.id}`).toEqual([{ invoice_id: inv.id, status: 'applied' }]));
+    expect((await api.request('GET', '/api/payments/unapplied')).body.payments.map((p: { id: string }) => p.id)).not.toContain(pi.id);
+  });
+
+  it('a payment for an already-paid invoice is kept as unapplied cash', async () => {
+    const { invoice: inv, handle } = await invoice(10_000);
+    await postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 10_000)));
+    await handle.result();
+    const second = paymentIntent(inv.id, 10_000);
+    await postStripe(stripeEvent('payment_intent.succeeded', second));
+    await eventually(async () => expect(await stack.db.sql`SELECT invoice_id, status FROM payments WHERE id = ${second.id}`).toEqual([{ invoice_id: inv.id, status: 'unapplied' }]));
+  });
+
+  it('other event types answer 200 and are recorded without effect', async () => {
+    const event = stripeEvent('customer.created', { id: 'cus_1', object: 'customer' });
+    expect((await postStripe(event)).status).toBe(200);
+    const [row] = await stack.db.sql`SELECT status, event_type FROM webhook_inbox WHERE event_id = ${event.id}`;
+    expect(row).toEqual({ status: 'ignored', event_type: 'customer.created' });
+  });
+});
+
+describe('hostile or broken Stripe requests are refused and change nothing', () => {
+  const valid = () => stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 1_000));
+  it.each([
+    ['a missing signature', () => postStripe(valid(), { header: null }), 400, 'SIGNATURE_MISSING'],
+    ['a garbage signature', () => postStripe(valid(), { header: 't=1,v1=deadbeef' }), 400, 'SIGNATURE_INVALID'],
+    ['the wrong secret', () => postStripe(valid(), { secret: 'whsec_wrong' }), 400, 'SIGNATURE_INVALID'],
+    ['a stale timestamp (replay outside tolerance)', () => postStripe(valid(), { timestamp: now() - 301 }), 400, 'SIGNATURE_INVALID'],
+    ['a future timestamp', () => postStripe(valid(), { timestamp: now() + 3600 }), 400, 'SIGNATURE_INVALID'],
+    ['malformed JSON (validly signed)', () => postStripe(null, { raw: '{"id": "evt_1", ' }), 400, 'MALFORMED'],
+    ['a wrong content type', () => postStripe(valid(), { contentType: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a negative amount', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), -100))), 400, 'INVALID_EVENT'],
+    ['a non-integer amount', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 10.5))), 400, 'INVALID_EVENT'],
+    ['an unsupported currency', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 100, { currency: 'xyz' }))), 400, 'INVALID_EVENT'],
+  ] as const)('%s', async (_label, send, status, code) => {
+    const before = await inboxCount();
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    expect(await inboxCount()).toBe(before);
+  });
+
+  it('a body over 1 MB gets 413', async () => {
+    const before = await inboxCount();
+    const res = await postStripe(null, { raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }) });
+    expect(res.status).toBe(413);
+    expect(await inboxCount()).toBe(before);
+  });
+});
+
+describe('generic gateway', () => {
+  const body = (invoiceId: string, o: Record<string, unknown> = {}) => ({ id: `gen_${randomUUID()}`, type: 'payment.succeeded', invoiceId, amountCents: 50_000, currency: 'USD', occurredAt: new Date().toISOString(), method: 'ach', reference: 'ACH 77', ...o });
+
+  it('settles an invoice with an HMAC-signed event', async () => {
+    const { invoice: inv } = await invoice(50_000);
+    expect((await postGeneric(body(inv.id))).status).toBe(200);
+    await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
+  });
+
+  it.each([
+    ['a missing invoice id', (id: string) => postGeneric({ ...body(id), invoiceId: undefined }), 'INVALID_EVENT'],
+    ['a negative amount', (id: string) => postGeneric(body(id, { amountCents: -1 })), 'INVALID_EVENT'],
+    ['a non-integer amount', (id: string) => postGeneric(body(id, { amountCents: 1.5 })), 'INVALID_EVENT'],
+    ['an unsupported currency', (id: string) => postGeneric(body(id, { currency: 'ABC' })), 'INVALID_EVENT'],
+    ['the wrong secret', (id: string) => postGeneric(body(id), { secret: 'another-secret-entirely' }), 'SIGNATURE_INVALID'],
+    ['a stale timestamp', (id: string) => postGeneric(body(id), { timestamp: now() - 301 }), 'SIGNATURE_EXPIRED'],
+    ['a future timestamp', (id: string) => postGeneric(body(id), { timestamp: now() + 301 }), 'SIGNATURE_EXPIRED'],
+  ] as const)('refuses %s with 400 and changes nothing', async (_label, send, code) => {
+    const before = await inboxCount();
+    const res = await send(randomUUID());
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe(code);
+    expect(res.body.error.message.length).toBeGreaterThan(10);
+    expect(await inboxCount()).toBe(before);
+  });
+});
+
+describe('faults', () => {
+  it('acknowledged events wait in the inbox while Temporal is unreachable, then apply exactly once', async () => {
+    const { invoice: inv } = await invoice(40_000);
+    const dead = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 300 });
+    const deadRelay = startInboxRelay({ sql: stack.db.sql, client: new Client({ connection: dead }), log: createLogger('silent'), intervalMs: 60_000 });
+    await relay.stop(); // only the relay that cannot reach Temporal runs now
+    const events = [10_000, 10_000, 20_000].map((amount) => stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, amount)));
+    for (const e of events) expect((await postStripe(e)).status).toBe(200);
+    expect((await postStripe(events[0])).body.duplicate).toBe(true);
+    await dead.withDeadline(Date.now() + 1500, () => deadRelay.drain());
+    await deadRelay.stop();
+    await dead.close();
+    const pending = await stack.db.sql`SELECT status, attempts FROM webhook_inbox WHERE event_id IN ${stack.db.sql(events.map((e) => e.id))}`;
+    expect(pending.every((r) => r.status === 'pending')).toBe(true);
+    expect(pending.some((r) => r.attempts > 0)).toBe(true);
+    expect((await state(inv.workflowId)).amountPaidCents).toBe(0);
+
+    // Temporal is back: the relay delivers everything it acknowledged, once.
+    await stack.db.sql`UPDATE webhook_inbox SET next_attempt_at = now() WHERE status = 'pending'`;
+    relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, log: createLogger('silent'), intervalMs: 200 });
+    await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
+    const payments = await eventually(async () => {
+      const rows = await stack.db.sql`SELECT id FROM payments WHERE invoice_id = ${inv.id}`;
+      expect(rows).toHaveLength(3);
+      return rows;
+    });
+    expect(new Set(payments.map((p) => p.id)).size).toBe(3);
+  });
+
+  it('answers 503 when Postgres is down, so the gateway retries, and stores nothing', async () => {
+    const deadSql = createSql('postgres://postgres:postgres@127.0.0.1:1/nothing', { max: 1 });
+    const deadApi = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET)], sql: deadSql });
+    try {
+      const before = await inboxCount();
+      const payload = JSON.stringify(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 100)));
+      const res = await deadApi.request('POST', '/webhooks/stripe', { raw: payload, token: null, headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET }) } });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('UNAVAILABLE');
+      expect(await inboxCount()).toBe(before);
+    } finally {
+      await deadApi.close();
+      await deadSql.end({ timeout: 1 });
+    }
+  });
+});
