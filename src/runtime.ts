@@ -122,7 +122,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         gateways.push(genericAdapter(genericSecret));
         webhooks.push({ gateway: 'generic', url: `${config.PUBLIC_URL}/webhooks/generic`, generatedSecret: config.WEBHOOK_SECRET ? null : genericSecret });
       }
-      const relay = startInboxRelay({ sql, client: temporal.client, log });
+      const relay = startInboxRelay({ sql, client: temporal.client, taskQueue: config.TASK_QUEUE, log });
       stops.push(() => relay.stop());
       const app = createApp({
         sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,

@@ -20,7 +20,7 @@ import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceSta
 import type { EmailTemplate } from '../src/domain/policy';
 import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey } from '../src/temporal/search-attributes';
 import {
-  invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
+  invoiceSnapshotQuery, invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
   promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
 } from './messages';
 
@@ -44,7 +44,8 @@ const { sendInvoiceEmail } = proxyActivities<Activities>({
  */
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceView> {
   let state: InvoiceState = initialState(input);
-  let persistedSeq = 0;
+  // A reopened invoice's earlier events were persisted by its previous run.
+  let persistedSeq = input.resume?.events.length ?? 0;
   let changes = 0;
   // Since 'batched-projection': events of one action (issue, or a step and its email) are projected
   // to Postgres together, roughly halving projection activities. Older histories keep one per batch.
@@ -114,6 +115,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     return view();
   }, { validator: ({ actor: _a, reason: _r, ...payment }) => refusable(() => checkPayment(state, payment)) });
   setHandler(invoiceStateQuery, view);
+  setHandler(invoiceSnapshotQuery, () => state);
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   let finished = false;
@@ -139,11 +141,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     }
   }
 
-  await act(async () => {
-    await renderInvoiceDocument({ invoiceId: input.invoiceId });
-    emit([{ type: 'issued', dueAt: input.dueAt, policy: `${input.policy.name}@${input.policy.version}` }], 'workflow');
-    await sendEmail('invoice_issued', null, true);
-  });
+  // A reopened invoice was issued by its previous run; it carries on with the ladder.
+  if (!input.resume) {
+    await act(async () => {
+      await renderInvoiceDocument({ invoiceId: input.invoiceId });
+      emit([{ type: 'issued', dueAt: input.dueAt, policy: `${input.policy.name}@${input.policy.version}` }], 'workflow');
+      await sendEmail('invoice_issued', null, true);
+    });
+  }
 
   for (;;) {
     const plan = planNext(state, Date.now());

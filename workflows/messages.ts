@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NextAction } from '../src/domain/dunning';
-import type { InvoiceEvent, InvoiceStatus } from '../src/domain/invoice';
+import type { InvoiceEvent, InvoiceState, InvoiceStatus } from '../src/domain/invoice';
 import type { ScheduledStep } from '../src/domain/schedule';
 
 /** Who reports a fact or issues a command; lands in the audit trail. */
@@ -69,3 +69,5 @@ export const promiseToPayUpdate = defineUpdate<InvoiceView, [PromiseToPay]>('pro
 export const recordPaymentUpdate = defineUpdate<InvoiceView, [PaymentReceived]>('recordPayment');
 
 export const invoiceStateQuery = defineQuery<InvoiceView>('state');
+/** The complete internal state, used to continue a completed invoice in a new run. */
+export const invoiceSnapshotQuery = defineQuery<InvoiceState>('snapshot');

@@ -33,6 +33,11 @@ export interface InvoiceWorkflowInput {
   readonly issueDate: string;
   readonly dueAt: string;
   readonly policy: PolicyVersion;
+  /**
+   * Set when a completed invoice is reopened (a refund or chargeback after payment): the new run
+   * continues from the previous run's final state instead of issuing again.
+   */
+  readonly resume?: InvoiceState;
 }
 
 export interface Ledger {
@@ -133,6 +138,10 @@ export interface InvoiceState {
 }
 
 export function initialState(input: InvoiceWorkflowInput): InvoiceState {
+  if (input.resume) {
+    const { resume, ...rest } = input;
+    return { ...resume, input: rest };
+  }
   return {
     input,
     status: 'open',

@@ -4,6 +4,8 @@ import type { Sql } from '../db/client';
 import { findInvoice } from '../db/invoices';
 import { recordUnappliedPayment } from '../db/unapplied-payments';
 import type { InboxRow, InboxStatus } from '../db/webhook-inbox';
+import type { GatewayFact } from '../gateways/types';
+import { reopenWithRefund } from '../temporal/start-invoice';
 import { paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal } from '../../workflows/messages';
 
 type Outcome = { status: Exclude<InboxStatus, 'pending'>; note?: string };
@@ -13,7 +15,7 @@ type Outcome = { status: Exclude<InboxStatus, 'pending'>; note?: string };
  * payment and refund id at most once). Money for an unknown or closed invoice becomes unapplied
  * cash. Throws when Temporal cannot be reached, so the relay retries with backoff.
  */
-export async function deliverGatewayEvent(deps: { sql: Sql; client: Client }, row: InboxRow): Promise<Outcome> {
+export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; taskQueue: string }, row: InboxRow): Promise<Outcome> {
   const { fact } = row;
   if (fact.kind === 'none') return { status: 'ignored' };
   const actor = `gateway:${row.gateway}`;
@@ -38,13 +40,23 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client }, ro
         await handle.signal(paymentFailedSignal, { paymentId: fact.paymentId, failure: fact.reason, actor, reason });
         break;
       case 'refund':
-        await handle.signal(paymentRefundedSignal, { paymentId: fact.paymentId, refundId: fact.refundId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(row.gateway === 'stripe' ? { cumulative: true } : {}) });
+        await handle.signal(paymentRefundedSignal, refundSignal(fact, actor, reason, row.gateway));
         break;
     }
     return { status: 'delivered' };
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    // The invoice's workflow has completed (paid, void, handed off).
+    // The invoice's workflow has completed. A refund of a paid invoice reopens it; money for a
+    // closed invoice waits as unapplied cash for a human.
+    if (fact.kind === 'refund' && invoice.status === 'paid') {
+      await reopenWithRefund(deps.client, deps.taskQueue, invoice.workflowId, refundSignal(fact, actor, reason, row.gateway));
+      return { status: 'delivered', note: 'reopened the paid invoice' };
+    }
     return unapplied(`invoice ${invoice.number} is ${invoice.status}; its workflow has completed`, invoice.id);
   }
+}
+
+function refundSignal(fact: Extract<GatewayFact, { kind: 'refund' }>, actor: string, reason: string, gateway: string) {
+  // Stripe reports the charge's refunded total; other gateways report each refund.
+  return { paymentId: fact.paymentId, refundId: fact.refundId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(gateway === 'stripe' ? { cumulative: true } : {}) };
 }

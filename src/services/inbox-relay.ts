@@ -16,7 +16,7 @@ export interface InboxRelay {
  * Delivers stored gateway events to workflows: at once after each webhook, and every second for
  * retries, so an event stays in the inbox until its workflow has it.
  */
-export function startInboxRelay(deps: { sql: Sql; client: Client; log: Logger; intervalMs?: number }): InboxRelay {
+export function startInboxRelay(deps: { sql: Sql; client: Client; taskQueue: string; log: Logger; intervalMs?: number }): InboxRelay {
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;

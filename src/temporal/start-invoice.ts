@@ -1,4 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { amountDue, type InvoiceState } from '../domain/invoice';
+import { invoiceSnapshotQuery, paymentRefundedSignal, type PaymentRefunded } from '../../workflows/messages';
 import type { Sql } from '../db/client';
 import { findCustomer } from '../db/customers';
 import { findInvoice, findUnstartedInvoiceIds, markWorkflowStarted } from '../db/invoices';
@@ -37,14 +40,7 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
       taskQueue,
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: CustomerIdKey, value: customer.id },
-        { key: InvoiceStatusKey, value: 'open' },
-        { key: DunningStageKey, value: 'none' },
-        { key: AmountDueCentsKey, value: invoice.totalCents },
-        { key: DueDateKey, value: invoice.dueAt },
-        { key: PolicyNameKey, value: policy.name },
-      ],
+      typedSearchAttributes: searchAttributesOf(input, 'open', 'none', invoice.totalCents),
       staticSummary: `${invoice.number} · ${customer.name} · ${formatMoney(invoice.totalCents, invoice.currency)} due ${input.dueAt.slice(0, 10)}`,
       staticDetails: `Policy **${policy.name}@${policy.version}**, customer \`${customer.id}\` (${customer.timeZone})`,
     });
@@ -62,4 +58,36 @@ export async function reconcileUnstartedInvoices(sql: Sql, client: Client, taskQ
   const ids = await findUnstartedInvoiceIds(sql, olderThan);
   for (const id of ids) await ensureInvoiceWorkflow(sql, client, taskQueue, id);
   return ids;
+}
+
+function searchAttributesOf(input: InvoiceWorkflowInput, status: string, stage: string, dueCents: number): SearchAttributePair[] {
+  return [
+    { key: CustomerIdKey, value: input.customerId },
+    { key: InvoiceStatusKey, value: status },
+    { key: DunningStageKey, value: stage },
+    { key: AmountDueCentsKey, value: dueCents },
+    { key: DueDateKey, value: new Date(input.dueAt) },
+    { key: PolicyNameKey, value: input.policy.name },
+  ];
+}
+
+/**
+ * Delivers a refund to an invoice whose workflow has completed (it was paid): a new
+ * run of the same workflow id continues from the previous run's final state and receives the
+ * signal, so the invoice reopens and dunning resumes where the policy says.
+ */
+export async function reopenWithRefund(client: Client, taskQueue: string, workflowId: string, refund: PaymentRefunded): Promise<void> {
+  const snapshotHandle = client.workflow.getHandle(workflowId);
+  const snapshot: InvoiceState = await snapshotHandle.query(invoiceSnapshotQuery);
+  const input: InvoiceWorkflowInput = { ...snapshot.input, resume: snapshot };
+  await client.workflow.signalWithStart('invoiceWorkflow', {
+    workflowId,
+    taskQueue,
+    args: [input],
+    signal: paymentRefundedSignal,
+    signalArgs: [refund],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: searchAttributesOf(input, snapshot.status, snapshot.dunningStage, amountDue(snapshot.ledger)),
+    staticSummary: `${input.number} · reopened · ${formatMoney(input.totalCents, input.currency)} due ${input.dueAt.slice(0, 10)}`,
+  });
 }

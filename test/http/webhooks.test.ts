@@ -19,7 +19,7 @@ const stack = useStack('dev-server');
 let api: ApiHarness;
 let relay: InboxRelay;
 beforeAll(async () => {
-  relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, log: createLogger('silent'), intervalMs: 200 });
+  relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 200 });
   api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET), genericAdapter(GENERIC_SECRET)], relay });
 });
 afterAll(async () => {
@@ -106,6 +106,38 @@ describe('Stripe', () => {
       expect(s.amountPaidCents).toBe(60_000 - 35_000);
       expect(s.amountDueCents).toBe(100_000 - 25_000);
     });
+  });
+
+  it('a refund after payment reopens the completed invoice and dunning resumes; out of order ends the same', async () => {
+    const refunded = (invoiceId: string, pi: string, total: number) =>
+      stripeEvent('charge.refunded', { id: `ch_${pi}`, object: 'charge', payment_intent: pi, amount: 40_000, amount_refunded: total, currency: 'usd', metadata: { invoice_id: invoiceId } });
+
+    const inOrder = await invoice(40_000);
+    const piA = paymentIntent(inOrder.invoice.id, 40_000);
+    await postStripe(stripeEvent('payment_intent.succeeded', piA));
+    expect((await inOrder.handle.result()).status).toBe('paid'); // the workflow has completed
+    await postStripe(refunded(inOrder.invoice.id, piA.id, 15_000));
+    const reopened = await eventually(async () => {
+      const s = await state(inOrder.invoice.workflowId);
+      expect(s.status).toBe('open');
+      return s;
+    });
+    expect(reopened).toMatchObject({ amountDueCents: 15_000, amountPaidCents: 25_000 });
+    expect(reopened.nextAction).not.toBeNull(); // the ladder continues where the policy says
+    expect(reopened.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['issued', 'paid', 'payment_refunded', 'reopened']));
+    expect(reopened.timeline.filter((e) => e.type === 'issued')).toHaveLength(1); // not issued twice
+    await eventually(async () => expect(await stack.db.sql`SELECT status, amount_due_cents FROM invoices WHERE id = ${inOrder.invoice.id}`).toEqual([{ status: 'open', amount_due_cents: 15_000 }]));
+
+    const outOfOrder = await invoice(40_000);
+    const piB = paymentIntent(outOfOrder.invoice.id, 40_000);
+    await postStripe(refunded(outOfOrder.invoice.id, piB.id, 15_000)); // the refund overtakes its payment
+    await postStripe(stripeEvent('payment_intent.succeeded', piB));
+    const same = await eventually(async () => {
+      const s = await state(outOfOrder.invoice.workflowId);
+      expect(s.amountPaidCents).toBe(25_000);
+      return s;
+    });
+    expect({ status: same.status, due: same.amountDueCents, paid: same.amountPaidCents }).toEqual({ status: reopened.status, due: reopened.amountDueCents, paid: reopened.amountPaidCents });
   });
 
   it('a payment in another currency is recorded and flagged for a human, never applied', async () => {
@@ -212,7 +244,7 @@ describe('faults', () => {
   it('acknowledged events wait in the inbox while Temporal is unreachable, then apply exactly once', async () => {
     const { invoice: inv } = await invoice(40_000);
     const dead = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 300 });
-    const deadRelay = startInboxRelay({ sql: stack.db.sql, client: new Client({ connection: dead }), log: createLogger('silent'), intervalMs: 60_000 });
+    const deadRelay = startInboxRelay({ sql: stack.db.sql, client: new Client({ connection: dead }), taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 60_000 });
     await relay.stop(); // only the relay that cannot reach Temporal runs now
     const events = [10_000, 10_000, 20_000].map((amount) => stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, amount)));
     for (const e of events) expect((await postStripe(e)).status).toBe(200);
@@ -227,7 +259,7 @@ describe('faults', () => {
 
     // Temporal is back: the relay delivers everything it acknowledged, once.
     await stack.db.sql`UPDATE webhook_inbox SET next_attempt_at = now() WHERE status = 'pending'`;
-    relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, log: createLogger('silent'), intervalMs: 200 });
+    relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 200 });
     await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
     const payments = await eventually(async () => {
       const rows = await stack.db.sql`SELECT id FROM payments WHERE invoice_id = ${inv.id}`;
