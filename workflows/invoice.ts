@@ -12,7 +12,7 @@ import {
 import type { Activities } from '../activities';
 import {
   checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkVoid,
-  decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid,
+  decideChargeback, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid,
 } from '../src/domain/commands';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
@@ -20,7 +20,7 @@ import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceSta
 import type { EmailTemplate } from '../src/domain/policy';
 import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey } from '../src/temporal/search-attributes';
 import {
-  invoiceSnapshotQuery, invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
+  chargebackSignal, invoiceSnapshotQuery, invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
   promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
 } from './messages';
 
@@ -92,6 +92,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => void emit(decidePayment(state, payment), actor, reason));
   setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => void emit(decideRefund(state, refund), actor, reason));
+  setHandler(chargebackSignal, ({ actor, reason, ...chargeback }) => void emit(decideChargeback(state, chargeback), actor, reason));
   setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => void emit([{ type: 'payment_failed', paymentId, failure }], actor, reason));
 
   setHandler(voidInvoiceUpdate, async ({ actor, reason }) => {

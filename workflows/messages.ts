@@ -26,6 +26,13 @@ export interface PaymentRefunded extends Attributed {
   readonly amountCents: number;
   readonly currency: string;
 }
+export interface Chargeback extends Attributed {
+  readonly disputeId: string;
+  readonly paymentId: string;
+  readonly stage: 'opened' | 'won' | 'lost';
+  readonly amountCents: number;
+  readonly currency: string;
+}
 export interface PromiseToPay extends Attributed {
   /** YYYY-MM-DD in the customer's time zone. */
   readonly date: string;
@@ -60,6 +67,7 @@ export interface InvoiceView {
 export const paymentReceivedSignal = defineSignal<[PaymentReceived]>('paymentReceived');
 export const paymentFailedSignal = defineSignal<[PaymentFailed]>('paymentFailed');
 export const paymentRefundedSignal = defineSignal<[PaymentRefunded]>('paymentRefunded');
+export const chargebackSignal = defineSignal<[Chargeback]>('chargeback');
 
 // Commands that can be refused: validators reject them with a coded ApplicationFailure (type = code).
 export const voidInvoiceUpdate = defineUpdate<InvoiceView, [Attributed]>('voidInvoice');

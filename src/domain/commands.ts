@@ -115,3 +115,22 @@ export function decideRefund(state: InvoiceState, refund: RefundFact): InvoiceEv
   if (state.status === 'paid' && amountDue(ledger) > 0) events.push({ type: 'reopened' });
   return events;
 }
+
+export interface ChargebackFact {
+  readonly disputeId: string;
+  readonly paymentId: string;
+  readonly stage: 'opened' | 'won' | 'lost';
+  readonly amountCents: number;
+  readonly currency: string;
+}
+
+/**
+ * A card chargeback: opening one disputes the invoice (reminders pause); losing it takes the money
+ * back (a refund, reopening a paid invoice); either outcome ends the dispute. Repeats change nothing.
+ */
+export function decideChargeback(state: InvoiceState, cb: ChargebackFact): InvoiceEventBody[] {
+  if (cb.stage === 'opened') return state.status === 'open' && !state.disputed ? [{ type: 'dispute_opened' }] : [];
+  const resolved: InvoiceEventBody[] = state.disputed ? [{ type: 'dispute_resolved' }] : [];
+  if (cb.stage === 'won') return resolved;
+  return [...resolved, ...decideRefund(state, { paymentId: cb.paymentId, refundId: `${cb.disputeId}:lost`, amountCents: cb.amountCents, currency: cb.currency })];
+}

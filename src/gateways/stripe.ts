@@ -13,6 +13,7 @@ const id = z.string().min(1).max(255);
 
 const paymentIntent = z.object({ id, amount_received: minor, currency, metadata, payment_method_types: z.array(z.string()).optional(), last_payment_error: z.object({ message: z.string().optional(), code: z.string().optional() }).nullish() });
 const checkoutSession = z.object({ id, amount_total: minor, currency, metadata, client_reference_id: z.string().nullish(), payment_intent: z.string().nullish(), payment_status: z.string().optional() });
+const dispute = z.object({ id, charge: z.string(), payment_intent: z.string().nullish(), amount: minor, currency, status: z.string(), metadata });
 const charge = z.object({ id, payment_intent: z.string().nullish(), amount_refunded: minor, currency, metadata });
 
 /**
@@ -70,6 +71,13 @@ function factOf(event: Stripe.Event): GatewayFact {
       const ch = parse(charge, object, event.type);
       // amount_refunded is cumulative: the id names the total, the relay applies the increase.
       return { kind: 'refund', invoiceId: ch.metadata?.invoice_id ?? null, paymentId: ch.payment_intent ?? ch.id, refundId: `${ch.id}:refunded:${ch.amount_refunded}`, amountCents: ch.amount_refunded, currency: ch.currency };
+    }
+    case 'charge.dispute.created':
+    case 'charge.dispute.closed': {
+      const dp = parse(dispute, object, event.type);
+      const stage = event.type === 'charge.dispute.created' ? 'opened' : dp.status === 'lost' ? 'lost' : 'won';
+      // A dispute names its charge, not our invoice: the relay finds the invoice through the payment.
+      return { kind: 'chargeback', invoiceId: dp.metadata?.invoice_id ?? null, paymentId: dp.payment_intent ?? dp.charge, disputeId: dp.id, stage, amountCents: dp.amount, currency: dp.currency };
     }
     default:
       return { kind: 'none' };

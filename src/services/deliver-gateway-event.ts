@@ -6,7 +6,7 @@ import { recordUnappliedPayment } from '../db/unapplied-payments';
 import type { InboxRow, InboxStatus } from '../db/webhook-inbox';
 import type { GatewayFact } from '../gateways/types';
 import { reopenWithRefund } from '../temporal/start-invoice';
-import { paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal } from '../../workflows/messages';
+import { chargebackSignal, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal } from '../../workflows/messages';
 
 type Outcome = { status: Exclude<InboxStatus, 'pending'>; note?: string };
 
@@ -20,7 +20,8 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
   if (fact.kind === 'none') return { status: 'ignored' };
   const actor = `gateway:${row.gateway}`;
   const reason = `${row.gateway} event ${row.eventId} (${row.eventType})`;
-  const invoice = fact.invoiceId && z.uuid().safeParse(fact.invoiceId).success ? await findInvoice(deps.sql, fact.invoiceId) : undefined;
+  const invoiceId = fact.invoiceId ?? (fact.kind === 'chargeback' || fact.kind === 'refund' ? await invoiceOfPayment(deps.sql, fact.paymentId) : null);
+  const invoice = invoiceId && z.uuid().safeParse(invoiceId).success ? await findInvoice(deps.sql, invoiceId) : undefined;
 
   const unapplied = async (why: string, invoiceId: string | null): Promise<Outcome> => {
     if (fact.kind !== 'payment') return { status: 'flagged', note: why };
@@ -42,6 +43,9 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
       case 'refund':
         await handle.signal(paymentRefundedSignal, refundSignal(fact, actor, reason, row.gateway));
         break;
+      case 'chargeback':
+        await handle.signal(chargebackSignal, { disputeId: fact.disputeId, paymentId: fact.paymentId, stage: fact.stage, amountCents: fact.amountCents, currency: fact.currency, actor, reason });
+        break;
     }
     return { status: 'delivered' };
   } catch (err) {
@@ -52,6 +56,16 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
       await reopenWithRefund(deps.client, deps.taskQueue, invoice.workflowId, refundSignal(fact, actor, reason, row.gateway));
       return { status: 'delivered', note: 'reopened the paid invoice' };
     }
+    if (fact.kind === 'chargeback') {
+      if (fact.stage === 'lost' && invoice.status === 'paid') {
+        await reopenWithRefund(deps.client, deps.taskQueue, invoice.workflowId, {
+          paymentId: fact.paymentId, refundId: `${fact.disputeId}:lost`, amountCents: fact.amountCents, currency: fact.currency, actor, reason: `chargeback lost: ${reason}`,
+        });
+        return { status: 'delivered', note: 'chargeback lost: reopened the paid invoice' };
+      }
+      if (fact.stage === 'won') return { status: 'delivered', note: `chargeback won; invoice ${invoice.number} stays ${invoice.status}` };
+      return { status: 'flagged', note: `chargeback opened on ${invoice.status} invoice ${invoice.number}` };
+    }
     return unapplied(`invoice ${invoice.number} is ${invoice.status}; its workflow has completed`, invoice.id);
   }
 }
@@ -59,4 +73,11 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
 function refundSignal(fact: Extract<GatewayFact, { kind: 'refund' }>, actor: string, reason: string, gateway: string) {
   // Stripe reports the charge's refunded total; other gateways report each refund.
   return { paymentId: fact.paymentId, refundId: fact.refundId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(gateway === 'stripe' ? { cumulative: true } : {}) };
+}
+
+/** The invoice a payment was applied to (chargebacks and refunds name the payment, not the invoice). */
+async function invoiceOfPayment(sql: Sql, paymentId: string): Promise<string | null> {
+  const [row] = await sql<{ invoiceId: string }[]>`
+    SELECT invoice_id AS "invoiceId" FROM payments WHERE kind = 'payment' AND id = ${paymentId} AND invoice_id IS NOT NULL`;
+  return row?.invoiceId ?? null;
 }

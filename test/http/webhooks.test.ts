@@ -140,6 +140,27 @@ describe('Stripe', () => {
     expect({ status: same.status, due: same.amountDueCents, paid: same.amountPaidCents }).toEqual({ status: reopened.status, due: reopened.amountDueCents, paid: reopened.amountPaidCents });
   });
 
+  it('chargebacks: opened disputes the invoice (reminders pause); lost takes the money back', async () => {
+    const disputeEvent = (type: string, pi: string, status: string, amount: number, disputeId = `dp_${pi}`) =>
+      stripeEvent(type, { id: disputeId, object: 'dispute', charge: `ch_${pi}`, payment_intent: pi, amount, currency: 'usd', status, reason: 'fraudulent', metadata: {} });
+
+    const open = await invoice(50_000);
+    const pi = paymentIntent(open.invoice.id, 20_000);
+    await postStripe(stripeEvent('payment_intent.succeeded', pi));
+    await eventually(async () => expect(await stack.db.sql`SELECT 1 FROM payments WHERE id = ${pi.id}`).toHaveLength(1));
+    await postStripe(disputeEvent('charge.dispute.created', pi.id, 'needs_response', 20_000));
+    await eventually(async () => expect(await state(open.invoice.workflowId)).toMatchObject({ disputed: true, nextAction: null }));
+    await postStripe(disputeEvent('charge.dispute.closed', pi.id, 'lost', 20_000));
+    await eventually(async () => expect(await state(open.invoice.workflowId)).toMatchObject({ disputed: false, amountPaidCents: 0, amountDueCents: 50_000 }));
+
+    const paid = await invoice(30_000);
+    const piPaid = paymentIntent(paid.invoice.id, 30_000);
+    await postStripe(stripeEvent('payment_intent.succeeded', piPaid));
+    await paid.handle.result();
+    await postStripe(disputeEvent('charge.dispute.closed', piPaid.id, 'lost', 30_000));
+    await eventually(async () => expect(await state(paid.invoice.workflowId)).toMatchObject({ status: 'open', amountDueCents: 30_000 }));
+  });
+
   it('a payment in another currency is recorded and flagged for a human, never applied', async () => {
     const { invoice: inv } = await invoice();
     expect((await postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 50_000, { currency: 'eur' })))).status).toBe(200);
