@@ -50,6 +50,7 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
   const opened = await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api', reason: 'customer disputes hours billed' }] });
   expect(opened).toMatchObject({ disputed: true, nextAction: null });
   expect(await refusal(handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('ALREADY_DISPUTED');
+  await eventually(async () => expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']));
   await sleep(4_000); // two steps would have gone out
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']);
   const resolved = await handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api', reason: 'hours confirmed' }] });
