@@ -1,14 +1,30 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
+import Stripe from 'stripe';
 import { formatMoney } from '../src/domain/money';
 
 // Drives the running stack (npm start) through its public API on a seconds-scale policy and shows,
-// live, reminders going out, a late fee, a dispute pausing one invoice and a payment completing another.
+// live, reminders going out, a late fee, a dispute pausing one invoice and a payment completing another
+// (the last part of it through a signed Stripe webhook).
 const config = loadConfig();
 const api = process.env.API ?? config.PUBLIC_URL;
 const tokenFile = path.join(config.DATA_DIR, 'api-token');
 const token = process.env.TOKEN ?? config.API_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+const stripeSecretFile = path.join(config.DATA_DIR, 'stripe-webhook-secret');
+const stripeSecret = config.STRIPE_WEBHOOK_SECRET ?? (existsSync(stripeSecretFile) ? readFileSync(stripeSecretFile, 'utf8').trim() : undefined);
+
+/** Sends a Stripe event signed exactly as Stripe does (the official package makes the header). */
+async function stripeWebhook(type: string, object: Record<string, unknown>) {
+  if (!stripeSecret) throw new Error('no Stripe webhook secret: set STRIPE_WEBHOOK_SECRET or run npm start first');
+  const payload = JSON.stringify({ id: `evt_demo_${Date.now()}`, object: 'event', api_version: '2025-09-30.clover', created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } });
+  const res = await fetch(`${api}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: stripeSecret }) },
+    body: payload,
+  });
+  if (!res.ok) throw new Error(`webhook → ${res.status} ${await res.text()}`);
+}
 
 async function call<T = any>(method: string, route: string, body?: unknown): Promise<T> {
   const res = await fetch(`${api}${route}`, {
@@ -90,8 +106,19 @@ async function main() {
       paid = true;
       const partial = await call('POST', `/api/invoices/${invoices.payer.id}/payments`, { amountCents: 50_000, currency: 'USD', reference: 'wire 4711' });
       say(`💵 ${partial.number}: partial payment ${formatMoney(50_000, 'USD')} → ${formatMoney(partial.amountDueCents, 'USD')} still due, dunning continues`);
-      const full = await call('POST', `/api/invoices/${invoices.payer.id}/payments`, { amountCents: partial.amountDueCents, currency: 'USD', reference: 'wire 4712' });
-      say(`💵 ${full.number}: paid in full → status ${full.status}; its workflow completes`);
+      await stripeWebhook('payment_intent.succeeded', {
+        id: `pi_demo_${Date.now()}`, object: 'payment_intent', amount: partial.amountDueCents, amount_received: partial.amountDueCents,
+        currency: 'usd', status: 'succeeded', payment_method_types: ['card'], metadata: { invoice_id: invoices.payer.id },
+      });
+      say(`💳 ${partial.number}: Stripe webhook payment_intent.succeeded (signed) for the rest → inbox → workflow`);
+      for (let i = 0; i < 20; i++) {
+        const now = await call('GET', `/api/invoices/${invoices.payer.id}`);
+        if (now.status === 'paid') {
+          say(`✅ ${now.number}: paid in full → its workflow completes`);
+          break;
+        }
+        await sleep(250);
+      }
     }
     const ladder = await call('GET', `/api/invoices/${invoices.ladder.id}`);
     if (ladder.status !== 'open') break;
