@@ -16,17 +16,22 @@ export interface InboxRelay {
  * Delivers stored gateway events to workflows: at once after each webhook, and every second for
  * retries, so an event stays in the inbox until its workflow has it.
  */
-export function startInboxRelay(deps: { sql: Sql; client: Client; taskQueue: string; log: Logger; intervalMs?: number }): InboxRelay {
+export function startInboxRelay(deps: { sql: Sql; client: Client; taskQueue: string; log: Logger; intervalMs?: number; concurrency?: number }): InboxRelay {
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
-  const drain = async (): Promise<number> => {
+  // Several drainers at once: each locks a different event (FOR UPDATE SKIP LOCKED).
+  const drainOne = async (): Promise<number> => {
     let delivered = 0;
     for (;;) {
       const row = await deliverNextInboxEvent(deps.sql, (r) => deliverGatewayEvent(deps, r));
       if (!row) return delivered;
       delivered++;
     }
+  };
+  const drain = async (): Promise<number> => {
+    const counts = await Promise.all(Array.from({ length: deps.concurrency ?? 4 }, drainOne));
+    return counts.reduce((a, b) => a + b, 0);
   };
   const run = (): Promise<number> => {
     if (stopped) return Promise.resolve(0);
