@@ -1,28 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createSql, type Sql } from '../src/db/client';
-import { startEmbeddedPostgres } from '../src/db/embedded';
-import { migrate } from '../src/db/migrate';
-import { insertPolicyVersion, seedPolicy } from '../src/db/policies';
-import { STANDARD_POLICY } from '../src/domain/policy';
-import { createOutboxMailer } from '../src/email/mailer';
+import { insertPolicyVersion } from '../src/db/policies';
 import { stripeAdapter } from '../src/gateways/stripe';
 import { createApp } from '../src/http/app';
-import { createLogger } from '../src/log';
 import { createCustomer, createCustomerSchema } from '../src/services/create-customer';
 import { createInvoice } from '../src/services/create-invoice';
 import { startInboxRelay } from '../src/services/inbox-relay';
-import { devServerExecutable } from '../src/temporal/binaries';
-import { installRuntimeLogger } from '../src/temporal/runtime-logger';
-import { INVOICE_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
-import { createInvoiceWorkers } from '../src/temporal/worker';
+import { startBenchStack } from './bench/stack';
 
 // npm run bench:webhooks — signed Stripe events against POST /webhooks/stripe at a steady rate, then
 // at peak, with a bare Express JSON endpoint measured the same way in the same run as the upper bound.
@@ -58,35 +46,9 @@ const fmt = (r: autocannon.Result & { seconds: number }) =>
   `${rps(r).toFixed(0).padStart(6)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   2xx ${r['2xx']}   non-2xx ${r.non2xx}   errors ${r.errors}   timeouts ${r.timeouts}`;
 
 async function main() {
-  const log = createLogger('warn');
-  installRuntimeLogger(log);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-webhooks-'));
-  await chmod(tmp, 0o755);
-  let stopPg = async () => {};
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    const pg = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg'), port: 5400 + Math.floor(Math.random() * 90), persistent: false });
-    stopPg = () => pg.stop();
-    url = pg.url;
-  }
-  const admin = createSql(url, { max: 1 });
-  const dbName = `bench_${randomUUID().slice(0, 8)}`;
-  await admin.unsafe(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(url);
-  dbUrl.pathname = `/${dbName}`;
-  const sql: Sql = createSql(dbUrl.toString(), { max: 20 });
-  await migrate(sql);
-  await seedPolicy(sql, STANDARD_POLICY);
+  const stack = await startBenchStack({ taskQueue: 'bench-webhooks', emailRatePerSecond: 1000 });
+  const { sql, env, taskQueue, log } = stack;
   await insertPolicyVersion(sql, { name: 'bench-slow', steps: [{ offset: '30d', template: 'reminder_overdue' }] });
-
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] } });
-  const taskQueue = 'bench-webhooks';
-  const workers = await createInvoiceWorkers({
-    connection: env.nativeConnection, namespace: 'default', taskQueue,
-    deps: { sql, mailer: createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'bench@example.com', seller: 'Bench Ltd' },
-    emailRatePerSecond: 1000,
-  });
-  const running = Promise.all(workers.map((w) => w.run()));
 
   // Invoices large enough that 1-cent payments never settle them.
   const customer = await createCustomer(sql, createCustomerSchema.parse({ name: 'Bench', email: 'ap@bench.test', timeZone: 'UTC', currency: 'USD' }), 'bench');
@@ -148,14 +110,7 @@ async function main() {
   await relay.stop();
   ours.server.close();
   bare.server.close();
-  for (const w of workers) w.shutdown();
-  await running;
-  await env.teardown();
-  await sql.end();
-  await admin.unsafe(`DROP DATABASE ${dbName} WITH (FORCE)`);
-  await admin.end();
-  await stopPg();
-  await rm(tmp, { recursive: true, force: true });
+  await stack.stop();
 }
 
 main().catch((err) => {

@@ -1,23 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createSql, type Sql } from '../src/db/client';
-import { startEmbeddedPostgres } from '../src/db/embedded';
-import { migrate } from '../src/db/migrate';
-import { insertPolicyVersion, seedPolicy } from '../src/db/policies';
-import { STANDARD_POLICY } from '../src/domain/policy';
-import { createOutboxMailer } from '../src/email/mailer';
-import { createLogger } from '../src/log';
+import { insertPolicyVersion } from '../src/db/policies';
 import { createCustomer, createCustomerSchema } from '../src/services/create-customer';
 import { createInvoice } from '../src/services/create-invoice';
-import { devServerExecutable } from '../src/temporal/binaries';
-import { installRuntimeLogger } from '../src/temporal/runtime-logger';
-import { INVOICE_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
-import { createInvoiceWorkers } from '../src/temporal/worker';
 import { paymentReceivedSignal } from '../workflows/messages';
+import { startBenchStack } from './bench/stack';
 import type { BaselineShape } from './bench/workflows';
 
 // npm run bench:workflows — N invoices through issue → 2 reminders → payment → completion on a
@@ -79,37 +67,14 @@ async function baselineLateness(client: Client, workflowIds: readonly string[]):
 }
 
 async function main() {
-  const log = createLogger('warn');
-  installRuntimeLogger(log);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
-  await chmod(tmp, 0o755);
-  let stopPg = async () => {};
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    const pg = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg'), port: 5400 + Math.floor(Math.random() * 90), persistent: false });
-    stopPg = () => pg.stop();
-    url = pg.url;
-  }
-  const admin = createSql(url, { max: 1 });
-  const dbName = `bench_${randomUUID().slice(0, 8)}`;
-  await admin.unsafe(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(url);
-  dbUrl.pathname = `/${dbName}`;
-  const sql: Sql = createSql(dbUrl.toString(), { max: 20 });
-  await migrate(sql);
-  await seedPolicy(sql, STANDARD_POLICY);
-  await insertPolicyVersion(sql, { name: 'bench', steps: [{ offset: '2s', template: 'reminder_overdue' }, { offset: '4s', template: 'reminder_firm' }] });
-
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] } });
-  const taskQueue = 'bench';
-  const workers = await createInvoiceWorkers({
-    connection: env.nativeConnection, namespace: 'default', taskQueue,
-    deps: { sql, mailer: createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'bench@example.com', seller: 'Bench Ltd' },
+  const stack = await startBenchStack({
+    taskQueue: 'bench',
     emailRatePerSecond: EMAIL_RATE,
     workflowsPath: path.join(__dirname, 'bench', `workflows${path.extname(__filename)}`),
     extraActivities: { main: { noop: async () => undefined }, email: { noopEmail: async () => undefined } },
   });
-  const running = Promise.all(workers.map((w) => w.run()));
+  const { sql, env, taskQueue } = stack;
+  await insertPolicyVersion(sql, { name: 'bench', steps: [{ offset: '2s', template: 'reminder_overdue' }, { offset: '4s', template: 'reminder_firm' }] });
   let peakRss = 0;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
 
@@ -193,14 +158,7 @@ async function main() {
   console.log(`  baseline timer→email lateness p50/p99 ${(quantile(baselineLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(baselineLate, 0.99) / 1000).toFixed(3)} s over ${baselineLate.length} steps (same burst, no-op activities)`);
   console.log(`  worker process peak RSS            ${(peakRss / 2 ** 20).toFixed(0)} MiB (worker, driver and client share the process)`);
 
-  for (const w of workers) w.shutdown();
-  await running;
-  await env.teardown();
-  await sql.end();
-  await admin.unsafe(`DROP DATABASE ${dbName} WITH (FORCE)`);
-  await admin.end();
-  await stopPg();
-  await rm(tmp, { recursive: true, force: true });
+  await stack.stop();
 }
 
 main().catch((err) => {
