@@ -18,6 +18,7 @@ import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/
 import { DomainError } from '../src/domain/errors';
 import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
+import { emailTaskQueue } from '../src/temporal/task-queues';
 import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey } from '../src/temporal/search-attributes';
 import {
   chargebackSignal, invoiceSnapshotQuery, invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
@@ -31,7 +32,7 @@ const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activitie
 
 /** Emails run on their own task queue, whose workers share a task-queue-wide rate limit. */
 const { sendInvoiceEmail } = proxyActivities<Activities>({
-  taskQueue: `${workflowInfo().taskQueue}-email`,
+  taskQueue: emailTaskQueue(workflowInfo().taskQueue),
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', maximumInterval: '10 minutes' },

@@ -1,5 +1,7 @@
 import { condition, defineSignal, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 
+import { emailTaskQueue } from '../../src/temporal/task-queues';
+
 export { invoiceWorkflow } from '../../workflows';
 
 interface Noops {
@@ -7,7 +9,7 @@ interface Noops {
   noopEmail(): Promise<void>;
 }
 const { noop } = proxyActivities<Noops>({ startToCloseTimeout: '1 minute' });
-const { noopEmail } = proxyActivities<Noops>({ taskQueue: `${workflowInfo().taskQueue}-email`, startToCloseTimeout: '1 minute' });
+const { noopEmail } = proxyActivities<Noops>({ taskQueue: emailTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '1 minute' });
 
 export const baselinePaid = defineSignal('paid');
 

@@ -53,9 +53,3 @@ export async function deliverNextInboxEvent(
     return row;
   });
 }
-
-export async function findInboxEvent(sql: Sql, gateway: string, eventId: string) {
-  const [row] = await sql<{ status: InboxStatus; attempts: number; lastError: string | null }[]>`
-    SELECT status, attempts, last_error AS "lastError" FROM webhook_inbox WHERE gateway = ${gateway} AND event_id = ${eventId}`;
-  return row;
-}

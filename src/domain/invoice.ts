@@ -235,7 +235,3 @@ export function record(
     state,
   );
 }
-
-export function isTerminal(state: InvoiceState): boolean {
-  return state.status === 'void' || state.status === 'uncollectible' || (state.status === 'paid' && amountDue(state.ledger) === 0);
-}

@@ -3,12 +3,6 @@ import { DomainError, ErrorCode } from './errors';
 /** ISO 4217 code, upper case. */
 export type Currency = string & { readonly __brand: 'Currency' };
 
-/** An amount in integer minor units (cents) of a currency. Never a float. */
-export interface Money {
-  readonly amountCents: number;
-  readonly currency: Currency;
-}
-
 /**
  * Currencies we accept. Minor-unit exponents other than 2 are listed so that formatting is right;
  * amounts are always stored in the currency's minor unit.
@@ -25,31 +19,6 @@ export const SUPPORTED_CURRENCIES: readonly string[] = Object.keys(MINOR_UNITS);
 
 export function isCurrency(value: string): value is Currency {
   return Object.prototype.hasOwnProperty.call(MINOR_UNITS, value);
-}
-
-/** Normalises `usd` → `USD`; throws a coded error for anything we do not support. */
-export function parseCurrency(value: string): Currency {
-  const upper = value.trim().toUpperCase();
-  if (!isCurrency(upper)) {
-    throw new DomainError(ErrorCode.VALIDATION, `unsupported currency "${value}"`, { field: 'currency' });
-  }
-  return upper;
-}
-
-export function minorUnitExponent(currency: Currency): number {
-  return MINOR_UNITS[currency] ?? 2;
-}
-
-/** A safe, non-negative integer amount of minor units. */
-export function isAmountCents(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-export function assertAmountCents(value: number, field = 'amountCents'): number {
-  if (!isAmountCents(value)) {
-    throw new DomainError(ErrorCode.INVALID_AMOUNT, `${field} must be a non-negative integer number of minor units`, { field });
-  }
-  return value;
 }
 
 /** Sum of quantity × unit amount, rejecting anything that would leave the safe-integer range. */

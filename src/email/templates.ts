@@ -23,7 +23,7 @@ export interface RenderedEmail {
 type Copy = (c: EmailContext, due: string) => { subject: string; body: string[] };
 
 const COPY: Record<EmailTemplate, Copy> = {
-  invoice_issued: (c, due) => ({
+  invoice_issued: (c) => ({
     subject: `Invoice ${c.invoiceNumber} from ${c.seller}`,
     body: [`Please find attached invoice ${c.invoiceNumber} for ${formatMoney(c.totalCents, c.currency)}, due on ${c.dueDate}.`],
   }),

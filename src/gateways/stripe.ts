@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { isCurrency } from '../domain/money';
-import { WebhookError, type GatewayAdapter, type GatewayEvent, type GatewayFact } from './types';
+import { WebhookError, type GatewayAdapter, type GatewayFact } from './types';
 
 /** Stripe's default signature tolerance: events older (or newer) than this are replays. */
 export const STRIPE_TOLERANCE_SECONDS = 300;

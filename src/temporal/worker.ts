@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import path from 'node:path';
+import { emailTaskQueue } from './task-queues';
 
 export interface InvoiceWorkerOptions {
   readonly connection: NativeConnection;
@@ -18,7 +19,6 @@ export interface InvoiceWorkerOptions {
   readonly extra?: Partial<WorkerOptions>;
 }
 
-export const emailTaskQueue = (taskQueue: string) => `${taskQueue}-email`;
 /** `workflows/index.ts` from sources, `dist/workflows/index.js` when compiled. */
 export const workflowsPath = () => path.join(__dirname, '..', '..', 'workflows', `index${path.extname(__filename)}`);
 
@@ -47,9 +47,4 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
     ...o.extra,
   });
   return [main, email];
-}
-
-/** Runs workers until `signal` aborts or one of them fails. */
-export async function runWorkers(workers: readonly Worker[]): Promise<void> {
-  await Promise.all(workers.map((w) => w.run()));
 }
