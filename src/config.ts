@@ -31,6 +31,10 @@ export const configSchema = z.object({
   RESEND_API_KEY: optionalString,
   /** Stripe's endpoint signing secret (`whsec_…`); enables POST /webhooks/stripe. */
   STRIPE_WEBHOOK_SECRET: optionalString,
+  /** Stripe API key (`sk_…` or restricted `rk_…`); enables card payment through Stripe Checkout behind pay links. */
+  STRIPE_SECRET_KEY: z.string().trim().regex(/^(sk|rk)_/, 'STRIPE_SECRET_KEY must be a Stripe secret (sk_…) or restricted (rk_…) key').optional(),
+  /** Another Stripe API host, e.g. a local stand-in such as stripe-mock (`http://localhost:12111`). */
+  STRIPE_API_BASE: z.url().optional(),
   /** HMAC secret of the generic gateway contract; enables POST /webhooks/generic. */
   WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -13,6 +13,7 @@ import { STANDARD_POLICY } from './domain/policy';
 import { createOutboxMailer, createResendMailer, type Mailer } from './email/mailer';
 import { genericAdapter } from './gateways/generic';
 import { stripeAdapter } from './gateways/stripe';
+import { stripeCheckout } from './gateways/stripe-checkout';
 import type { GatewayAdapter } from './gateways/types';
 import { createApp } from './http/app';
 import { startInboxRelay } from './services/inbox-relay';
@@ -127,6 +128,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       const app = createApp({
         sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,
         publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(), relay,
+        ...(config.STRIPE_SECRET_KEY ? { checkout: stripeCheckout({ secretKey: config.STRIPE_SECRET_KEY, ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}) }) } : {}),
       }, gateways);
       const server: Server = await new Promise((resolve, reject) => {
         const s = app.listen(config.PORT, config.HOST, () => resolve(s));

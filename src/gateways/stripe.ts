@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { isCurrency } from '../domain/money';
+import { fromStripeAmount } from './stripe-amounts';
 import { WebhookError, type GatewayAdapter, type GatewayFact } from './types';
 
 /** Stripe's default signature tolerance: events older (or newer) than this are replays. */
@@ -12,7 +13,7 @@ const metadata = z.record(z.string(), z.string()).nullish();
 const id = z.string().min(1).max(255);
 
 const paymentIntent = z.object({ id, amount_received: minor, currency, metadata, payment_method_types: z.array(z.string()).optional(), last_payment_error: z.object({ message: z.string().optional(), code: z.string().optional() }).nullish() });
-const checkoutSession = z.object({ id, amount_total: minor, currency, metadata, client_reference_id: z.string().nullish(), payment_intent: z.string().nullish(), payment_status: z.string().optional() });
+const checkoutSession = z.object({ id, amount_total: minor, currency, metadata, client_reference_id: z.string().nullish(), payment_intent: z.string().nullish(), payment_status: z.string() });
 const dispute = z.object({ id, charge: z.string(), payment_intent: z.string().nullish(), amount: minor, currency, status: z.string(), metadata });
 const charge = z.object({ id, payment_intent: z.string().nullish(), amount_refunded: minor, currency, metadata });
 
@@ -51,17 +52,31 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, type: string): z.
   return result.data;
 }
 
+/** Stripe's amount in our minor units; Stripe never sends one that is not a whole number of them. */
+function minorUnits(amount: number, currency: string, type: string, field: string): number {
+  const cents = fromStripeAmount(amount, currency);
+  if (cents === null) throw new WebhookError(400, 'INVALID_EVENT', `${type}: data.object.${field}: ${amount} is not a whole amount of ${currency}`);
+  return cents;
+}
+
 function factOf(event: Stripe.Event): GatewayFact {
   const object = (event.data as { object: unknown }).object;
   switch (event.type) {
     case 'payment_intent.succeeded': {
       const pi = parse(paymentIntent, object, event.type);
-      return { kind: 'payment', invoiceId: pi.metadata?.invoice_id ?? null, paymentId: pi.id, amountCents: pi.amount_received, currency: pi.currency, method: pi.payment_method_types?.[0] ?? 'card' };
+      return { kind: 'payment', invoiceId: pi.metadata?.invoice_id ?? null, paymentId: pi.id, amountCents: minorUnits(pi.amount_received, pi.currency, event.type, 'amount_received'), currency: pi.currency, method: pi.payment_method_types?.[0] ?? 'card' };
     }
-    case 'checkout.session.completed': {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
       const cs = parse(checkoutSession, object, event.type);
+      // A delayed method (bank debit) completes the session unpaid; its money arrives with async_payment_succeeded.
+      if (cs.payment_status !== 'paid') return { kind: 'none' };
       // The PaymentIntent id is the payment's identity, so the session and its payment_intent.succeeded apply once.
-      return { kind: 'payment', invoiceId: cs.metadata?.invoice_id ?? cs.client_reference_id ?? null, paymentId: cs.payment_intent ?? cs.id, amountCents: cs.amount_total, currency: cs.currency, method: 'checkout' };
+      return { kind: 'payment', invoiceId: cs.metadata?.invoice_id ?? cs.client_reference_id ?? null, paymentId: cs.payment_intent ?? cs.id, amountCents: minorUnits(cs.amount_total, cs.currency, event.type, 'amount_total'), currency: cs.currency, method: 'checkout' };
+    }
+    case 'checkout.session.async_payment_failed': {
+      const cs = parse(checkoutSession, object, event.type);
+      return { kind: 'payment_failed', invoiceId: cs.metadata?.invoice_id ?? cs.client_reference_id ?? null, paymentId: cs.payment_intent ?? cs.id, reason: 'delayed payment failed' };
     }
     case 'payment_intent.payment_failed': {
       const pi = parse(paymentIntent, object, event.type);
@@ -70,14 +85,14 @@ function factOf(event: Stripe.Event): GatewayFact {
     case 'charge.refunded': {
       const ch = parse(charge, object, event.type);
       // amount_refunded is cumulative: the id names the total, the relay applies the increase.
-      return { kind: 'refund', invoiceId: ch.metadata?.invoice_id ?? null, paymentId: ch.payment_intent ?? ch.id, refundId: `${ch.id}:refunded:${ch.amount_refunded}`, amountCents: ch.amount_refunded, currency: ch.currency };
+      return { kind: 'refund', invoiceId: ch.metadata?.invoice_id ?? null, paymentId: ch.payment_intent ?? ch.id, refundId: `${ch.id}:refunded:${ch.amount_refunded}`, amountCents: minorUnits(ch.amount_refunded, ch.currency, event.type, 'amount_refunded'), currency: ch.currency };
     }
     case 'charge.dispute.created':
     case 'charge.dispute.closed': {
       const dp = parse(dispute, object, event.type);
       const stage = event.type === 'charge.dispute.created' ? 'opened' : dp.status === 'lost' ? 'lost' : 'won';
       // A dispute names its charge, not our invoice: the relay finds the invoice through the payment.
-      return { kind: 'chargeback', invoiceId: dp.metadata?.invoice_id ?? null, paymentId: dp.payment_intent ?? dp.charge, disputeId: dp.id, stage, amountCents: dp.amount, currency: dp.currency };
+      return { kind: 'chargeback', invoiceId: dp.metadata?.invoice_id ?? null, paymentId: dp.payment_intent ?? dp.charge, disputeId: dp.id, stage, amountCents: minorUnits(dp.amount, dp.currency, event.type, 'amount'), currency: dp.currency };
     }
     default:
       return { kind: 'none' };

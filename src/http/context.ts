@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
+import type { CheckoutProvider } from '../gateways/stripe-checkout';
 import type { Logger } from '../log';
 
 /** What every route needs; built once by the process that serves HTTP. */
@@ -15,6 +16,8 @@ export interface HttpContext {
   readonly now: () => Date;
   /** Delivers stored webhook events right away (otherwise its own timer does). */
   readonly relay?: { kick(): void };
+  /** Hosted payment pages behind the pay link (Stripe Checkout when STRIPE_SECRET_KEY is set). */
+  readonly checkout?: CheckoutProvider;
 }
 
 /** The Temporal Web UI page of a workflow. */

@@ -20,6 +20,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   DUPLICATE_PAYMENT: 409,
   IDEMPOTENCY_CONFLICT: 409,
   WORKFLOW_UNAVAILABLE: 503,
+  CHECKOUT_NOT_CONFIGURED: 501,
+  CHECKOUT_UNAVAILABLE: 502,
 };
 
 export interface ErrorBody {

@@ -2,16 +2,17 @@ import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../../src/db/client';
+import type { CheckoutProvider } from '../../src/gateways/stripe-checkout';
 import type { GatewayAdapter } from '../../src/gateways/types';
 import { createApp } from '../../src/http/app';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 import type { TestDatabase } from './database';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export interface ApiHarness {
   readonly url: string;
-  request(method: string, path: string, o?: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(method: string, path: string, o?: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null; redirect?: 'follow' | 'manual' }): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -20,12 +21,13 @@ export async function startApi(
   db: TestDatabase,
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  o: { gateways?: GatewayAdapter[]; relay?: { kick(): void }; sql?: Sql; client?: Client } = {},
+  o: { gateways?: GatewayAdapter[]; relay?: { kick(): void }; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger } = {},
 ): Promise<ApiHarness> {
   const app = createApp({
     sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
-    publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: createLogger('silent'), now: () => new Date(),
+    publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: o.log ?? createLogger('silent'), now: () => new Date(),
     ...(o.relay ? { relay: o.relay } : {}),
+    ...(o.checkout ? { checkout: o.checkout } : {}),
   }, o.gateways ?? []);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -42,7 +44,7 @@ export async function startApi(
         body = JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
       }
-      const res = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const res = await fetch(url + path, { method, headers, redirect: o.redirect ?? 'follow', ...(body !== undefined ? { body } : {}) });
       const type = res.headers.get('content-type') ?? '';
       const parsed = type.includes('json') ? await res.json() : type.includes('pdf') ? Buffer.from(await res.arrayBuffer()) : await res.text();
       return { status: res.status, body: parsed, headers: res.headers };

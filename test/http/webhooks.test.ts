@@ -197,6 +197,36 @@ describe('Stripe', () => {
     await eventually(async () => expect(await stack.db.sql`SELECT invoice_id, status FROM payments WHERE id = ${second.id}`).toEqual([{ invoice_id: inv.id, status: 'unapplied' }]));
   });
 
+  it('a Checkout Session paid by a delayed method (bank debit) applies only once its payment succeeds; a failed one is recorded', async () => {
+    const { invoice: inv } = await invoice(70_000);
+    const session = (paymentStatus: string, o: Record<string, unknown> = {}) => ({
+      id: `cs_${inv.id.slice(0, 8)}`, object: 'checkout.session', amount_total: 70_000, currency: 'usd', client_reference_id: inv.id,
+      metadata: { invoice_id: inv.id }, payment_intent: `pi_debit_${inv.id.slice(0, 8)}`, payment_status: paymentStatus, status: 'complete', ...o,
+    });
+    const completed = stripeEvent('checkout.session.completed', session('unpaid'));
+    expect((await postStripe(completed)).status).toBe(200);
+    expect((await stack.db.sql`SELECT status FROM webhook_inbox WHERE event_id = ${completed.id}`)[0]!.status).toBe('ignored');
+    expect((await state(inv.workflowId)).amountDueCents).toBe(70_000); // no money yet
+
+    expect((await postStripe(stripeEvent('checkout.session.async_payment_succeeded', session('paid')))).status).toBe(200);
+    await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
+
+    const other = await invoice(70_000);
+    const failed = stripeEvent('checkout.session.async_payment_failed', { ...session('unpaid'), id: 'cs_failed', client_reference_id: other.invoice.id, metadata: { invoice_id: other.invoice.id }, payment_intent: 'pi_debit_failed' });
+    expect((await postStripe(failed)).status).toBe(200);
+    await eventually(async () => {
+      const s = await state(other.invoice.workflowId);
+      expect(s.timeline).toContainEqual(expect.objectContaining({ type: 'payment_failed', paymentId: 'pi_debit_failed', failure: 'delayed payment failed' }));
+      expect(s.amountDueCents).toBe(70_000);
+    });
+  });
+
+  it('ISK amounts, which Stripe counts in hundredths, are applied in whole krónur', async () => {
+    const { invoice: inv } = await invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents: 9_000, customer: { currency: 'ISK' } });
+    expect((await postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 400_000, { currency: 'isk' })))).status).toBe(200);
+    await eventually(async () => expect((await state(inv.workflowId)).amountDueCents).toBe(5_000));
+  });
+
   it('other event types answer 200 and are recorded without effect', async () => {
     const event = stripeEvent('customer.created', { id: 'cus_1', object: 'customer' });
     expect((await postStripe(event)).status).toBe(200);
@@ -218,6 +248,8 @@ describe('hostile or broken Stripe requests are refused and change nothing', () 
     ['a negative amount', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), -100))), 400, 'INVALID_EVENT'],
     ['a non-integer amount', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 10.5))), 400, 'INVALID_EVENT'],
     ['an unsupported currency', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 100, { currency: 'xyz' }))), 400, 'INVALID_EVENT'],
+    ['an ISK amount that is no whole number of krónur', () => postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(randomUUID(), 150, { currency: 'isk' }))), 400, 'INVALID_EVENT'],
+    ['a Checkout Session without payment_status', () => postStripe(stripeEvent('checkout.session.completed', { id: 'cs_x', object: 'checkout.session', amount_total: 100, currency: 'usd', metadata: {} })), 400, 'INVALID_EVENT'],
   ] as const)('%s', async (_label, send, status, code) => {
     const before = await inboxCount();
     const res = await send();
@@ -258,6 +290,40 @@ describe('generic gateway', () => {
     expect(res.body.error.code).toBe(code);
     expect(res.body.error.message.length).toBeGreaterThan(10);
     expect(await inboxCount()).toBe(before);
+  });
+});
+
+describe('logs', () => {
+  it('never contain secrets, signatures or payloads, whatever the request', async () => {
+    const lines: string[] = [];
+    const log = createLogger('trace', { write: (line: string) => void lines.push(line) });
+    const logged = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET), genericAdapter(GENERIC_SECRET)], log });
+    const loggedRelay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log, intervalMs: 50 });
+    try {
+      const { invoice: inv } = await invoice(10_000);
+      const marker = `payload-marker-${randomUUID()}`;
+      const payload = JSON.stringify(stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 10_000, { description: marker, receipt_email: `${marker}@customer.test` })));
+      const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET });
+      const post = (raw: string, headers: Record<string, string>, path = '/webhooks/stripe') =>
+        logged.request('POST', path, { raw, token: null, headers: { 'content-type': 'application/json', ...headers } });
+      expect((await post(payload, { 'stripe-signature': signature })).status).toBe(200);
+      expect((await post(payload, { 'stripe-signature': signature })).status).toBe(200); // duplicate
+      expect((await post(payload, { 'stripe-signature': signature.replace(/v1=\w+/, `v1=${'0'.repeat(64)}`) })).status).toBe(400);
+      expect((await post(`{"${marker}": `, { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: `{"${marker}": `, secret: STRIPE_SECRET }) })).status).toBe(400);
+      const generic = JSON.stringify({ id: `g-${marker}`, type: 'payment.succeeded', invoiceId: inv.id, amountCents: -1, currency: 'USD', occurredAt: new Date().toISOString(), reference: marker });
+      expect((await post(generic, { 'x-signature': signGeneric(generic, GENERIC_SECRET, now()) }, '/webhooks/generic')).status).toBe(400);
+      await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
+      await loggedRelay.drain();
+    } finally {
+      await loggedRelay.stop();
+      await logged.close();
+    }
+    const text = lines.join('');
+    expect(text).toContain('webhook received'); // the requests were logged ...
+    expect(text).toContain('webhook refused');
+    for (const secret of [STRIPE_SECRET, GENERIC_SECRET, 'v1=']) expect(text).not.toContain(secret); // ... without what they carried
+    expect(text).not.toMatch(/payload-marker-/);
+    expect(text).not.toMatch(/[0-9a-f]{64}/); // no signature or HMAC
   });
 });
 

@@ -4,6 +4,7 @@ import { findInvoiceDocument } from '../../db/documents';
 import { findInvoice, findInvoiceLines, listInvoices, type InvoiceRow } from '../../db/invoices';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { createInvoice, createInvoiceSchema } from '../../services/create-invoice';
+import { startCheckout } from '../../services/start-checkout';
 import {
   manualPaymentSchema, openDispute, promiseSchema, promiseToPay, reasonSchema, recordManualPayment, resolveDispute, voidInvoice,
 } from '../../services/invoice-commands';
@@ -119,6 +120,13 @@ export function invoiceRoutes(ctx: HttpContext): Router {
   simple('/:id/void', (id, reason) => voidInvoice(deps, id, reason, 'api'));
   simple('/:id/dispute', (id, reason) => openDispute(deps, id, reason, 'api'));
   simple('/:id/dispute/resolve', (id, reason) => resolveDispute(deps, id, reason, 'api'));
+
+  /** A hosted payment page for the amount due now, e.g. for an ERP or a portal to redirect to. */
+  router.post('/:id/checkout', async (req, res) => {
+    const row = await load(req);
+    const session = await startCheckout(ctx, row.id);
+    res.json({ sessionId: session.id, url: session.url, expiresAt: session.expiresAt.toISOString(), amountCents: session.amountCents, currency: session.currency });
+  });
 
   router.post('/:id/promise', async (req, res) => {
     const row = await load(req);
