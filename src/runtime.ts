@@ -104,6 +104,9 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       });
       const reconciler = startReconciler(sql, temporal, config.TASK_QUEUE, log);
       stops.push(async () => clearInterval(reconciler));
+      // Gateway events acknowledged by the API (this process or another) reach their workflows from here.
+      const relay = await startInboxRelay({ sql, client: temporal.client, taskQueue: config.TASK_QUEUE, log });
+      stops.push(() => relay.stop());
     }
 
     let apiUrl: string | null = null;
@@ -123,11 +126,9 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         gateways.push(genericAdapter(genericSecret));
         webhooks.push({ gateway: 'generic', url: `${config.PUBLIC_URL}/webhooks/generic`, generatedSecret: config.WEBHOOK_SECRET ? null : genericSecret });
       }
-      const relay = startInboxRelay({ sql, client: temporal.client, taskQueue: config.TASK_QUEUE, log });
-      stops.push(() => relay.stop());
       const app = createApp({
         sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,
-        publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(), relay,
+        publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(),
         ...(config.STRIPE_SECRET_KEY ? { checkout: stripeCheckout({ secretKey: config.STRIPE_SECRET_KEY, ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}) }) } : {}),
       }, gateways);
       const server: Server = await new Promise((resolve, reject) => {

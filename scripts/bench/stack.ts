@@ -17,6 +17,8 @@ import { createInvoiceWorkers, type InvoiceWorkerOptions } from '../../src/tempo
 
 export interface BenchStack {
   readonly sql: Sql;
+  /** The benchmark's own database, for processes the benchmark starts. */
+  readonly databaseUrl: string;
   readonly env: TestWorkflowEnvironment;
   readonly log: Logger;
   readonly taskQueue: string;
@@ -58,7 +60,7 @@ export async function startBenchStack(o: Pick<InvoiceWorkerOptions, 'emailRatePe
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {
-    sql, env, log, taskQueue: o.taskQueue,
+    sql, env, log, taskQueue: o.taskQueue, databaseUrl: dbUrl.toString(),
     async stop() {
       for (const w of workers) w.shutdown();
       await running;

@@ -1,6 +1,9 @@
 import type { GatewayEvent, GatewayFact } from '../gateways/types';
 import type { Sql } from './client';
 
+/** Postgres channel notified (by trigger) whenever events are stored. */
+export const INBOX_CHANNEL = 'webhook_inbox';
+
 export type InboxStatus = 'pending' | 'delivered' | 'ignored' | 'unapplied' | 'flagged';
 
 export interface InboxRow {

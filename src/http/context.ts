@@ -14,8 +14,6 @@ export interface HttpContext {
   readonly temporalUiUrl: string;
   readonly log: Logger;
   readonly now: () => Date;
-  /** Delivers stored webhook events right away (otherwise its own timer does). */
-  readonly relay?: { kick(): void };
   /** Hosted payment pages behind the pay link (Stripe Checkout when STRIPE_SECRET_KEY is set). */
   readonly checkout?: CheckoutProvider;
 }

@@ -1,33 +1,39 @@
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import { deliverNextInboxEvent } from '../db/webhook-inbox';
+import { deliverNextInboxEvent, INBOX_CHANNEL } from '../db/webhook-inbox';
 import type { Logger } from '../log';
 import { deliverGatewayEvent } from './deliver-gateway-event';
 
 export interface InboxRelay {
-  /** Delivers what is due now (called right after a webhook is stored). */
-  kick(): void;
-  /** Delivers everything due now; resolves when the inbox has nothing due. */
+  /** Delivers everything due now; resolves when the inbox has nothing due (or the relay stops). */
   drain(): Promise<number>;
+  /** Stops taking events; resolves once the deliveries under way have ended. */
   stop(): Promise<void>;
 }
 
 /**
- * Delivers stored gateway events to workflows: at once after each webhook, and every second for
- * retries, so an event stays in the inbox until its workflow has it.
+ * Delivers stored gateway events to workflows. It runs with the workers, apart from the process that
+ * acknowledges webhooks: the inbox's insert trigger wakes it through Postgres NOTIFY, and a timer
+ * retries what is due (backoff) and covers notifications missed while its connection was down. An
+ * event stays in the inbox until its workflow has it; several relays share the work (SKIP LOCKED).
  */
-export function startInboxRelay(deps: { sql: Sql; client: Client; taskQueue: string; log: Logger; intervalMs?: number; concurrency?: number }): InboxRelay {
+export async function startInboxRelay(deps: {
+  sql: Sql; client: Client; taskQueue: string; log: Logger; intervalMs?: number; concurrency?: number;
+  /** How long one delivery may wait for Temporal before it is retried later (it holds the event's row lock). @default 10 000 */
+  deliveryTimeoutMs?: number;
+}): Promise<InboxRelay> {
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
   // Several drainers at once: each locks a different event (FOR UPDATE SKIP LOCKED).
   const drainOne = async (): Promise<number> => {
     let delivered = 0;
-    for (;;) {
-      const row = await deliverNextInboxEvent(deps.sql, (r) => deliverGatewayEvent(deps, r));
+    while (!stopped) {
+      const row = await deliverNextInboxEvent(deps.sql, (r) => deps.client.withDeadline(Date.now() + (deps.deliveryTimeoutMs ?? 10_000), () => deliverGatewayEvent(deps, r)));
       if (!row) return delivered;
       delivered++;
     }
+    return delivered;
   };
   const drain = async (): Promise<number> => {
     const counts = await Promise.all(Array.from({ length: deps.concurrency ?? 4 }, drainOne));
@@ -53,13 +59,14 @@ export function startInboxRelay(deps: { sql: Sql; client: Client; taskQueue: str
       });
     return running;
   };
+  const listener = await deps.sql.listen(INBOX_CHANNEL, () => void run(), () => void run());
   const timer = setInterval(() => void run(), deps.intervalMs ?? 1000);
   return {
-    kick: () => void run(),
     drain: () => run(),
     async stop() {
       stopped = true;
       clearInterval(timer);
+      await listener.unlisten();
       await running;
     },
   };

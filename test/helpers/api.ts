@@ -21,12 +21,11 @@ export async function startApi(
   db: TestDatabase,
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  o: { gateways?: GatewayAdapter[]; relay?: { kick(): void }; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger } = {},
+  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger } = {},
 ): Promise<ApiHarness> {
   const app = createApp({
     sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
     publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: o.log ?? createLogger('silent'), now: () => new Date(),
-    ...(o.relay ? { relay: o.relay } : {}),
     ...(o.checkout ? { checkout: o.checkout } : {}),
   }, o.gateways ?? []);
   const server: Server = await new Promise((resolve) => {

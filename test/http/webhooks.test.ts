@@ -19,8 +19,8 @@ const stack = useStack('dev-server');
 let api: ApiHarness;
 let relay: InboxRelay;
 beforeAll(async () => {
-  relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 200 });
-  api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET), genericAdapter(GENERIC_SECRET)], relay });
+  relay = await startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 60_000 });
+  api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET), genericAdapter(GENERIC_SECRET)] });
 });
 afterAll(async () => {
   await relay?.stop();
@@ -298,7 +298,7 @@ describe('logs', () => {
     const lines: string[] = [];
     const log = createLogger('trace', { write: (line: string) => void lines.push(line) });
     const logged = await startApi(stack.db, stack.env, stack.workers.taskQueue, { gateways: [stripeAdapter(STRIPE_SECRET), genericAdapter(GENERIC_SECRET)], log });
-    const loggedRelay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log, intervalMs: 50 });
+    const loggedRelay = await startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log, intervalMs: 60_000 });
     try {
       const { invoice: inv } = await invoice(10_000);
       const marker = `payload-marker-${randomUUID()}`;
@@ -331,12 +331,16 @@ describe('faults', () => {
   it('acknowledged events wait in the inbox while Temporal is unreachable, then apply exactly once', async () => {
     const { invoice: inv } = await invoice(40_000);
     const dead = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 300 });
-    const deadRelay = startInboxRelay({ sql: stack.db.sql, client: new Client({ connection: dead }), taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 60_000 });
+    const deadRelay = await startInboxRelay({ sql: stack.db.sql, client: new Client({ connection: dead }), taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 60_000, deliveryTimeoutMs: 1500 });
     await relay.stop(); // only the relay that cannot reach Temporal runs now
     const events = [10_000, 10_000, 20_000].map((amount) => stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, amount)));
     for (const e of events) expect((await postStripe(e)).status).toBe(200);
     expect((await postStripe(events[0])).body.duplicate).toBe(true);
-    await dead.withDeadline(Date.now() + 1500, () => deadRelay.drain());
+    // Each delivery gives up at its deadline and is rescheduled with backoff.
+    await eventually(async () => {
+      const tried = await stack.db.sql`SELECT count(*)::int AS n FROM webhook_inbox WHERE event_id IN ${stack.db.sql(events.map((e) => e.id))} AND attempts > 0`;
+      expect(tried[0]!.n).toBe(3);
+    });
     await deadRelay.stop();
     await dead.close();
     const pending = await stack.db.sql`SELECT status, attempts FROM webhook_inbox WHERE event_id IN ${stack.db.sql(events.map((e) => e.id))}`;
@@ -346,7 +350,7 @@ describe('faults', () => {
 
     // Temporal is back: the relay delivers everything it acknowledged, once.
     await stack.db.sql`UPDATE webhook_inbox SET next_attempt_at = now() WHERE status = 'pending'`;
-    relay = startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 200 });
+    relay = await startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 60_000 });
     await eventually(async () => expect((await state(inv.workflowId)).status).toBe('paid'));
     const payments = await eventually(async () => {
       const rows = await stack.db.sql`SELECT id FROM payments WHERE invoice_id = ${inv.id}`;

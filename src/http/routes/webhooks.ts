@@ -5,7 +5,7 @@ import type { HttpContext } from '../context';
 
 /**
  * `POST /webhooks/<gateway>`: verify the signature over the raw body, store the event in the inbox
- * (unique per gateway + event id), and only then answer 2xx. Delivery to the workflow follows.
+ * (unique per gateway + event id), and only then answer 2xx. The relay, woken by the insert, delivers it.
  * Duplicates answer 200 and change nothing. Payloads and secrets are never logged.
  */
 export function webhookRoutes(ctx: HttpContext, adapters: readonly GatewayAdapter[]): Router {
@@ -25,7 +25,6 @@ export function webhookRoutes(ctx: HttpContext, adapters: readonly GatewayAdapte
         }
         ctx.log.info({ gateway: adapter.name, eventId: event.id, eventType: event.type, duplicate: !fresh }, 'webhook received');
         res.status(200).json({ received: true, duplicate: !fresh });
-        if (fresh) ctx.relay?.kick();
       } catch (err) {
         if (!(err instanceof WebhookError)) throw err;
         ctx.log.warn({ gateway: adapter.name, code: err.code, status: err.status }, 'webhook refused');
