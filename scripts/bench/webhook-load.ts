@@ -31,7 +31,9 @@ function signedEvent(): { body: string; headers: Record<string, string> } {
  */
 function steady(): Promise<LoadResult> {
   const target = new URL(job.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections });
+  // FIFO spreads requests over every socket, so none sits idle past the server's keep-alive timeout
+  // (a request racing that close would fail on the client side without reaching the server).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections, scheduling: 'fifo' });
   const latenciesMs: number[] = [];
   let ok = 0, non2xx = 0, errors = 0, sent = 0, done = 0;
   const total = Math.round(job.rate! * job.seconds);

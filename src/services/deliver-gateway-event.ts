@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Sql } from '../db/client';
+import { recordInvoiceNote } from '../db/invoice-notes';
 import { findInvoice } from '../db/invoices';
 import { recordUnappliedPayment } from '../db/unapplied-payments';
 import type { InboxRow, InboxStatus } from '../db/webhook-inbox';
@@ -63,8 +64,14 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
         });
         return { status: 'delivered', note: 'chargeback lost: reopened the paid invoice' };
       }
+      // Opened or won on a closed invoice: nothing to collect (yet), but finance must see it on the
+      // invoice's trail; an opened one stays flagged in the inbox until a human or its outcome settles it.
+      await recordInvoiceNote(deps.sql, {
+        invoiceId: invoice.id, action: `invoice.chargeback_${fact.stage}`, key: `${fact.disputeId}:${fact.stage}`, actor, reason,
+        data: { disputeId: fact.disputeId, paymentId: fact.paymentId, amountCents: fact.amountCents, currency: fact.currency, invoiceStatus: invoice.status },
+      });
       if (fact.stage === 'won') return { status: 'delivered', note: `chargeback won; invoice ${invoice.number} stays ${invoice.status}` };
-      return { status: 'flagged', note: `chargeback opened on ${invoice.status} invoice ${invoice.number}` };
+      return { status: 'flagged', note: `chargeback opened on ${invoice.status} invoice ${invoice.number}; the amount reopens if it is lost` };
     }
     return unapplied(`invoice ${invoice.number} is ${invoice.status}; its workflow has completed`, invoice.id);
   }

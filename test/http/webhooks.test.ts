@@ -157,8 +157,20 @@ describe('Stripe', () => {
     const piPaid = paymentIntent(paid.invoice.id, 30_000);
     await postStripe(stripeEvent('payment_intent.succeeded', piPaid));
     await paid.handle.result();
+    // Opened on a paid, completed invoice: nothing to chase yet, but it is on the invoice's trail (once).
+    const opened = disputeEvent('charge.dispute.created', piPaid.id, 'needs_response', 30_000);
+    await postStripe(opened);
+    await postStripe({ ...opened, id: `${opened.id}_redelivered` });
+    const chargebackRows = async () => (await api.request('GET', `/api/invoices/${paid.invoice.id}/timeline`)).body.events.filter((e: { action: string }) => e.action.startsWith('invoice.chargeback'));
+    await eventually(async () => expect((await stack.db.sql`SELECT status FROM webhook_inbox WHERE event_id IN ${stack.db.sql([opened.id, `${opened.id}_redelivered`])}`).map((r) => r.status)).toEqual(['flagged', 'flagged']));
+    expect(await chargebackRows()).toEqual([expect.objectContaining({ action: 'invoice.chargeback_opened', actor: 'gateway:stripe', data: expect.objectContaining({ disputeId: `dp_${piPaid.id}`, amountCents: 30_000, invoiceStatus: 'paid' }) })]);
     await postStripe(disputeEvent('charge.dispute.closed', piPaid.id, 'lost', 30_000));
     await eventually(async () => expect(await state(paid.invoice.workflowId)).toMatchObject({ status: 'open', amountDueCents: 30_000 }));
+    await eventually(async () => {
+      const actions: string[] = (await api.request('GET', `/api/invoices/${paid.invoice.id}/timeline`)).body.events.map((e: { action: string }) => e.action);
+      expect(actions).toContain('invoice.reopened');
+      expect(actions.indexOf('invoice.chargeback_opened')).toBeLessThan(actions.indexOf('invoice.reopened')); // in the order it happened
+    });
   });
 
   it('a payment in another currency is recorded and flagged for a human, never applied', async () => {

@@ -99,7 +99,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
   router.get('/:id/timeline', async (req, res) => {
     const row = await load(req);
     const events = await ctx.sql`SELECT seq, action, actor, reason, data, at FROM audit_log
-                                 WHERE entity_type = 'invoice' AND entity_id = ${row.id} ORDER BY seq`;
+                                 WHERE entity_type = 'invoice' AND entity_id = ${row.id} ORDER BY id`;
     res.json({ events });
   });
 
