@@ -64,9 +64,15 @@ async function main() {
 
   console.log(`bench:webhooks — Stripe payment_intent.succeeded events (distinct, validly signed) against POST /webhooks/stripe; ${INVOICES} invoices; ${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded PostgreSQL'}, Temporal dev server; API role in its own process, workers + relay in the benchmark's`);
 
-  // The invoices' own start (PDF, issue email) must be over before anything is measured.
+  // The invoices' own start (PDF, issue email, projection) must be over before anything is measured:
+  // wait for every issue email, then until the audit trail has not grown for 2 s.
   while ((await sql`SELECT count(*)::int AS n FROM email_log`)[0]!.n < INVOICES) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 2000));
+  for (let last = -1, quiet = 0; quiet < 4; ) {
+    const n = (await sql`SELECT count(*)::int AS n FROM audit_log`)[0]!.n as number;
+    quiet = n === last ? quiet + 1 : 0;
+    last = n;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 
   // Each endpoint is warmed up (JIT, connection pools) at the steady rate before it is measured.
   const steadyPhase = (url: string, seconds: number, tag: string) => load(`${url}/webhooks/stripe`, { mode: 'steady', rate: RATE, seconds, connections: 50, invoiceIds, tag });

@@ -5,6 +5,7 @@ import {
   condition,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -30,6 +31,15 @@ const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activitie
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
+/**
+ * The projection as a local activity: a short idempotent write that needs no task queue round trip,
+ * so a payment costs the server one workflow task instead of two plus an activity task.
+ */
+const projectLocally = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+}).recordInvoiceEvents;
+
 /** Emails run on their own task queue, whose workers share a task-queue-wide rate limit. */
 const { sendInvoiceEmail } = proxyActivities<Activities>({
   taskQueue: emailTaskQueue(workflowInfo().taskQueue),
@@ -51,6 +61,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Since 'batched-projection': events of one action (issue, or a step and its email) are projected
   // to Postgres together, roughly halving projection activities. Older histories keep one per batch.
   const batchProjection = patched('batched-projection');
+  // Since 'local-projection': the projection runs as a local activity (see projectLocally).
+  const project = patched('local-projection') ? projectLocally : recordInvoiceEvents;
   let acting = false;
   let flushWanted = 0;
 
@@ -126,7 +138,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       await condition(() => (state.events.length > persistedSeq && (!acting || flushWanted > persistedSeq)) || finished);
       if (state.events.length <= persistedSeq) return;
       const target = state.events.length;
-      await recordInvoiceEvents({ invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state) });
+      await project({ invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state) });
       persistedSeq = target;
     }
   })();
