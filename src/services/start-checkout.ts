@@ -33,7 +33,7 @@ export async function startCheckout(deps: StartCheckoutDeps, invoiceId: string):
   const invoice = await findInvoice(sql, invoiceId);
   if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
   if (invoice.status === 'paid') throw new DomainError(ErrorCode.INVOICE_PAID, `invoice ${invoice.number} is already paid`);
-  if (invoice.status !== 'open' || invoice.amountDueCents <= 0) throw new DomainError(ErrorCode.INVOICE_NOT_OPEN, `invoice ${invoice.number} is ${invoice.status}; nothing can be paid`);
+  if (invoice.status !== 'open' || invoice.amountDueCents <= 0) throw new DomainError(ErrorCode.INVOICE_NOT_OPEN, `invoice ${invoice.number} is ${invoice.status}; it cannot be paid online`);
   const customer = await findCustomer(sql, invoice.customerId);
   if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${invoice.customerId} does not exist`);
 

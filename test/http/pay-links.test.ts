@@ -133,7 +133,7 @@ describe('pay link with Stripe Checkout', () => {
 
     const pageRes = await withStripe.request('GET', `/pay/${inv.id}?checkout=success`, { token: null });
     expect(pageRes.body).toContain('your payment was submitted');
-    expect(pageRes.body).toContain('Nothing is due on this invoice.');
+    expect(pageRes.body).toContain('This invoice is paid. Thank you.');
     expect(pageRes.body).not.toContain('by card');
     const before = sessionCreations().length;
     const refused = await clickPay(withStripe, inv.id);
@@ -148,7 +148,10 @@ describe('pay link with Stripe Checkout', () => {
     const { invoice: inv } = await invoice(10_000);
     expect((await withStripe.request('POST', `/api/invoices/${inv.id}/void`, { body: { reason: 'issued in error' } })).status).toBe(200);
     const res = await withStripe.request('POST', `/api/invoices/${inv.id}/checkout`);
-    expect(res).toMatchObject({ status: 409, body: { error: { code: 'INVOICE_NOT_OPEN' } } });
+    expect(res).toMatchObject({ status: 409, body: { error: { code: 'INVOICE_NOT_OPEN', message: `invoice ${inv.number} is void; it cannot be paid online` } } });
+    const pageRes = await withStripe.request('GET', `/pay/${inv.id}`, { token: null });
+    expect(pageRes.body).toContain('This invoice was cancelled; nothing is due.');
+    expect(pageRes.body).not.toContain('<form');
   });
 
   it('Stripe refusing the request shows a clear error, stores nothing, and the next click succeeds with the same key', async () => {

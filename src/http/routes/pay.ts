@@ -43,6 +43,13 @@ export function payRoutes(ctx: HttpContext): Router {
   return router;
 }
 
+/** What the page says of an invoice that cannot be paid. */
+const CLOSED: Readonly<Record<string, string>> = {
+  paid: 'This invoice is paid. Thank you.',
+  void: 'This invoice was cancelled; nothing is due.',
+  uncollectible: 'This invoice has been referred to collections. Please contact our accounts team to settle it.',
+};
+
 function notFound(res: Response): void {
   res.status(404).type('html').send('<!doctype html><title>Invoice not found</title><p>This payment link is not valid.</p>');
 }
@@ -56,7 +63,7 @@ function page(ctx: HttpContext, invoice: InvoiceRow, notice: string | null, erro
     : payable
       ? `<p>Online card payment is not configured for this account. Please pay by bank transfer quoting
 <strong>${escape(invoice.number)}</strong> as the reference, or contact our accounts team.</p>`
-      : `<p>Nothing is due on this invoice.</p>`;
+      : `<p>${escape(CLOSED[invoice.status] ?? 'Nothing can be paid on this invoice.')}</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Pay invoice ${escape(invoice.number)}</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">
