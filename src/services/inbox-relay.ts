@@ -66,7 +66,8 @@ export async function startInboxRelay(deps: {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await listener.unlisten();
+      // At process exit the database may already be gone (embedded Postgres stops on the same signal).
+      await listener.unlisten().catch(() => undefined);
       await running;
     },
   };
