@@ -1,4 +1,5 @@
 import { Router, type Response } from 'express';
+import { z } from 'zod';
 import { findInvoice, type InvoiceRow } from '../../db/invoices';
 import { DomainError } from '../../domain/errors';
 import { formatMoney } from '../../domain/money';
@@ -7,7 +8,6 @@ import type { HttpContext } from '../context';
 import { STATUS_OF } from '../errors';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The pay link of every invoice email: `GET /pay/:id` shows what is owed and how to pay. With a
@@ -17,7 +17,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export function payRoutes(ctx: HttpContext): Router {
   const router = Router();
-  const load = async (id: string | undefined) => (id && UUID.test(id) ? findInvoice(ctx.sql, id) : undefined);
+  const load = async (id: string | undefined) => (id && z.uuid().safeParse(id).success ? findInvoice(ctx.sql, id) : undefined);
 
   router.get('/:id', async (req, res) => {
     const invoice = await load(req.params.id);
@@ -37,7 +37,7 @@ export function payRoutes(ctx: HttpContext): Router {
       res.redirect(303, session.url);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      res.status(STATUS_OF[err.code]).type('html').send(page(ctx, (await load(invoice.id)) ?? invoice, null, err.message));
+      res.status(STATUS_OF[err.code]).type('html').send(page(ctx, invoice, null, err.message));
     }
   });
   return router;
