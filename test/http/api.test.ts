@@ -100,6 +100,77 @@ describe('policies', () => {
   });
 });
 
+describe('policy simulation', () => {
+  const simulate = (body: unknown) => api.request('POST', '/api/policies/simulate', { body });
+  const hypothetical = { totalCents: 100_001, currency: 'usd', timeZone: 'America/Chicago', dueDate: '2026-12-31', issuedAt: '2026-12-01T15:00:00Z' };
+
+  it('plays a stored policy on a hypothetical invoice: every action in the customer zone, fees and amounts', async () => {
+    const res = await simulate({ policy: { name: 'standard' }, invoice: hypothetical });
+    expect(res.status).toBe(200);
+    expect(res.body.policy).toEqual({ name: 'standard', version: 1 });
+    expect(res.body.invoice).toEqual({ id: null, totalCents: 100_001, currency: 'USD', timeZone: 'America/Chicago', dueAt: '2027-01-01T05:59:59.999Z', issuedAt: '2026-12-01T15:00:00.000Z', paidCents: 0 });
+    expect(res.body.actions.map((a: { template: string; actsAtLocal: string; lateFeeCents: number; amountDueCents: number }) => [a.template, a.actsAtLocal, a.lateFeeCents, a.amountDueCents])).toEqual([
+      ['reminder_upcoming', '2026-12-28T23:59:59.999-06:00', 0, 100_001],
+      ['reminder_due_today', '2026-12-31T23:59:59.999-06:00', 0, 100_001],
+      ['reminder_overdue', '2027-01-07T23:59:59.999-06:00', 0, 100_001],
+      ['late_fee_notice', '2027-01-14T23:59:59.999-06:00', 1500, 101_501],
+      ['final_notice', '2027-01-30T23:59:59.999-06:00', 0, 101_501],
+      ['handoff_notice', '2027-02-14T23:59:59.999-06:00', 0, 101_501],
+    ]);
+    expect(res.body.final).toEqual({ status: 'uncollectible', dunningStage: 'handoff_notice', feesCents: 1500, amountDueCents: 101_501 });
+  });
+
+  it('plays a draft (unsaved) policy with a send window, and saves nothing', async () => {
+    const before = await count('policies');
+    const draft = { name: 'draft-window', steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '3d', template: 'late_fee_notice', lateFee: { percent: 2 } }], sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' } };
+    const res = await simulate({ policy: draft, invoice: { ...hypothetical, dueDate: '2026-12-04' } }); // a Friday
+    expect(res.status).toBe(200);
+    expect(res.body.policy).toEqual({ name: 'draft-window', version: null });
+    expect(res.body.actions.map((a: { actsAtLocal: string; lateFeeCents: number }) => [a.actsAtLocal, a.lateFeeCents])).toEqual([
+      ['2026-12-07T09:00:00.000-06:00', 0], // end of Friday → Monday's opening
+      ['2026-12-08T09:00:00.000-06:00', 2000],
+    ]);
+    expect(await count('policies')).toBe(before);
+  });
+
+  it('plays a policy on an existing invoice, counting what it has been paid and marking what is past', async () => {
+    const created = await newInvoice(await newCustomer(), { dueDate: '2027-03-01' });
+    const paid = await api.request('POST', `/api/invoices/${created.body.id}/payments`, { body: { amountCents: 1997, currency: 'USD' } });
+    expect(paid.status).toBe(201);
+    const res = await simulate({ policy: { name: 'standard', version: 1 }, invoiceId: created.body.id });
+    expect(res.status).toBe(200);
+    expect(res.body.invoice).toMatchObject({ id: created.body.id, totalCents: 5997, paidCents: 1997, timeZone: 'America/Chicago' });
+    expect(res.body.actions[0]).toMatchObject({ template: 'reminder_upcoming', actsAtLocal: '2027-02-26T23:59:59.999-06:00', amountDueCents: 4000, past: false });
+    expect(res.body.actions[3]).toMatchObject({ lateFeeCents: 60 }); // 1.5 % of 40.00
+  });
+
+  it('marks the actions whose time has gone as past', async () => {
+    const res = await simulate({ policy: { name: 'standard' }, invoice: { ...hypothetical, issuedAt: '2025-01-01T00:00:00Z', dueDate: '2099-01-31' } });
+    expect(res.body.actions.map((a: { past: boolean }) => a.past)).toEqual([false, false, false, false, false, false]);
+    const old = await simulate({ policy: { name: 'standard' }, invoice: { ...hypothetical, issuedAt: '2025-01-01T00:00:00Z', dueDate: '2025-01-31' } });
+    expect(old.body.actions.map((a: { past: boolean }) => a.past)).toEqual([true, true, true, true, true, true]);
+  });
+
+  it.each([
+    ['an invalid draft (422, each problem named)', { policy: { name: 'x', steps: [{ offset: 'soon', template: 'shout' }] }, invoice: hypothetical }, 422, 'INVALID_POLICY', /steps\[0\]/],
+    ['an unknown stored policy (404)', { policy: { name: 'nope' }, invoice: hypothetical }, 404, 'NOT_FOUND', /policy nope/],
+    ['a policy reference that is neither (400)', { policy: { version: 1 }, invoice: hypothetical }, 400, 'VALIDATION', /draft policy document/],
+    ['both invoiceId and invoice (400)', { policy: { name: 'standard' }, invoice: hypothetical, invoiceId: '00000000-0000-4000-8000-000000000000' }, 400, 'VALIDATION', /exactly one/],
+    ['neither invoiceId nor invoice (400)', { policy: { name: 'standard' } }, 400, 'VALIDATION', /exactly one/],
+    ['an unknown invoice (404)', { policy: { name: 'standard' }, invoiceId: '00000000-0000-4000-8000-000000000000' }, 404, 'NOT_FOUND', /does not exist/],
+    ['an unknown time zone (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, timeZone: 'Mars/Olympus' } }, 400, 'VALIDATION', /IANA/],
+    ['an unsupported currency (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, currency: 'XYZ' } }, 400, 'VALIDATION', /unsupported currency/],
+    ['a non-integer amount (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, totalCents: 10.5 } }, 400, 'VALIDATION', /integer/],
+    ['both dueDate and dueAt (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, dueAt: '2026-12-31T12:00:00Z' } }, 400, 'VALIDATION', /dueDate or dueAt/],
+    ['an unknown field (400)', { policy: { name: 'standard' }, invoice: hypothetical, extra: 1 }, 400, 'VALIDATION', /extra/],
+  ] as const)('refuses %s', async (_label, body, status, code, message) => {
+    const res = await simulate(body);
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    expect(res.body.error.message).toMatch(message);
+  });
+});
+
 describe('invoices', () => {
   it('creates an invoice, starts its workflow, issues the PDF and email', async () => {
     const customerId = await newCustomer();

@@ -1,5 +1,7 @@
 import { listEmails } from '../../src/db/email-log';
-import type { InvoiceView } from '../../workflows/messages';
+import { initialState } from '../../src/domain/invoice';
+import { simulateDunning } from '../../src/domain/simulate';
+import { invoiceSnapshotQuery, type InvoiceView } from '../../workflows/messages';
 import { invoiceFixture } from '../helpers/fixtures';
 import { recordHistory } from '../helpers/histories';
 import { useStack } from '../helpers/stack';
@@ -30,6 +32,14 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
   // Each reminder went out at its scheduled instant (durable timers, no drift).
   const sent = result.timeline.filter((e) => e.type === 'step_performed');
   for (const e of sent) if (e.type === 'step_performed') expect(Date.parse(e.at) - Date.parse(e.sendAt)).toBeLessThan(5_000);
+
+  // The policy simulator runs the same decisions: what it predicts from the invoice's input is what the workflow did.
+  const { input } = await handle.query(invoiceSnapshotQuery);
+  const issuedAt = result.timeline.find((e) => e.type === 'issued')!.at;
+  const predicted = simulateDunning(initialState(input), Date.parse(issuedAt));
+  expect(predicted.actions.map((a) => a.index)).toEqual(sent.map((e) => (e.type === 'step_performed' ? e.stepIndex : -1)));
+  predicted.actions.forEach((a, i) => expect(Math.abs(Date.parse(a.actsAt) - Date.parse(sent[i]!.at))).toBeLessThan(5_000));
+  expect(predicted.final).toEqual({ status: result.status, dunningStage: result.dunningStage, feesCents: result.feesCents, amountDueCents: result.amountDueCents });
 
   const [row] = await stack.db.sql`SELECT status, fees_cents, amount_due_cents, dunning_stage FROM invoices WHERE id = ${invoice.id}`;
   expect(row).toEqual({ status: 'uncollectible', fees_cents: 1500, amount_due_cents: 101_501, dunning_stage: 'handoff_notice' });

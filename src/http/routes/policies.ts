@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { findPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../../db/policies';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { parsePolicyDocument } from '../../domain/policy-schema';
+import { simulatePolicy, simulatePolicySchema } from '../../services/simulate-policy';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 
@@ -14,6 +15,10 @@ export function policyRoutes(ctx: HttpContext): Router {
   router.post('/', async (req, res) => {
     const policy = await insertPolicyVersion(ctx.sql, parsePolicyDocument(req.body));
     res.status(201).json({ name: policy.name, version: policy.version });
+  });
+  /** The exact timeline a (draft or stored) policy gives an existing or hypothetical invoice. */
+  router.post('/simulate', async (req, res) => {
+    res.json(await simulatePolicy(ctx, parseBody(simulatePolicySchema, req.body)));
   });
   router.get('/:name', async (req, res) => {
     const { version } = parseBody(versionQuery, req.query);
