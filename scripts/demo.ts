@@ -2,15 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import Stripe from 'stripe';
+import { apiClient } from '../src/cli/api-client';
 import { formatMoney } from '../src/domain/money';
 
 // Drives the running stack (npm start) through its public API on a seconds-scale policy and shows,
 // live, reminders going out, a late fee, a dispute pausing one invoice and a payment completing another
 // (the last part of it through a signed Stripe webhook).
 const config = loadConfig();
-const api = process.env.API ?? config.PUBLIC_URL;
-const tokenFile = path.join(config.DATA_DIR, 'api-token');
-const token = process.env.TOKEN ?? config.API_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+const client = apiClient();
+const api = client.url;
+const call = client.call;
 const stripeSecretFile = path.join(config.DATA_DIR, 'stripe-webhook-secret');
 const stripeSecret = config.STRIPE_WEBHOOK_SECRET ?? (existsSync(stripeSecretFile) ? readFileSync(stripeSecretFile, 'utf8').trim() : undefined);
 
@@ -26,27 +27,13 @@ async function stripeWebhook(type: string, object: Record<string, unknown>) {
   if (!res.ok) throw new Error(`webhook → ${res.status} ${await res.text()}`);
 }
 
-async function call<T = any>(method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${api}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${route} → ${res.status} ${JSON.stringify(json)}`);
-  return json as T;
-}
-
 const t0 = Date.now();
 const clock = () => `+${String(Math.round((Date.now() - t0) / 1000)).padStart(3)}s`;
 const say = (line: string) => console.log(`${clock()}  ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  if (!token) throw new Error('no API token: run `npm start` first (it creates .data/api-token) or set TOKEN');
-  await call('GET', '/api/outbox?limit=1').catch((err) => {
-    throw new Error(`cannot reach the API at ${api} — is \`npm start\` running? (${(err as Error).message})`);
-  });
+  await call('GET', '/api/outbox?limit=1');
 
   const policy = await call('POST', '/api/policies', {
     name: 'demo-seconds',

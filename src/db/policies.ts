@@ -27,6 +27,22 @@ export async function listPolicyVersions(sql: Sql, name: string): Promise<{ vers
     SELECT version, created_at AS "createdAt" FROM policies WHERE name = ${name} ORDER BY version`;
 }
 
+export interface PolicySummary {
+  name: string;
+  latestVersion: number;
+  description: string | null;
+  steps: number;
+  updatedAt: Date;
+}
+
+/** Every policy with its latest version. */
+export async function listPolicies(sql: Sql): Promise<PolicySummary[]> {
+  return sql<PolicySummary[]>`
+    SELECT DISTINCT ON (name) name, version AS "latestVersion", document->>'description' AS description,
+           jsonb_array_length(document->'steps') AS steps, created_at AS "updatedAt"
+    FROM policies ORDER BY name, version DESC`;
+}
+
 /** Creates version 1 of `document` when no version of that name exists (start-up seeding). */
 export async function seedPolicy(sql: Sql, document: PolicyDocument): Promise<void> {
   await sql`INSERT INTO policies (name, version, document) VALUES (${document.name}, 1, ${sql.json(document as never)})

@@ -1,0 +1,5 @@
+import { runCli } from '../src/cli';
+
+// npm run cli -- policy list | show | validate | create | diff | simulate  (see --help)
+void runCli(process.argv.slice(2), { env: process.env, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`) })
+  .then((code) => { process.exitCode = code; });

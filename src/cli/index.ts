@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { formatMoney } from '../domain/money';
+import { parsePolicyDocument } from '../domain/policy-schema';
+import { ApiError, apiClient } from './api-client';
+
+export interface CliIo {
+  readonly env: Record<string, string | undefined>;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const positiveInt = (what: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return Number(value);
+};
+
+/** Reads and validates a policy file; every problem is named by its path. */
+async function readPolicyFile(file: string) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new DomainError(ErrorCode.VALIDATION, `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+  }
+  return parsePolicyDocument(raw);
+}
+
+/**
+ * `npm run cli -- …`: the finance lead's commands. Returns the exit code (0 ok, 1 refused or failed,
+ * 2 usage) instead of exiting, so tests drive it in-process.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const api = apiClient(io.env);
+  const print = (value: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(value, null, 2) : human());
+  const program = new Command('cli')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .description('Collections engine command line');
+  const policy = program.command('policy').description('dunning policies: list, show, validate, create, diff, simulate');
+
+  policy.command('list').description('every policy and its latest version').option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { policies } = await api.call<{ policies: { name: string; latestVersion: number; steps: number; description: string | null }[] }>('GET', '/api/policies');
+      print(policies, o.json, () => policies.map((p) => `${p.name.padEnd(24)} v${String(p.latestVersion).padEnd(4)} ${String(p.steps).padStart(2)} steps  ${p.description ?? ''}`).join('\n'));
+    });
+
+  policy.command('show <name>').description('one version of a policy (the latest by default)')
+    .option('-v, --version <n>', 'version', positiveInt('version')).option('--json', 'print JSON')
+    .action(async (name: string, o: { version?: number; json?: boolean }) => {
+      const p = await api.call('GET', `/api/policies/${encodeURIComponent(name)}${o.version ? `?version=${o.version}` : ''}`);
+      print(p, o.json, () => [
+        `${p.name} v${p.version} (versions ${p.versions.join(', ')})${p.description ? ` — ${p.description}` : ''}`,
+        ...(p.sendWindow ? [`send window ${p.sendWindow.days.join(',')} ${p.sendWindow.start}–${p.sendWindow.end} (customer's time)`] : []),
+        ...p.steps.map((s: any, i: number) => `  ${i}  ${s.offset.padStart(5)}  ${s.template.padEnd(20)}${s.lateFee ? ` fee ${JSON.stringify(s.lateFee)}` : ''}${s.creditHold ? ' credit-hold' : ''}${s.finalNotice ? ' final' : ''}${s.handOff ? ' hand-off' : ''}`),
+      ].join('\n'));
+    });
+
+  policy.command('validate <file>').description('check a policy file without saving it')
+    .action(async (file: string) => {
+      const doc = await readPolicyFile(file);
+      io.out(`${file}: valid policy ${doc.name} with ${doc.steps.length} steps`);
+    });
+
+  policy.command('create <file>').description('save a policy file as the next version of its policy')
+    .action(async (file: string) => {
+      const doc = await readPolicyFile(file);
+      const created = await api.call<{ name: string; version: number }>('POST', '/api/policies', doc);
+      io.out(`created ${created.name} v${created.version}; running invoices stay on the version they started with`);
+    });
+
+  policy.command('diff').description('what changed between two versions')
+    .argument('<name>', 'policy name').argument('<from>', 'older version', positiveInt('from')).argument('<to>', 'newer version', positiveInt('to'))
+    .option('--json', 'print JSON')
+    .action(async (name: string, a: number, b: number, o: { json?: boolean }) => {
+      const diff = await api.call<{ changes: { summary: string }[] }>('GET', `/api/policies/${encodeURIComponent(name)}/diff?from=${a}&to=${b}`);
+      print(diff, o.json, () => (diff.changes.length ? diff.changes.map((c) => c.summary).join('\n') : `${name} v${a} and v${b} are the same`));
+    });
+
+  policy.command('simulate <policy>').description('the exact timeline a policy (a file, or name[@version]) gives an invoice')
+    .option('--invoice <id>', 'an existing invoice')
+    .option('--amount <cents>', 'hypothetical invoice: total in minor units', positiveInt('amount'))
+    .option('--currency <code>', 'hypothetical invoice: currency', 'USD')
+    .option('--tz <zone>', "hypothetical invoice: the customer's IANA time zone", 'UTC')
+    .option('--due <date>', 'hypothetical invoice: due date YYYY-MM-DD')
+    .option('--issued <instant>', 'hypothetical invoice: issue instant (default now)')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, o: { invoice?: string; amount?: number; currency: string; tz: string; due?: string; issued?: string; json?: boolean }) => {
+      const named = /^([a-z0-9][a-z0-9_-]*)(?:@(\d+))?$/.exec(ref);
+      const policyBody = named && !ref.endsWith('.json') ? { name: named[1], ...(named[2] ? { version: Number(named[2]) } : {}) } : await readPolicyFile(ref);
+      const invoice = o.invoice ? { invoiceId: o.invoice } : { invoice: { totalCents: o.amount, currency: o.currency, timeZone: o.tz, dueDate: o.due, ...(o.issued ? { issuedAt: o.issued } : {}) } };
+      const sim = await api.call('POST', '/api/policies/simulate', { policy: policyBody, ...invoice });
+      const money = (cents: number) => formatMoney(cents, sim.invoice.currency);
+      print(sim, o.json, () => [
+        `${sim.policy.name}${sim.policy.version ? ` v${sim.policy.version}` : ' (draft)'} on ${sim.invoice.id ?? 'a hypothetical invoice'}: ${money(sim.invoice.totalCents)} due ${sim.invoice.dueAt} (${sim.invoice.timeZone})`,
+        ...sim.actions.map((a: any) => `  ${a.past ? 'past ' : '     '}${a.actsAtLocal}  step ${a.index} ${a.template.padEnd(20)}${a.lateFeeCents ? ` +${money(a.lateFeeCents)}` : ''}  due ${money(a.amountDueCents)}${a.mergedSteps.length ? `  (catches up steps ${a.mergedSteps.join(', ')})` : ''}${a.creditHold ? '  credit hold' : ''}${a.handOff ? '  hand-off' : ''}`),
+        `  → ${sim.final.status}, ${money(sim.final.amountDueCents)} due (fees ${money(sim.final.feesCents)})`,
+      ].join('\n'));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ApiError) io.err(`error ${err.code}: ${err.message}`);
+    else if (err instanceof DomainError) io.err(`error ${err.code}: ${err.message}`);
+    else throw err;
+    return 1;
+  }
+}
