@@ -10,6 +10,7 @@ import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
 import type { GatewayAdapter } from '../gateways/types';
 import { policyRoutes } from './routes/policies';
+import { reportRoutes } from './routes/reports';
 
 /**
  * The HTTP API: JSON under `/api` (bearer token), signed gateway webhooks under `/webhooks`, the
@@ -47,6 +48,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/invoices', invoiceRoutes(ctx));
   api.use('/outbox', outboxRoutes(ctx));
   api.use('/payments', paymentRoutes(ctx));
+  api.use('/reports', reportRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);
