@@ -3,7 +3,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { formatMoney } from '../domain/money';
 import { parsePolicyDocument } from '../domain/policy-schema';
-import { ApiError, apiClient } from './api-client';
+import { ConfigError } from '../config';
+import { ApiError, apiClient, type ApiClient } from './api-client';
 
 export interface CliIo {
   readonly env: Record<string, string | undefined>;
@@ -32,7 +33,14 @@ async function readPolicyFile(file: string) {
  * 2 usage) instead of exiting, so tests drive it in-process.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const api = apiClient(io.env);
+  let api: ApiClient;
+  try {
+    api = apiClient(io.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(err.message);
+    return 2;
+  }
   const print = (value: unknown, json: boolean | undefined, human: () => string) => io.out(json ? JSON.stringify(value, null, 2) : human());
   const program = new Command('cli')
     .exitOverride()

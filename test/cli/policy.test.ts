@@ -87,6 +87,10 @@ describe('policy create, list, show, diff', () => {
     expect((await cli(['policy', 'frobnicate'])).code).toBe(2);
   });
 
+  it('names a bad setting instead of failing with a stack trace', async () => {
+    expect(await cli(['policy', 'list'], { PORT: 'abc' })).toMatchObject({ code: 2, err: expect.stringContaining('PORT') });
+  });
+
   it('says clearly when the API cannot be reached or refuses the token', async () => {
     expect(await cli(['policy', 'list'], { API: 'http://127.0.0.1:1' })).toMatchObject({ code: 1, err: expect.stringContaining('cannot reach the API at http://127.0.0.1:1') });
     expect(await cli(['policy', 'list'], { TOKEN: 'wrong-token-0123456789' })).toMatchObject({ code: 1, err: expect.stringMatching(/^error UNAUTHORIZED/) });
