@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 
 // Runs in its own thread so the load generator does not share the server's event loop.
 export interface LoadJob { url: string; mode: 'steady' | 'peak'; rate?: number; seconds: number; connections: number; secret: string; invoiceIds: string[]; tag: string }
-/** Latencies in ms and counts, the same shape for both modes. */
+/** Latencies in ms (ascending) and counts, the same shape for both modes. */
 export interface LoadResult { latenciesMs: number[]; ok: number; non2xx: number; errors: number; seconds: number }
 
 const job = workerData as LoadJob;
@@ -73,4 +73,4 @@ async function peak(): Promise<LoadResult> {
   return { latenciesMs, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors + result.timeouts, seconds: job.seconds };
 }
 
-void (job.mode === 'steady' ? steady() : peak()).then((result) => parentPort!.postMessage(result));
+void (job.mode === 'steady' ? steady() : peak()).then((result) => parentPort!.postMessage({ ...result, latenciesMs: result.latenciesMs.sort((a, b) => a - b) }));

@@ -96,7 +96,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--json', 'print JSON')
     .action(async (ref: string, o: { invoice?: string; amount?: number; currency: string; tz: string; due?: string; issued?: string; json?: boolean }) => {
       const named = /^([a-z0-9][a-z0-9_-]*)(?:@(\d+))?$/.exec(ref);
-      const policyBody = named && !ref.endsWith('.json') ? { name: named[1], ...(named[2] ? { version: Number(named[2]) } : {}) } : await readPolicyFile(ref);
+      const policyBody = named ? { name: named[1], ...(named[2] ? { version: Number(named[2]) } : {}) } : await readPolicyFile(ref);
       const invoice = o.invoice ? { invoiceId: o.invoice } : { invoice: { totalCents: o.amount, currency: o.currency, timeZone: o.tz, dueDate: o.due, ...(o.issued ? { issuedAt: o.issued } : {}) } };
       const sim = await api.call('POST', '/api/policies/simulate', { policy: policyBody, ...invoice });
       const money = (cents: number) => formatMoney(cents, sim.invoice.currency);
