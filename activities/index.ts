@@ -1,3 +1,5 @@
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../src/db/client';
 import { findCustomer } from '../src/db/customers';
@@ -5,6 +7,9 @@ import { findInvoiceDocument, saveInvoiceDocument } from '../src/db/documents';
 import { findEmail, recordEmail } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
 import { findInvoice, findInvoiceLines } from '../src/db/invoices';
+import { findPolicyVersion } from '../src/db/policies';
+import type { PolicyVersion } from '../src/domain/policy';
+import { migrateInvoicePage, runningInvoicesQuery, type MigratePageInput, type MigratePageResult } from '../src/services/migrate-invoices';
 import { renderInvoicePdf, sha256 } from '../src/documents/invoice-pdf';
 import type { InvoiceEvent } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
@@ -19,6 +24,8 @@ export interface ActivityDeps {
   readonly publicUrl: string;
   readonly from: string;
   readonly seller: string;
+  /** Temporal, for activities that act on other workflows (policy migrations). */
+  readonly temporal?: { readonly client: Client; readonly namespace: string };
 }
 
 export interface SendEmailInput {
@@ -42,7 +49,7 @@ export interface SendEmailResult {
  * Side effects of the invoice workflow. Every activity is safe to retry: writes are keyed by
  * invoice, event sequence or idempotency key, and emails are looked up in the log before sending.
  */
-export function createActivities({ sql, mailer, publicUrl, from, seller }: ActivityDeps) {
+export function createActivities({ sql, mailer, publicUrl, from, seller, temporal }: ActivityDeps) {
   const payUrl = (invoiceId: string) => `${publicUrl}/pay/${invoiceId}`;
 
   async function loadInvoice(invoiceId: string) {
@@ -131,7 +138,37 @@ export function createActivities({ sql, mailer, publicUrl, from, seller }: Activ
     return projectInvoiceEvents(sql, input);
   }
 
-  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents };
+  function requireTemporal() {
+    if (!temporal) throw ApplicationFailure.nonRetryable('this worker has no Temporal client for migrations', 'NOT_CONFIGURED');
+    return temporal;
+  }
+
+  /** A stored policy version (a migration's target). */
+  async function loadPolicyVersion({ name, version }: { name: string; version: number }): Promise<PolicyVersion> {
+    const policy = await findPolicyVersion(sql, name, version);
+    if (!policy) throw ApplicationFailure.nonRetryable(`policy ${name} version ${version} does not exist`, 'NOT_FOUND');
+    return policy;
+  }
+
+  /** How many invoices run on a policy, as visibility counts them now. */
+  async function countRunningInvoices({ policyName }: { policyName: string }): Promise<number> {
+    const { client } = requireTemporal();
+    return (await client.workflow.count(runningInvoicesQuery(policyName))).count;
+  }
+
+  /** Moves one page of running invoices to a policy version, heartbeating as they answer. */
+  async function migrateInvoices(input: MigratePageInput): Promise<MigratePageResult> {
+    const { client, namespace } = requireTemporal();
+    const context = Context.current();
+    const beat = setInterval(() => context.heartbeat(), 5_000);
+    try {
+      return await migrateInvoicePage(client, namespace, input, (done) => context.heartbeat({ done }));
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents, loadPolicyVersion, countRunningInvoices, migrateInvoices };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -93,7 +93,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue: config.TASK_QUEUE,
-        deps: { sql, mailer, publicUrl: config.PUBLIC_URL, from: config.EMAIL_FROM, seller: sellerName(config.EMAIL_FROM) },
+        deps: { sql, mailer, publicUrl: config.PUBLIC_URL, from: config.EMAIL_FROM, seller: sellerName(config.EMAIL_FROM), temporal: { client: temporal.client, namespace: temporal.namespace } },
         emailRatePerSecond: config.EMAIL_RATE_PER_SECOND,
       });
       const running = Promise.all(workers.map((w) => w.run()));

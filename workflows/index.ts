@@ -1,1 +1,2 @@
 export { invoiceWorkflow } from './invoice';
+export { policyMigrationWorkflow } from './policy-migration';

@@ -12,17 +12,17 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkVoid,
-  decideChargeback, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid,
+  checkMigration, checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkVoid,
+  decideChargeback, decideMigration, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid, migrationOutcome,
 } from '../src/domain/commands';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
 import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
 import { emailTaskQueue } from '../src/temporal/task-queues';
-import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey } from '../src/temporal/search-attributes';
+import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, PolicyVersionKey } from '../src/temporal/search-attributes';
 import {
-  chargebackSignal, invoiceSnapshotQuery, invoiceStateQuery, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
+  chargebackSignal, invoiceSnapshotQuery, invoiceStateQuery, migratePolicyUpdate, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
   promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
 } from './messages';
 
@@ -128,6 +128,17 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     await persisted(emit(refusable(() => { checkPayment(state, payment); return decidePayment(state, payment); }), actor, reason));
     return view();
   }, { validator: ({ actor: _a, reason: _r, ...payment }) => refusable(() => checkPayment(state, payment)) });
+  setHandler(migratePolicyUpdate, async ({ actor, reason, policy, migrationId }) => {
+    const events = refusable(() => decideMigration(state, policy, migrationId, Date.now()));
+    if (events.length > 0) upsertSearchAttributes([{ key: PolicyVersionKey, value: policy.version }]);
+    await persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
+    return {
+      outcome: migrationOutcome(state, migrationId),
+      policy: { name: state.input.policy.name, version: state.input.policy.version },
+      nextStepIndex: state.nextStepIndex,
+      nextAction: nextActionOf(state, Date.now()),
+    };
+  }, { validator: ({ policy }) => refusable(() => checkMigration(state, policy)) });
   setHandler(invoiceStateQuery, view);
   setHandler(invoiceSnapshotQuery, () => state);
 
@@ -144,7 +155,10 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   })();
 
   async function sendEmail(template: EmailTemplate, stepIndex: number | null, attachPdf: boolean): Promise<void> {
-    const idempotencyKey = `${workflowInfo().workflowId}/${stepIndex === null ? 'issue' : `step-${stepIndex}`}`;
+    // After a policy migration the new version's step indices restart: its steps get their own keys.
+    const generation = state.policyGeneration ?? 0;
+    const step = stepIndex === null ? 'issue' : `${generation > 0 ? `m${generation}/` : ''}step-${stepIndex}`;
+    const idempotencyKey = `${workflowInfo().workflowId}/${step}`;
     try {
       await sendInvoiceEmail({ invoiceId: input.invoiceId, template, stepIndex, idempotencyKey, attachPdf, amountDueCents: amountDue(state.ledger), feesCents: state.ledger.feesCents });
       emit([{ type: 'email_sent', template, stepIndex, idempotencyKey }], 'workflow');
@@ -222,7 +236,11 @@ function snapshotOf(state: InvoiceState) {
 
 function viewOf(state: InvoiceState): InvoiceView {
   const { input, ledger } = state;
-  const skipped = new Set(state.events.flatMap((e) => (e.type === 'step_skipped' ? [e.stepIndex] : [])));
+  // Step indices refer to the current policy version: only events since the last migration count.
+  const lastMigration = [...state.events].reverse().find((e) => e.type === 'policy_migrated');
+  const superseded = lastMigration?.type === 'policy_migrated' ? lastMigration.resumeAtStep : 0;
+  const since = lastMigration?.seq ?? 0;
+  const skipped = new Set(state.events.flatMap((e) => (e.type === 'step_skipped' && e.seq > since ? [e.stepIndex] : [])));
   return {
     invoiceId: input.invoiceId,
     number: input.number,
@@ -243,7 +261,7 @@ function viewOf(state: InvoiceState): InvoiceView {
     nextAction: nextActionOf(state, Date.now()),
     steps: scheduleFor(state).map((step) => ({
       ...step,
-      status: step.index >= state.nextStepIndex ? 'pending' : skipped.has(step.index) ? 'skipped' : 'done',
+      status: step.index >= state.nextStepIndex ? 'pending' : step.index < superseded ? 'superseded' : skipped.has(step.index) ? 'skipped' : 'done',
     })),
     timeline: state.events,
   };

@@ -1,6 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NextAction } from '../src/domain/dunning';
+import type { MigrationOutcome } from '../src/domain/commands';
 import type { InvoiceEvent, InvoiceState, InvoiceStatus } from '../src/domain/invoice';
+import type { PolicyVersion } from '../src/domain/policy';
 import type { ScheduledStep } from '../src/domain/schedule';
 
 /** Who reports a fact or issues a command; lands in the audit trail. */
@@ -38,7 +40,22 @@ export interface PromiseToPay extends Attributed {
   readonly date: string;
 }
 
-export type StepStatus = 'done' | 'skipped' | 'pending';
+/** Moves the invoice to another version of its policy for its future steps. */
+export interface MigratePolicy extends Attributed {
+  readonly policy: PolicyVersion;
+  /** Identifies the migration run: a retried delivery of the same migration reports `migrated` again. */
+  readonly migrationId: string;
+}
+export interface MigrationResult {
+  readonly outcome: MigrationOutcome;
+  readonly policy: { readonly name: string; readonly version: number };
+  /** Index (in the new version) of the next step the invoice will perform. */
+  readonly nextStepIndex: number;
+  readonly nextAction: NextAction | null;
+}
+
+/** `superseded`: a step of the current version that fell before the invoice moved to it; never performed. */
+export type StepStatus = 'done' | 'skipped' | 'superseded' | 'pending';
 
 /** Everything an ops engineer or the API needs to explain the invoice's state. */
 export interface InvoiceView {
@@ -75,6 +92,7 @@ export const openDisputeUpdate = defineUpdate<InvoiceView, [Attributed]>('openDi
 export const resolveDisputeUpdate = defineUpdate<InvoiceView, [Attributed]>('resolveDispute');
 export const promiseToPayUpdate = defineUpdate<InvoiceView, [PromiseToPay]>('promiseToPay');
 export const recordPaymentUpdate = defineUpdate<InvoiceView, [PaymentReceived]>('recordPayment');
+export const migratePolicyUpdate = defineUpdate<MigrationResult, [MigratePolicy]>('migratePolicy');
 
 export const invoiceStateQuery = defineQuery<InvoiceView>('state');
 /** The complete internal state, used to continue a completed invoice in a new run. */

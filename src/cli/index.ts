@@ -5,11 +5,16 @@ import { formatMoney } from '../domain/money';
 import { parsePolicyDocument } from '../domain/policy-schema';
 import { ConfigError } from '../config';
 import { ApiError, apiClient, type ApiClient } from './api-client';
+import { progressBar, type ProgressStream } from './progress';
 
 export interface CliIo {
   readonly env: Record<string, string | undefined>;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Progress bars (the terminal's stderr); none when absent. */
+  readonly progress?: ProgressStream;
+  /** How often progress is polled and, off a terminal, printed (ms). */
+  readonly pollMs?: number;
 }
 
 const positiveInt = (what: string) => (value: string) => {
@@ -107,14 +112,82 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ].join('\n'));
     });
 
+  policy.command('migrate <name>').description('move every running invoice on a policy to a version, for its future steps')
+    .requiredOption('--to <version>', 'target version', positiveInt('version'))
+    .option('--reason <text>', 'why (kept in each invoice\'s audit trail)')
+    .option('--no-wait', 'start it and return; read progress later with `policy migration`')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { to: number; reason?: string; wait: boolean; json?: boolean }) => {
+      const route = `/api/policies/${encodeURIComponent(name)}/migrations`;
+      let status = await api.call<MigrationStatus>('POST', route, { toVersion: o.to, ...(o.reason ? { reason: o.reason } : {}) });
+      if (o.wait) {
+        const bar = progressBar(io.progress, `${name} → v${o.to}`, io.pollMs ?? 2_000);
+        try {
+          while (status.state === 'running' || status.state === 'starting') {
+            bar.update(status.examined, Math.max(status.total ?? 0, status.examined));
+            await new Promise((r) => setTimeout(r, io.pollMs ?? 500));
+            status = await api.call<MigrationStatus>('GET', `${route}/${o.to}`);
+          }
+          bar.update(status.examined, Math.max(status.total ?? 0, status.examined));
+        } finally {
+          bar.stop();
+        }
+      }
+      print(status, o.json, () => describeMigration(status));
+      if (status.failed > 0 || !['running', 'starting', 'completed'].includes(status.state)) throw new ExitCode(1);
+    });
+
+  policy.command('migration <name> <version>').description('progress or report of the latest migration of a policy to a version')
+    .option('--json', 'print JSON')
+    .action(async (name: string, version: string, o: { json?: boolean }) => {
+      const status = await api.call<MigrationStatus>('GET', `/api/policies/${encodeURIComponent(name)}/migrations/${positiveInt('version')(version)}`);
+      print(status, o.json, () => describeMigration(status));
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ExitCode) return err.code;
     if (err instanceof ApiError) io.err(`error ${err.code}: ${err.message}`);
     else if (err instanceof DomainError) io.err(`error ${err.code}: ${err.message}`);
     else throw err;
     return 1;
   }
+}
+
+/** Ends a command with an exit code after it has printed its result. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+interface MigrationStatus {
+  policyName: string;
+  toVersion: number;
+  state: string;
+  total: number | null;
+  examined: number;
+  migrated: number;
+  already: number;
+  skipped: number;
+  failed: number;
+  problems: { workflowId: string; problem: string }[];
+  workflowId: string;
+  temporalUrl: string;
+}
+
+function describeMigration(s: MigrationStatus): string {
+  const head = s.state === 'completed'
+    ? `moved ${s.migrated} running invoice${s.migrated === 1 ? '' : 's'} on ${s.policyName} to v${s.toVersion}`
+    : `migration of ${s.policyName} to v${s.toVersion}: ${s.state}, ${s.examined}/${s.total ?? '?'} examined, ${s.migrated} moved`;
+  return [
+    head,
+    `  already on v${s.toVersion}: ${s.already}, skipped (closed meanwhile): ${s.skipped}, failed: ${s.failed}`,
+    ...s.problems.map((p) => `  ${p.workflowId}: ${p.problem}`),
+    ...(s.failed > 0 ? ['  run the same command again to retry the failed ones'] : []),
+    `  ${s.temporalUrl}`,
+  ].join('\n');
 }

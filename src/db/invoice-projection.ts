@@ -52,14 +52,17 @@ export async function projectInvoiceEvents(
                    ON CONFLICT DO NOTHING`;
           break;
         case 'late_fee_applied':
-          await tx`INSERT INTO late_fees (invoice_id, step_index, amount_cents, currency, applied_at)
-                   VALUES (${invoiceId}, ${event.stepIndex}, ${event.amountCents}, ${event.currency}, ${at})
+          await tx`INSERT INTO late_fees (invoice_id, policy_generation, step_index, amount_cents, currency, applied_at)
+                   VALUES (${invoiceId}, ${event.generation ?? 0}, ${event.stepIndex}, ${event.amountCents}, ${event.currency}, ${at})
                    ON CONFLICT DO NOTHING`;
           break;
         case 'credit_recorded':
           await tx`INSERT INTO customer_credits (payment_id, customer_id, invoice_id, amount_cents, currency)
                    VALUES (${event.paymentId}, ${customerId}, ${invoiceId}, ${event.amountCents}, ${event.currency})
                    ON CONFLICT DO NOTHING`;
+          break;
+        case 'policy_migrated':
+          await tx`UPDATE invoices SET policy_name = ${event.policy.name}, policy_version = ${event.policy.version} WHERE id = ${invoiceId}`;
           break;
         case 'credit_hold_placed':
           await tx`UPDATE customers SET credit_hold = true, updated_at = now() WHERE id = ${customerId}`;

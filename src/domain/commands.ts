@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from './errors';
 import { amountDue, excessPaid, type InvoiceEventBody, type InvoiceState, type PaymentFact, type RefundFact } from './invoice';
-import { addDays, endOfLocalDay, localDate } from './schedule';
+import type { PolicyVersion } from './policy';
+import { addDays, computeSchedule, endOfLocalDay, localDate } from './schedule';
 
 /**
  * Commands that can be refused. Each `check*` throws a coded `DomainError` (used as the workflow
@@ -133,4 +134,44 @@ export function decideChargeback(state: InvoiceState, cb: ChargebackFact): Invoi
   const resolved: InvoiceEventBody[] = state.disputed ? [{ type: 'dispute_resolved' }] : [];
   if (cb.stage === 'won') return resolved;
   return [...resolved, ...decideRefund(state, { paymentId: cb.paymentId, refundId: `${cb.disputeId}:lost`, amountCents: cb.amountCents, currency: cb.currency })];
+}
+
+/** What moving one invoice to another policy version did. */
+export type MigrationOutcome = 'migrated' | 'already';
+
+export function checkMigration(state: InvoiceState, policy: PolicyVersion): void {
+  assertOpen(state);
+  if (policy.name !== state.input.policy.name) {
+    throw new DomainError(ErrorCode.VALIDATION, `invoice follows policy ${state.input.policy.name}, not ${policy.name}`, { field: 'policy' });
+  }
+}
+
+/**
+ * Moves an open invoice to another version of its policy for its *future* steps only. The new
+ * version's schedule is laid over the invoice's due date (shifted by time spent disputed, like the
+ * old one); its steps that would have acted by `nowMs` are superseded, never performed, so nothing
+ * already done is sent or charged again and nothing from the past is caught up. Already on that
+ * version: no event.
+ */
+export function decideMigration(state: InvoiceState, policy: PolicyVersion, migrationId: string, nowMs: number): InvoiceEventBody[] {
+  checkMigration(state, policy);
+  const current = state.input.policy;
+  if (current.version === policy.version) return [];
+  const schedule = computeSchedule({ policy, dueAt: state.input.dueAt, timeZone: state.input.timeZone, shiftMs: state.pausedMs });
+  const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
+  return [{
+    type: 'policy_migrated',
+    from: `${current.name}@${current.version}`,
+    to: `${policy.name}@${policy.version}`,
+    policy,
+    resumeAtStep: firstFuture === -1 ? schedule.length : firstFuture,
+    generation: (state.policyGeneration ?? 0) + 1,
+    migrationId,
+  }];
+}
+
+/** `migrated` when this migration moved the invoice (also on a retried delivery), else `already`. */
+export function migrationOutcome(state: InvoiceState, migrationId: string): MigrationOutcome {
+  const last = [...state.events].reverse().find((e) => e.type === 'policy_migrated');
+  return last?.type === 'policy_migrated' && last.migrationId === migrationId ? 'migrated' : 'already';
 }

@@ -84,7 +84,8 @@ export function decideSteps(state: InvoiceState, due: readonly ScheduledStep[], 
     if (fee === null) {
       events.push({ type: 'late_fee_skipped', stepIndex: step.index, why: 'fee currency differs from invoice currency' });
     } else if (fee > 0) {
-      events.push({ type: 'late_fee_applied', stepIndex: step.index, amountCents: fee, currency: state.input.currency });
+      const generation = state.policyGeneration ?? 0;
+      events.push({ type: 'late_fee_applied', stepIndex: step.index, amountCents: fee, currency: state.input.currency, ...(generation > 0 ? { generation } : {}) });
       open += fee;
     }
   }

@@ -83,7 +83,7 @@ export type InvoiceEventBody =
   | Ev<'email_failed', { template: string; stepIndex: number | null; error: string }>
   | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean }>
   | Ev<'step_skipped', { stepIndex: number; template: string; scheduledAt: string }>
-  | Ev<'late_fee_applied', { stepIndex: number; amountCents: number; currency: string }>
+  | Ev<'late_fee_applied', { stepIndex: number; amountCents: number; currency: string; generation?: number }>
   | Ev<'late_fee_skipped', { stepIndex: number; why: string }>
   | Ev<'credit_hold_placed'>
   | Ev<'final_notice'>
@@ -100,7 +100,12 @@ export type InvoiceEventBody =
   | Ev<'dispute_resolved'>
   | Ev<'promise_made', { date: string; deadline: string }>
   | Ev<'promise_kept', { date: string }>
-  | Ev<'promise_broken', { date: string }>;
+  | Ev<'promise_broken', { date: string }>
+  /**
+   * The invoice moved to another policy version for its future steps: steps of the new policy that
+   * would have acted before the move are superseded; the ladder resumes at `resumeAtStep`.
+   */
+  | Ev<'policy_migrated', { from: string; to: string; policy: PolicyVersion; resumeAtStep: number; generation: number; migrationId: string }>;
 
 export type InvoiceEventType = InvoiceEventBody['type'];
 
@@ -134,6 +139,11 @@ export interface InvoiceState {
   readonly promise?: { readonly date: string; readonly deadline: string };
   readonly creditHold: boolean;
   readonly finalNotice: boolean;
+  /**
+   * How many times the invoice moved to another policy version (absent before the first move).
+   * Step idempotency keys and late fees carry it, so a step index reused by the new version is a new step.
+   */
+  readonly policyGeneration?: number;
   readonly events: readonly InvoiceEvent[];
 }
 
@@ -214,6 +224,8 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
     }
     case 'promise_made':
       return { ...next, promise: { date: event.date, deadline: event.deadline } };
+    case 'policy_migrated':
+      return { ...next, input: { ...state.input, policy: event.policy }, nextStepIndex: event.resumeAtStep, policyGeneration: event.generation };
     case 'promise_kept':
     case 'promise_broken': {
       const { promise: _promise, ...rest } = next;

@@ -7,7 +7,9 @@ export const DunningStageKey = defineSearchAttributeKey('DunningStage', SearchAt
 export const AmountDueCentsKey = defineSearchAttributeKey('AmountDueCents', SearchAttributeType.INT);
 export const DueDateKey = defineSearchAttributeKey('DueDate', SearchAttributeType.DATETIME);
 export const PolicyNameKey = defineSearchAttributeKey('PolicyName', SearchAttributeType.KEYWORD);
+/** Set at start and on every policy migration (invoices started before it existed lack it). */
+export const PolicyVersionKey = defineSearchAttributeKey('PolicyVersion', SearchAttributeType.INT);
 
-export const INVOICE_SEARCH_ATTRIBUTES = [CustomerIdKey, InvoiceStatusKey, DunningStageKey, AmountDueCentsKey, DueDateKey, PolicyNameKey] as const;
+export const INVOICE_SEARCH_ATTRIBUTES = [CustomerIdKey, InvoiceStatusKey, DunningStageKey, AmountDueCentsKey, DueDateKey, PolicyNameKey, PolicyVersionKey] as const;
 
 export const invoiceWorkflowId = (invoiceId: string) => `invoice-${invoiceId}`;

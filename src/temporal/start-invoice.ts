@@ -9,7 +9,7 @@ import { findPolicyVersion } from '../db/policies';
 import { formatMoney } from '../domain/money';
 import type { InvoiceWorkflowInput } from '../domain/invoice';
 import type { invoiceWorkflow } from '../../workflows';
-import { AmountDueCentsKey, CustomerIdKey, DueDateKey, DunningStageKey, InvoiceStatusKey, PolicyNameKey } from './search-attributes';
+import { AmountDueCentsKey, CustomerIdKey, DueDateKey, DunningStageKey, InvoiceStatusKey, PolicyNameKey, PolicyVersionKey } from './search-attributes';
 
 /**
  * Starts the invoice's workflow unless it already runs (or ran): the workflow id is the invoice id,
@@ -68,6 +68,7 @@ function searchAttributesOf(input: InvoiceWorkflowInput, status: string, stage: 
     { key: AmountDueCentsKey, value: dueCents },
     { key: DueDateKey, value: new Date(input.dueAt) },
     { key: PolicyNameKey, value: input.policy.name },
+    { key: PolicyVersionKey, value: input.policy.version },
   ];
 }
 

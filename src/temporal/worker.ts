@@ -35,7 +35,14 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...code,
-    activities: { renderInvoiceDocument: activities.renderInvoiceDocument, recordInvoiceEvents: activities.recordInvoiceEvents, ...o.extraActivities?.main },
+    activities: {
+      renderInvoiceDocument: activities.renderInvoiceDocument,
+      recordInvoiceEvents: activities.recordInvoiceEvents,
+      loadPolicyVersion: activities.loadPolicyVersion,
+      countRunningInvoices: activities.countRunningInvoices,
+      migrateInvoices: activities.migrateInvoices,
+      ...o.extraActivities?.main,
+    },
     ...o.extra,
   });
   const email = await Worker.create({

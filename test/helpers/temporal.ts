@@ -47,7 +47,7 @@ export async function startWorkers(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    deps: { sql, mailer: o.mailer ?? createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'billing@example.com', seller: 'Acme Test Ltd' },
+    deps: { sql, mailer: o.mailer ?? createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'billing@example.com', seller: 'Acme Test Ltd', temporal: { client: env.client, namespace: env.namespace ?? 'default' } },
     emailRatePerSecond: o.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });

@@ -4,11 +4,13 @@ import { findPolicyVersion, insertPolicyVersion, listPolicies, listPolicyVersion
 import { describeChange, diffPolicies } from '../../domain/policy-diff';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { parsePolicyDocument } from '../../domain/policy-schema';
+import { readPolicyMigration, startMigrationSchema, startPolicyMigration } from '../../services/policy-migrations';
 import { simulatePolicy, simulatePolicySchema } from '../../services/simulate-policy';
-import type { HttpContext } from '../context';
-import { parseBody } from '../errors';
+import { workflowUrl, type HttpContext } from '../context';
+import { parseBody, parseValue } from '../errors';
 
 const versionQuery = z.object({ version: z.coerce.number().int().positive().optional() });
+const versionParam = z.coerce.number({ error: 'must be a policy version number' }).int().positive();
 const diffQuery = z.strictObject({ from: z.coerce.number().int().positive(), to: z.coerce.number().int().positive() });
 
 export function policyRoutes(ctx: HttpContext): Router {
@@ -32,6 +34,19 @@ export function policyRoutes(ctx: HttpContext): Router {
   /** The exact timeline a (draft or stored) policy gives an existing or hypothetical invoice. */
   router.post('/simulate', async (req, res) => {
     res.json(await simulatePolicy(ctx, parseBody(simulatePolicySchema, req.body)));
+  });
+  /**
+   * Moves every running invoice on the policy to `toVersion` for its future steps (a Temporal
+   * workflow, found in the UI as policy-migration-<name>-v<version>). Answers at once with progress.
+   */
+  router.post('/:name/migrations', async (req, res) => {
+    const status = await startPolicyMigration(ctx, req.params.name, parseBody(startMigrationSchema, req.body), 'api');
+    res.status(202).json({ ...status, temporalUrl: workflowUrl(ctx, status.workflowId) });
+  });
+  router.get('/:name/migrations/:version', async (req, res) => {
+    const version = parseValue(versionParam, req.params.version, 'version');
+    const status = await readPolicyMigration(ctx.client, req.params.name, version);
+    res.json({ ...status, temporalUrl: workflowUrl(ctx, status.workflowId) });
   });
   router.get('/:name', async (req, res) => {
     const { version } = parseBody(versionQuery, req.query);
