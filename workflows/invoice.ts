@@ -17,7 +17,7 @@ import {
 } from '../src/domain/commands';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
-import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
+import { amountDue, initialState, record, snapshotOf, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
 import { emailTaskQueue } from '../src/temporal/task-queues';
 import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, PolicyVersionKey } from '../src/temporal/search-attributes';
@@ -219,19 +219,6 @@ function refusable<T>(fn: () => T): T {
     }
     throw err;
   }
-}
-
-function snapshotOf(state: InvoiceState) {
-  return {
-    status: state.status,
-    feesCents: state.ledger.feesCents,
-    paidCents: state.ledger.paidCents,
-    refundedCents: state.ledger.refundedCents,
-    amountDueCents: amountDue(state.ledger),
-    dunningStage: state.dunningStage,
-    disputed: state.disputed,
-    promisedDate: state.promise?.date ?? null,
-  };
 }
 
 function viewOf(state: InvoiceState): InvoiceView {

@@ -1,17 +1,7 @@
-import type { InvoiceEvent, InvoiceStatus } from '../domain/invoice';
+import type { InvoiceEvent, InvoiceSnapshot } from '../domain/invoice';
 import type { Sql } from './client';
 
-/** The invoice's current facts as the workflow sees them. */
-export interface InvoiceSnapshot {
-  status: InvoiceStatus;
-  feesCents: number;
-  paidCents: number;
-  refundedCents: number;
-  amountDueCents: number;
-  dunningStage: string;
-  disputed: boolean;
-  promisedDate: string | null;
-}
+export type { InvoiceSnapshot } from '../domain/invoice';
 
 /**
  * Writes workflow events to the audit log and their side tables (payments, fees, credits, customer

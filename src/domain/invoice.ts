@@ -40,6 +40,17 @@ export interface InvoiceWorkflowInput {
   readonly resume?: InvoiceState;
 }
 
+export interface InvoiceSnapshot {
+  readonly status: InvoiceStatus;
+  readonly feesCents: number;
+  readonly paidCents: number;
+  readonly refundedCents: number;
+  readonly amountDueCents: number;
+  readonly dunningStage: string;
+  readonly disputed: boolean;
+  readonly promisedDate: string | null;
+}
+
 export interface Ledger {
   readonly totalCents: number;
   readonly feesCents: number;
@@ -247,3 +258,18 @@ export function record(
     state,
   );
 }
+
+/** The invoice's current facts, stored beside its events by the projection. */
+export function snapshotOf(state: InvoiceState): InvoiceSnapshot {
+  return {
+    status: state.status,
+    feesCents: state.ledger.feesCents,
+    paidCents: state.ledger.paidCents,
+    refundedCents: state.ledger.refundedCents,
+    amountDueCents: amountDue(state.ledger),
+    dunningStage: state.dunningStage,
+    disputed: state.disputed,
+    promisedDate: state.promise?.date ?? null,
+  };
+}
+

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AGING_BUCKETS, agingByCustomer, type AgingBucket } from '../../db/aging-report';
+import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket, type KpiFigures } from '../../db/receivables';
+import { DomainError, ErrorCode } from '../../domain/errors';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 
@@ -8,6 +9,23 @@ const agingQuery = z.strictObject({
   asOf: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
+
+const kpiQuery = z
+  .strictObject({
+    from: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    to: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) < 3660 * 86_400_000, { message: 'the period may span at most 10 years', path: ['to'] });
+
+/** CSV columns of the KPI export, in order. */
+const KPI_COLUMNS: readonly (keyof KpiFigures)[] = [
+  'currency', 'openingReceivablesCents', 'billedCents', 'invoicedCents', 'invoicesIssued', 'lateFeesCents', 'voidedCents',
+  'collectedCents', 'paymentsCents', 'refundsCents', 'writtenOffCents', 'closingReceivablesCents', 'closingCurrentCents',
+  'dso', 'ceiPercent', 'averageDaysToPay', 'invoicesPaid', 'badDebtPercent',
+];
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 type Buckets = Record<AgingBucket, number>;
 const emptyBuckets = (): Buckets => Object.fromEntries(AGING_BUCKETS.map((b) => [b, 0])) as Buckets;
@@ -40,6 +58,25 @@ export function reportRoutes(ctx: HttpContext): Router {
       return;
     }
     res.json({ asOf, buckets: AGING_BUCKETS, totals: [...currencies.values()].sort((a, b) => a.currency.localeCompare(b.currency)), customers: [...customers.values()] });
+  });
+
+  /**
+   * DSO, CEI, average days to pay, collected and bad-debt ratio for a period (default: the 30 days
+   * ending today), per currency, with the receivables and flows they are computed from.
+   */
+  router.get('/kpis', async (req, res) => {
+    const q = parseBody(kpiQuery, req.query);
+    const to = q.to ?? ctx.now().toISOString().slice(0, 10);
+    const from = q.from ?? addDays(to, -29);
+    if (from > to) throw new DomainError(ErrorCode.VALIDATION, `from (${from}) must not be after to (${to})`, { field: 'from' });
+    const { days, currencies } = await kpis(ctx.sql, from, to);
+    if (q.format === 'csv') {
+      const lines = [['from', 'to', 'days', ...KPI_COLUMNS.map(snake)].join(',')];
+      for (const c of currencies) lines.push([from, to, days, ...KPI_COLUMNS.map((k) => c[k] ?? '')].map(csvField).join(','));
+      res.type('text/csv').set('Content-Disposition', `attachment; filename="kpis-${from}-${to}.csv"`).send(lines.join('\n') + '\n');
+      return;
+    }
+    res.json({ from, to, days, currencies });
   });
   return router;
 }
