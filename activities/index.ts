@@ -8,6 +8,7 @@ import { findEmail, recordEmail } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
 import { findInvoice, findInvoiceLines } from '../src/db/invoices';
 import { findPolicyVersion } from '../src/db/policies';
+import { createPortalToken } from '../src/db/portal-tokens';
 import type { PolicyVersion } from '../src/domain/policy';
 import { migrateInvoicePage, runningInvoicesQuery, type MigratePageInput, type MigratePageResult } from '../src/services/migrate-invoices';
 import { renderInvoicePdf, sha256 } from '../src/documents/invoice-pdf';
@@ -87,6 +88,8 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     if (logged) return { status: 'already_sent', transport: logged.transport, providerMessageId: logged.providerMessageId };
 
     const { invoice, customer } = await loadInvoice(input.invoiceId);
+    // Each email carries its own portal link (a retry after a failed send makes another; unused ones expire).
+    const portal = await createPortalToken(sql, { customerId: customer.id, createdFor: input.idempotencyKey, now: new Date() });
     const rendered = renderEmail(input.template, {
       customerName: customer.name,
       invoiceNumber: invoice.number,
@@ -96,6 +99,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       feesCents: input.feesCents,
       dueDate: localDate(invoice.dueAt.getTime(), customer.timeZone),
       payUrl: payUrl(invoice.id),
+      portalUrl: `${publicUrl}/portal/${portal.token}`,
       seller,
     });
     const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;

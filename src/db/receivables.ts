@@ -1,28 +1,33 @@
 import type { Sql } from './client';
 
 /**
- * Receivables as they stood at an instant, and the money that moved in a period — the one place
- * where report arithmetic lives. Every date is read on the **customer's** calendar: "the end of
- * 2026-06-30" is midnight in each customer's zone, never a UTC midnight.
+ * Receivables at the end of a date, and the money that moved in a period — the one place where
+ * report arithmetic lives. Every date is on the **customer's** calendar: each ledger fact carries its
+ * booking date there (`due_on`, `paid_on`, `closed_on`, `booked_on`, set by triggers when written),
+ * so "the end of 2026-06-30" is midnight in each customer's zone, never a UTC midnight.
  *
- * What was owed at an instant is the invoice row's ledger (kept by the projection: total, fees
- * applied, payments, refunds) minus whatever happened after the instant, floored at zero — so only
- * the ledger rows after the instant are read, and only invoices that could still have been owing
- * (open now, or paid/closed after the instant) are looked at. The indexes of migration 0006 serve
- * exactly these reads.
+ * What was owed at the end of a date is the invoice row's ledger (kept by the projection: total, fees
+ * applied, payments, refunds) minus whatever was booked after that date, floored at zero — so only
+ * ledger rows booked after the date are read, and only invoices that could still have been owing
+ * (open now, or paid/closed after the date) are looked at. The indexes of migration 0006 serve exactly
+ * these reads.
  */
 
 /** The aging buckets, by days past the due date on the customer's calendar. */
 export const AGING_BUCKETS = ['current', '1-30', '31-60', '61-90', '90+'] as const;
 export type AgingBucket = (typeof AGING_BUCKETS)[number];
 
-// Zones span UTC−12 … UTC+14: a customer's midnight lies between 14 h before and 12 h after the UTC
-// one. Range reads start/end there (served by an index), then each row is checked in its zone.
-const earliestMidnight = (sql: Sql, date: string) => sql`(${date}::date::timestamp AT TIME ZONE 'UTC') - interval '14 hours'`;
-const latestMidnight = (sql: Sql, date: string) => sql`(${date}::date::timestamp AT TIME ZONE 'UTC') + interval '12 hours'`;
-/** Midnight starting `date` on the calendar of the customer aliased `c` (customers table). */
-const midnightOf = (sql: Sql, date: string) => sql`(${date}::date::timestamp AT TIME ZONE c.time_zone)`;
-const nextDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+/**
+ * Runs a report's reads in one transaction tuned for them: enough memory to group a book's open
+ * invoices in RAM instead of spilling to disk, and no JIT (its compile time exceeds the query's).
+ */
+async function report<T>(sql: Sql, read: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`SET LOCAL work_mem = '64MB'`;
+    await tx`SET LOCAL jit = off`;
+    return read(tx as unknown as Sql);
+  }) as Promise<T>;
+}
 const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /**
@@ -30,38 +35,29 @@ const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 8
  * then, days past due then. A SQL fragment for the queries below.
  */
 function owedAtEndOf(sql: Sql, asOf: string) {
-  const end = nextDay(asOf);
-  const lo = earliestMidnight(sql, end);
   return sql`
-    SELECT i.id, i.customer_id, c.name AS customer_name, i.currency,
+    SELECT i.customer_id, i.currency,
            greatest(0, i.total_cents + i.fees_cents - i.paid_cents + i.refunded_cents
                        - coalesce(f.fees, 0) + coalesce(m.paid, 0) - coalesce(m.refunded, 0)) AS due_cents,
-           ${asOf}::date - (i.due_at AT TIME ZONE c.time_zone)::date AS days_past_due
+           ${asOf}::date - i.due_on AS days_past_due
     FROM (
-      SELECT id FROM invoices WHERE status = 'open'
-      UNION SELECT id FROM invoices WHERE paid_at >= ${lo}
-      UNION SELECT id FROM invoices WHERE closed_at >= ${lo}
-    ) candidate
-    JOIN invoices i ON i.id = candidate.id
-    JOIN customers c ON c.id = i.customer_id
-    CROSS JOIN LATERAL (SELECT ${midnightOf(sql, end)} AS cutoff) k
+      -- Open now (an index-only scan of invoices_open_ledger_idx) …
+      SELECT id, customer_id, currency, due_on, total_cents, fees_cents, paid_cents, refunded_cents
+      FROM invoices WHERE status = 'open' AND issue_date <= ${asOf}::date
+      UNION ALL
+      -- … or paid or closed since the date.
+      SELECT id, customer_id, currency, due_on, total_cents, fees_cents, paid_cents, refunded_cents
+      FROM invoices
+      WHERE ((status = 'paid' AND paid_on > ${asOf}::date) OR (status IN ('void', 'uncollectible') AND closed_on > ${asOf}::date))
+        AND issue_date <= ${asOf}::date
+    ) i
     LEFT JOIN (
-      SELECT f.invoice_id, sum(f.amount_cents) AS fees
-      FROM late_fees f JOIN invoices fi ON fi.id = f.invoice_id JOIN customers c ON c.id = fi.customer_id
-      WHERE f.applied_at >= ${lo} AND f.applied_at >= ${midnightOf(sql, end)}
-      GROUP BY f.invoice_id
+      SELECT invoice_id, sum(amount_cents) AS fees FROM late_fees WHERE booked_on > ${asOf}::date GROUP BY invoice_id
     ) f ON f.invoice_id = i.id
     LEFT JOIN (
-      SELECT p.invoice_id,
-             sum(p.amount_cents) FILTER (WHERE p.kind = 'payment') AS paid,
-             sum(p.amount_cents) FILTER (WHERE p.kind = 'refund') AS refunded
-      FROM payments p JOIN invoices pi ON pi.id = p.invoice_id JOIN customers c ON c.id = pi.customer_id
-      WHERE p.received_at >= ${lo} AND p.status = 'applied' AND p.received_at >= ${midnightOf(sql, end)}
-      GROUP BY p.invoice_id
-    ) m ON m.invoice_id = i.id
-    WHERE i.issue_date <= ${asOf}::date
-      AND NOT (i.status = 'paid' AND i.paid_at < k.cutoff)
-      AND NOT (i.status IN ('void', 'uncollectible') AND i.closed_at < k.cutoff)`;
+      SELECT invoice_id, sum(amount_cents) FILTER (WHERE kind = 'payment') AS paid, sum(amount_cents) FILTER (WHERE kind = 'refund') AS refunded
+      FROM payments WHERE status = 'applied' AND booked_on > ${asOf}::date GROUP BY invoice_id
+    ) m ON m.invoice_id = i.id`;
 }
 
 const bucketOf = (sql: Sql) => sql`
@@ -82,20 +78,22 @@ export interface AgingRow {
  * (written-off) invoices drop out from the moment they closed; invoices issued later do not count.
  */
 export async function agingByCustomer(sql: Sql, asOf: string): Promise<AgingRow[]> {
-  return sql<AgingRow[]>`
-    SELECT customer_id AS "customerId", customer_name AS "customerName", currency, ${bucketOf(sql)} AS bucket,
-           sum(due_cents)::bigint AS "amountCents", count(*)::int AS invoices
-    FROM (${owedAtEndOf(sql, asOf)}) owed WHERE due_cents > 0
-    GROUP BY 1, 2, 3, 4
-    ORDER BY customer_name, customer_id, currency`;
+  return report(sql, (sql) => sql<AgingRow[]>`
+    SELECT a.customer_id AS "customerId", c.name AS "customerName", a.currency, a.bucket, a.cents AS "amountCents", a.n AS invoices
+    FROM (
+      SELECT customer_id, currency, ${bucketOf(sql)} AS bucket, sum(due_cents)::bigint AS cents, count(*)::int AS n
+      FROM (${owedAtEndOf(sql, asOf)}) owed WHERE due_cents > 0
+      GROUP BY 1, 2, 3
+    ) a JOIN customers c ON c.id = a.customer_id
+    ORDER BY c.name, a.customer_id, a.currency`);
 }
 
 /** Receivables per currency at the end of `asOf`, with the part not yet due (`current`). */
 async function receivablesByCurrency(sql: Sql, asOf: string): Promise<Map<string, { totalCents: number; currentCents: number }>> {
-  const rows = await sql<{ currency: string; totalCents: number; currentCents: number }[]>`
+  const rows = await report(sql, (sql) => sql<{ currency: string; totalCents: number; currentCents: number }[]>`
     SELECT currency, sum(due_cents)::bigint AS "totalCents", coalesce(sum(due_cents) FILTER (WHERE days_past_due <= 0), 0)::bigint AS "currentCents"
     FROM (${owedAtEndOf(sql, asOf)}) owed WHERE due_cents > 0
-    GROUP BY currency`;
+    GROUP BY currency`);
   return new Map(rows.map((r) => [r.currency, { totalCents: r.totalCents, currentCents: r.currentCents }]));
 }
 
@@ -183,38 +181,26 @@ export async function kpis(sql: Sql, from: string, to: string): Promise<{ days: 
 }
 
 async function periodFlows(sql: Sql, from: string, to: string): Promise<Map<string, PeriodFlows>> {
-  const lo = earliestMidnight(sql, from);
-  const hi = latestMidnight(sql, nextDay(to));
-  const start = midnightOf(sql, from);
-  const end = midnightOf(sql, nextDay(to));
   const [invoiced, fees, money, closed, paid] = await Promise.all([
-    sql<{ currency: string; cents: number; n: number }[]>`
+    report(sql, (sql) => sql<{ currency: string; cents: number; n: number }[]>`
       SELECT currency, sum(total_cents)::bigint AS cents, count(*)::int AS n FROM invoices
-      WHERE issue_date BETWEEN ${from}::date AND ${to}::date GROUP BY currency`,
-    sql<{ currency: string; cents: number }[]>`
-      SELECT f.currency, sum(f.amount_cents)::bigint AS cents
-      FROM late_fees f JOIN invoices i ON i.id = f.invoice_id JOIN customers c ON c.id = i.customer_id
-      WHERE f.applied_at >= ${lo} AND f.applied_at < ${hi} AND f.applied_at >= ${start} AND f.applied_at < ${end}
-      GROUP BY f.currency`,
-    sql<{ currency: string; payments: number; refunds: number }[]>`
-      SELECT p.currency,
-             coalesce(sum(p.amount_cents) FILTER (WHERE p.kind = 'payment'), 0)::bigint AS payments,
-             coalesce(sum(p.amount_cents) FILTER (WHERE p.kind = 'refund'), 0)::bigint AS refunds
-      FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN customers c ON c.id = i.customer_id
-      WHERE p.received_at >= ${lo} AND p.received_at < ${hi} AND p.status = 'applied' AND p.received_at >= ${start} AND p.received_at < ${end}
-      GROUP BY p.currency`,
-    sql<{ currency: string; voided: number; writtenOff: number }[]>`
-      SELECT i.currency,
-             coalesce(sum(greatest(0, i.total_cents + i.fees_cents - i.paid_cents + i.refunded_cents)) FILTER (WHERE i.status = 'void'), 0)::bigint AS voided,
-             coalesce(sum(i.amount_due_cents) FILTER (WHERE i.status = 'uncollectible'), 0)::bigint AS "writtenOff"
-      FROM invoices i JOIN customers c ON c.id = i.customer_id
-      WHERE i.closed_at >= ${lo} AND i.closed_at < ${hi} AND i.closed_at >= ${start} AND i.closed_at < ${end}
-      GROUP BY i.currency`,
-    sql<{ currency: string; n: number; days: number }[]>`
-      SELECT i.currency, count(*)::int AS n, coalesce(sum((i.paid_at AT TIME ZONE c.time_zone)::date - i.issue_date), 0)::bigint AS days
-      FROM invoices i JOIN customers c ON c.id = i.customer_id
-      WHERE i.status = 'paid' AND i.paid_at >= ${lo} AND i.paid_at < ${hi} AND i.paid_at >= ${start} AND i.paid_at < ${end}
-      GROUP BY i.currency`,
+      WHERE issue_date BETWEEN ${from}::date AND ${to}::date GROUP BY currency`),
+    report(sql, (sql) => sql<{ currency: string; cents: number }[]>`
+      SELECT currency, sum(amount_cents)::bigint AS cents FROM late_fees
+      WHERE booked_on BETWEEN ${from}::date AND ${to}::date GROUP BY currency`),
+    report(sql, (sql) => sql<{ currency: string; payments: number; refunds: number }[]>`
+      SELECT currency,
+             coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment'), 0)::bigint AS payments,
+             coalesce(sum(amount_cents) FILTER (WHERE kind = 'refund'), 0)::bigint AS refunds
+      FROM payments WHERE status = 'applied' AND booked_on BETWEEN ${from}::date AND ${to}::date GROUP BY currency`),
+    report(sql, (sql) => sql<{ currency: string; voided: number; writtenOff: number }[]>`
+      SELECT currency,
+             coalesce(sum(greatest(0, total_cents + fees_cents - paid_cents + refunded_cents)) FILTER (WHERE status = 'void'), 0)::bigint AS voided,
+             coalesce(sum(amount_due_cents) FILTER (WHERE status = 'uncollectible'), 0)::bigint AS "writtenOff"
+      FROM invoices WHERE closed_on BETWEEN ${from}::date AND ${to}::date GROUP BY currency`),
+    report(sql, (sql) => sql<{ currency: string; n: number; days: number }[]>`
+      SELECT currency, count(*)::int AS n, coalesce(sum(paid_on - issue_date), 0)::bigint AS days
+      FROM invoices WHERE status = 'paid' AND paid_on BETWEEN ${from}::date AND ${to}::date GROUP BY currency`),
   ]);
   const flows = new Map<string, PeriodFlows>();
   const of = (currency: string) => {

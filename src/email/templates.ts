@@ -11,6 +11,8 @@ export interface EmailContext {
   /** The customer's local due date (YYYY-MM-DD). */
   readonly dueDate: string;
   readonly payUrl: string;
+  /** The customer's portal (all their invoices, reminders, disputes, promises); absent in previews. */
+  readonly portalUrl?: string;
   readonly seller: string;
 }
 
@@ -64,11 +66,13 @@ export function renderEmail(template: EmailTemplate, ctx: EmailContext): Rendere
   const { subject, body } = COPY[template](ctx, due);
   const greeting = `Dear ${ctx.customerName},`;
   const pay = `Pay online: ${ctx.payUrl}`;
-  const text = [greeting, '', ...body, '', pay, '', `— ${ctx.seller}`].join('\n');
+  const portal = ctx.portalUrl ? [`Your account, invoices and payment history: ${ctx.portalUrl}`] : [];
+  const text = [greeting, '', ...body, '', pay, ...portal, '', `— ${ctx.seller}`].join('\n');
   const html = [
     `<p>${escape(greeting)}</p>`,
     ...body.map((p) => `<p>${escape(p)}</p>`),
     `<p><a href="${escape(ctx.payUrl)}">Pay ${escape(due)} online</a></p>`,
+    ...(ctx.portalUrl ? [`<p><a href="${escape(ctx.portalUrl)}">Your account, invoices and payment history</a></p>`] : []),
     `<p>— ${escape(ctx.seller)}</p>`,
   ].join('\n');
   return { subject, text, html };

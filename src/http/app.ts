@@ -3,6 +3,8 @@ import { bearerAuth } from './auth';
 import type { HttpContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { customerRoutes } from './routes/customers';
+import { dashboardRoutes } from './routes/dashboard';
+import { portalRoutes } from './routes/portal';
 import { invoiceRoutes } from './routes/invoices';
 import { outboxRoutes } from './routes/outbox';
 import { payRoutes } from './routes/pay';
@@ -14,7 +16,7 @@ import { reportRoutes } from './routes/reports';
 
 /**
  * The HTTP API: JSON under `/api` (bearer token), signed gateway webhooks under `/webhooks`, the
- * public pay page and a health check.
+ * public pay page, the customer portal (token links), the dashboard (signed in) and a health check.
  */
 export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] = []): Express {
   const app = express();
@@ -30,6 +32,8 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
     }
   });
   app.use('/pay', payRoutes(ctx));
+  app.use('/portal', portalRoutes(ctx));
+  app.use('/dashboard', dashboardRoutes(ctx));
   app.use('/webhooks', webhookRoutes(ctx, gateways));
 
   const api = express.Router();

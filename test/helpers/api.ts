@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../../src/db/client';
@@ -21,18 +21,19 @@ export async function startApi(
   db: TestDatabase,
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger } = {},
+  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger; now?: () => Date; ownPublicUrl?: boolean } = {},
 ): Promise<ApiHarness> {
-  const app = createApp({
-    sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
-    publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: o.log ?? createLogger('silent'), now: () => new Date(),
-    ...(o.checkout ? { checkout: o.checkout } : {}),
-  }, o.gateways ?? []);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // Listen first, so pages can link to the server itself (`ownPublicUrl`, for browser tests).
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
+  const app = createApp({
+    sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
+    publicUrl: o.ownPublicUrl ? url : 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: o.log ?? createLogger('silent'), now: o.now ?? (() => new Date()),
+    ...(o.checkout ? { checkout: o.checkout } : {}),
+  }, o.gateways ?? []);
+  server.on('request', app);
   return {
     url,
     async request(method, path, o = {}) {

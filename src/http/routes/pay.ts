@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { findInvoiceDocument } from '../../db/documents';
 import { findInvoice, type InvoiceRow } from '../../db/invoices';
 import { DomainError } from '../../domain/errors';
 import { formatMoney } from '../../domain/money';
@@ -27,6 +28,14 @@ export function payRoutes(ctx: HttpContext): Router {
       ? 'Thank you: your payment was submitted. It shows here as soon as the payment provider confirms it.'
       : checkout === 'cancelled' ? 'The card payment was cancelled; nothing was charged.' : null;
     res.type('html').send(page(ctx, invoice, notice, null));
+  });
+
+  /** The invoice PDF for whoever holds the pay link (the same unguessable invoice id). */
+  router.get('/:id/pdf', async (req, res) => {
+    const invoice = await load(req.params.id);
+    const doc = invoice && (await findInvoiceDocument(ctx.sql, invoice.id));
+    if (!doc) return notFound(res);
+    res.type('application/pdf').set('Content-Disposition', `attachment; filename="${doc.filename}"`).send(doc.content);
   });
 
   router.post('/:id/checkout', async (req, res) => {
@@ -72,6 +81,6 @@ ${notice ? `<p role="status" style="background:#eef6ee;padding:.6rem">${escape(n
 ${error ? `<p role="alert" style="background:#fbeaea;padding:.6rem">${escape(error)}</p>` : ''}
 <p>Status: <strong>${escape(invoice.status)}</strong> · Amount due: <strong>${escape(due)}</strong></p>
 ${online}
-<p><a href="${escape(`${ctx.publicUrl}/api/invoices/${invoice.id}/pdf`)}">Download the invoice (PDF)</a></p>
+<p><a href="${escape(`${ctx.publicUrl}/pay/${invoice.id}/pdf`)}">Download the invoice (PDF)</a></p>
 </body></html>`;
 }

@@ -1,0 +1,143 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket } from '../../db/receivables';
+import { formatMoney } from '../../domain/money';
+import { workflowUrl, type HttpContext } from '../context';
+import { html, layout, raw, type Raw } from '../html';
+
+const COOKIE = 'ce_dashboard';
+
+interface AttentionRow {
+  id: string;
+  number: string;
+  customerName: string;
+  currency: string;
+  amountDueCents: number;
+  dueOn: string;
+  dunningStage: string;
+  disputed: boolean;
+  promisedDate: string | null;
+  workflowId: string;
+}
+
+/**
+ * `GET /dashboard` for finance leads and ops: aging (chart and table), the KPIs of the last 30 days,
+ * and the open invoices needing a human (disputed, promised, at final notice), each linked to its
+ * workflow in the Temporal UI. Signing in takes the API token once; the session is an HttpOnly,
+ * SameSite=Strict cookie derived from it (rotating the token signs everyone out).
+ */
+export function dashboardRoutes(ctx: HttpContext): Router {
+  const router = Router();
+  router.use(express.urlencoded({ extended: false, limit: '4kb' }));
+  const session = createHmac('sha256', ctx.apiToken).update('dashboard-session').digest('base64url');
+  const secure = ctx.publicUrl.startsWith('https:');
+  const signedIn = (req: Request) => {
+    const value = cookie(req, COOKIE);
+    return value !== undefined && value.length === session.length && timingSafeEqual(Buffer.from(value), Buffer.from(session));
+  };
+
+  router.get('/', async (req, res) => {
+    if (!signedIn(req)) return signIn(res, 200, null);
+    res.type('html').send(await dashboardPage(ctx));
+  });
+  router.post('/login', (req, res) => {
+    const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
+    const ok = token.length === ctx.apiToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(ctx.apiToken));
+    if (!ok) return signIn(res, 401, 'That is not the API token.');
+    res.set('Set-Cookie', `${COOKIE}=${session}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=43200${secure ? '; Secure' : ''}`);
+    res.redirect(303, `${ctx.publicUrl}/dashboard`);
+  });
+  router.post('/logout', (_req, res) => {
+    res.set('Set-Cookie', `${COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`);
+    res.redirect(303, `${ctx.publicUrl}/dashboard`);
+  });
+
+  function signIn(res: Response, status: number, error: string | null): void {
+    res.status(status).type('html').send(layout('Sign in — Collections', html`
+      <h1>Collections dashboard</h1>
+      ${error ? html`<p class="alert" role="alert">${error}</p>` : ''}
+      <form method="post" action="${ctx.publicUrl}/dashboard/login">
+        <label>API token <input type="password" name="token" required autocomplete="current-password"></label>
+        <button type="submit">Sign in</button>
+      </form>
+      <p class="muted">The token is API_TOKEN (npm start writes it to .data/api-token).</p>`));
+  }
+  return router;
+}
+
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+const BUCKET_COLOURS: Readonly<Record<AgingBucket, string>> = { current: '#3a7d44', '1-30': '#9bbf4a', '31-60': '#e0b33c', '61-90': '#e07b3c', '90+': '#c0392b' };
+
+/** One horizontal stacked bar per currency, buckets left to right; widths relative to the largest total. */
+function agingChart(totals: { currency: string; buckets: Record<AgingBucket, number>; total: number }[]): Raw {
+  const width = 640;
+  const max = Math.max(1, ...totals.map((t) => t.total));
+  const rows = totals.map((t, row) => {
+    let x = 60;
+    const bars = AGING_BUCKETS.map((b) => {
+      const w = Math.round((t.buckets[b] / max) * (width - 200));
+      const rect = html`<rect x="${x}" y="${row * 34 + 8}" width="${w}" height="22" fill="${BUCKET_COLOURS[b]}"><title>${t.currency} ${b}: ${formatMoney(t.buckets[b], t.currency)}</title></rect>`;
+      x += w;
+      return rect;
+    });
+    return html`<text x="0" y="${row * 34 + 24}" font-size="13">${t.currency}</text>${bars}<text x="${x + 6}" y="${row * 34 + 24}" font-size="12">${formatMoney(t.total, t.currency)}</text>`;
+  });
+  const legend = AGING_BUCKETS.map((b, i) => html`<rect x="${60 + i * 90}" y="${totals.length * 34 + 10}" width="12" height="12" fill="${BUCKET_COLOURS[b]}"/><text x="${76 + i * 90}" y="${totals.length * 34 + 21}" font-size="12">${b}</text>`);
+  return html`<svg role="img" aria-label="Aging by currency" width="${width}" height="${totals.length * 34 + 30}" viewBox="0 0 ${width} ${totals.length * 34 + 30}">${rows}${legend}</svg>`;
+}
+
+async function dashboardPage(ctx: HttpContext): Promise<string> {
+  const today = ctx.now().toISOString().slice(0, 10);
+  const from = new Date(Date.parse(`${today}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const [aging, figures, attention, flagged] = await Promise.all([
+    agingByCustomer(ctx.sql, today),
+    kpis(ctx.sql, from, today),
+    ctx.sql<AttentionRow[]>`
+      SELECT i.id, i.number, c.name AS "customerName", i.currency, i.amount_due_cents AS "amountDueCents", i.due_on AS "dueOn",
+             i.dunning_stage AS "dunningStage", i.disputed, i.promised_date AS "promisedDate", i.workflow_id AS "workflowId"
+      FROM invoices i JOIN customers c ON c.id = i.customer_id
+      WHERE i.status = 'open' AND (i.disputed OR i.promised_date IS NOT NULL OR i.dunning_stage IN ('final_notice', 'handoff_notice'))
+      ORDER BY i.disputed DESC, i.due_on LIMIT 200`,
+    ctx.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'flagged'`,
+  ]);
+  const totals = new Map<string, { currency: string; buckets: Record<AgingBucket, number>; total: number }>();
+  for (const r of aging) {
+    const t = totals.get(r.currency) ?? { currency: r.currency, buckets: Object.fromEntries(AGING_BUCKETS.map((b) => [b, 0])) as Record<AgingBucket, number>, total: 0 };
+    t.buckets[r.bucket] += r.amountCents;
+    t.total += r.amountCents;
+    totals.set(r.currency, t);
+  }
+  const sorted = [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  const why = (r: AttentionRow) => (r.disputed ? 'disputed' : r.promisedDate ? `promised for ${r.promisedDate}` : r.dunningStage.replace('_', ' '));
+  const num = (v: number | null, suffix = '') => (v === null ? '—' : `${v}${suffix}`);
+
+  return layout('Collections dashboard', html`
+    <form method="post" action="${ctx.publicUrl}/dashboard/logout" style="float:right"><button type="submit">Sign out</button></form>
+    <h1>Collections dashboard</h1>
+    <p class="muted">As of ${today} (each customer's calendar). <a href="${ctx.publicUrl}/api/reports/aging?asOf=${today}&format=csv">Aging CSV</a> · <a href="${ctx.publicUrl}/api/reports/kpis?from=${from}&to=${today}&format=csv">KPI CSV</a> (API token required)</p>
+    <h2>Aging</h2>
+    ${sorted.length === 0 ? html`<p>Nothing is owed.</p>` : html`${agingChart(sorted)}
+    <table id="aging"><thead><tr><th>Currency</th>${AGING_BUCKETS.map((b) => html`<th class="num">${b}</th>`)}<th class="num">Total</th></tr></thead><tbody>
+    ${sorted.map((t) => html`<tr><td>${t.currency}</td>${AGING_BUCKETS.map((b) => html`<td class="num">${formatMoney(t.buckets[b], t.currency)}</td>`)}<td class="num"><strong>${formatMoney(t.total, t.currency)}</strong></td></tr>`)}
+    </tbody></table>`}
+    <h2>Last 30 days (${from} – ${today})</h2>
+    <table id="kpis"><thead><tr><th>Currency</th><th class="num">DSO (days)</th><th class="num">CEI</th><th class="num">Avg days to pay</th><th class="num">Collected</th><th class="num">Billed</th><th class="num">Written off</th><th class="num">Bad debt</th></tr></thead><tbody>
+    ${figures.currencies.map((k) => html`<tr><td>${k.currency}</td><td class="num">${num(k.dso)}</td><td class="num">${num(k.ceiPercent, ' %')}</td><td class="num">${num(k.averageDaysToPay)}</td>
+      <td class="num">${formatMoney(k.collectedCents, k.currency)}</td><td class="num">${formatMoney(k.billedCents, k.currency)}</td><td class="num">${formatMoney(k.writtenOffCents, k.currency)}</td><td class="num">${num(k.badDebtPercent, ' %')}</td></tr>`)}
+    </tbody></table>
+    <h2>Needs attention</h2>
+    ${flagged[0]!.n > 0 ? html`<p class="alert">${flagged[0]!.n} gateway event(s) flagged for review in the webhook inbox.</p>` : ''}
+    ${attention.length === 0 ? html`<p>No disputed, promised or final-notice invoices.</p>` : html`
+    <table id="attention"><thead><tr><th>Invoice</th><th>Customer</th><th class="num">Due now</th><th>Due date</th><th>Why</th><th>Workflow</th></tr></thead><tbody>
+    ${attention.map((r) => html`<tr><td>${r.number}</td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>
+      <td><a href="${workflowUrl(ctx, r.workflowId)}" target="_blank" rel="noopener">${r.workflowId}</a></td></tr>`)}
+    </tbody></table>`}
+    ${raw('')}`);
+}
