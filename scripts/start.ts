@@ -7,6 +7,7 @@ void runRole({ worker: true, api: true, embedded: true }, (engine) => {
     '',
     'Collections engine is running',
     `  API            ${engine.apiUrl}/api   (Authorization: Bearer ${engine.apiToken})`,
+    `  Dashboard      ${engine.apiUrl}/dashboard   (sign in with the API token)`,
     `  Temporal UI    ${engine.temporalUiUrl ?? '(not local)'}${engine.temporalUiUrl ? `/namespaces/${engine.namespace}/workflows` : ''}`,
     `  Temporal       ${engine.temporalAddress} (namespace ${engine.namespace})`,
     `  PostgreSQL     ${engine.databaseKind === 'embedded' ? `embedded, ${redact(engine.databaseUrl)}` : redact(engine.databaseUrl)}`,

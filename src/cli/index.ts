@@ -124,7 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const bar = progressBar(io.progress, `${name} → v${o.to}`, io.pollMs ?? 2_000);
         try {
           while (status.state === 'running' || status.state === 'starting') {
-            bar.update(status.examined, Math.max(status.total ?? 0, status.examined));
+            if (status.total !== null) bar.update(status.examined, Math.max(status.total, status.examined));
             await new Promise((r) => setTimeout(r, io.pollMs ?? 500));
             status = await api.call<MigrationStatus>('GET', `${route}/${o.to}`);
           }
