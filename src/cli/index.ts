@@ -6,6 +6,7 @@ import { parsePolicyDocument } from '../domain/policy-schema';
 import { ConfigError } from '../config';
 import { ApiError, apiClient, type ApiClient } from './api-client';
 import { progressBar, type ProgressStream } from './progress';
+import type { MigrationStatus as ServiceMigrationStatus } from '../services/policy-migrations';
 
 export interface CliIo {
   readonly env: Record<string, string | undefined>;
@@ -164,20 +165,8 @@ class ExitCode extends Error {
   }
 }
 
-interface MigrationStatus {
-  policyName: string;
-  toVersion: number;
-  state: string;
-  total: number | null;
-  examined: number;
-  migrated: number;
-  already: number;
-  skipped: number;
-  failed: number;
-  problems: { workflowId: string; problem: string }[];
-  workflowId: string;
-  temporalUrl: string;
-}
+/** What the API answers about a migration (the service's status plus its Temporal UI link). */
+type MigrationStatus = ServiceMigrationStatus & { temporalUrl: string };
 
 function describeMigration(s: MigrationStatus): string {
   const head = s.state === 'completed'

@@ -3,7 +3,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket } from '../../db/receivables';
 import { formatMoney } from '../../domain/money';
 import { workflowUrl, type HttpContext } from '../context';
-import { html, layout, raw, type Raw } from '../html';
+import { html, layout, type Raw } from '../html';
 
 const COOKIE = 'ce_dashboard';
 
@@ -138,6 +138,5 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     <table id="attention"><thead><tr><th>Invoice</th><th>Customer</th><th class="num">Due now</th><th>Due date</th><th>Why</th><th>Workflow</th></tr></thead><tbody>
     ${attention.map((r) => html`<tr><td>${r.number}</td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>
       <td><a href="${workflowUrl(ctx, r.workflowId)}" target="_blank" rel="noopener">${r.workflowId}</a></td></tr>`)}
-    </tbody></table>`}
-    ${raw('')}`);
+    </tbody></table>`}`);
 }

@@ -6,9 +6,9 @@ import { DomainError } from '../../domain/errors';
 import { formatMoney } from '../../domain/money';
 import { startCheckout } from '../../services/start-checkout';
 import type { HttpContext } from '../context';
+import { escapeHtml as escape } from '../html';
 import { STATUS_OF } from '../errors';
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /**
  * The pay link of every invoice email: `GET /pay/:id` shows what is owed and how to pay. With a
