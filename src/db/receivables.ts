@@ -1,3 +1,4 @@
+import { addDays } from '../domain/schedule';
 import type { Sql } from './client';
 
 /**
@@ -28,7 +29,6 @@ async function report<T>(sql: Sql, read: (tx: Sql) => Promise<T>): Promise<T> {
     return read(tx as unknown as Sql);
   }) as Promise<T>;
 }
-const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /**
  * Per invoice still owing at the end of `asOf` (customer's day): customer, currency, amount owed
@@ -146,7 +146,7 @@ const round = (value: number, places: number) => Math.round(value * 10 ** places
  */
 export async function kpis(sql: Sql, from: string, to: string): Promise<{ days: number; currencies: KpiFigures[] }> {
   const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
-  const [opening, closing, flows] = await Promise.all([receivablesByCurrency(sql, dayBefore(from)), receivablesByCurrency(sql, to), periodFlows(sql, from, to)]);
+  const [opening, closing, flows] = await Promise.all([receivablesByCurrency(sql, addDays(from, -1)), receivablesByCurrency(sql, to), periodFlows(sql, from, to)]);
   const currencies = [...new Set([...opening.keys(), ...closing.keys(), ...flows.keys()])].sort();
   return {
     days,

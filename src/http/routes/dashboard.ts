@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket } from '../../db/receivables';
 import { formatMoney } from '../../domain/money';
+import { addDays } from '../../domain/schedule';
 import { workflowUrl, type HttpContext } from '../context';
 import { html, layout, type Raw } from '../html';
 
@@ -95,7 +96,7 @@ function agingChart(totals: { currency: string; buckets: Record<AgingBucket, num
 
 async function dashboardPage(ctx: HttpContext): Promise<string> {
   const today = ctx.now().toISOString().slice(0, 10);
-  const from = new Date(Date.parse(`${today}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const from = addDays(today, -29);
   const [aging, figures, attention, flagged] = await Promise.all([
     agingByCustomer(ctx.sql, today),
     kpis(ctx.sql, from, today),

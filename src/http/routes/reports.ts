@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket, type KpiFigures } from '../../db/receivables';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { addDays } from '../../domain/schedule';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 
@@ -25,7 +26,6 @@ const KPI_COLUMNS: readonly (keyof KpiFigures)[] = [
   'dso', 'ceiPercent', 'averageDaysToPay', 'invoicesPaid', 'badDebtPercent',
 ];
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 type Buckets = Record<AgingBucket, number>;
 const emptyBuckets = (): Buckets => Object.fromEntries(AGING_BUCKETS.map((b) => [b, 0])) as Buckets;
