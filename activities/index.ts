@@ -10,6 +10,8 @@ import { findInvoice, findInvoiceLines } from '../src/db/invoices';
 import { findPolicyVersion } from '../src/db/policies';
 import { createPortalToken } from '../src/db/portal-tokens';
 import type { PolicyVersion } from '../src/domain/policy';
+import { issueRecurringInvoice as issueRecurring, type IssueRecurringResult } from '../src/services/issue-recurring-invoice';
+import { DomainError } from '../src/domain/errors';
 import { migrateInvoicePage, runningInvoicesQuery, type MigratePageInput, type MigratePageResult } from '../src/services/migrate-invoices';
 import { renderInvoicePdf, sha256 } from '../src/documents/invoice-pdf';
 import type { InvoiceEvent } from '../src/domain/invoice';
@@ -172,7 +174,18 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     }
   }
 
-  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents, loadPolicyVersion, countRunningInvoices, migrateInvoices };
+  /** Issues a recurring plan's invoice for one schedule firing (once per billing period) and starts its workflow. */
+  async function issueRecurringInvoice(input: { planId: string; scheduledAt: string }): Promise<IssueRecurringResult> {
+    const { client } = requireTemporal();
+    try {
+      return await issueRecurring({ sql, client, taskQueue: Context.current().info.taskQueue, now: () => new Date() }, input);
+    } catch (err) {
+      if (err instanceof DomainError) throw ApplicationFailure.nonRetryable(err.message, err.code, err.details);
+      throw err;
+    }
+  }
+
+  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents, loadPolicyVersion, countRunningInvoices, migrateInvoices, issueRecurringInvoice };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

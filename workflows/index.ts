@@ -1,2 +1,3 @@
 export { invoiceWorkflow } from './invoice';
 export { policyMigrationWorkflow } from './policy-migration';
+export { recurringInvoiceWorkflow } from './recurring-invoice';

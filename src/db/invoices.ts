@@ -23,6 +23,9 @@ export interface InvoiceRow {
   workflowStarted: boolean;
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** Set on invoices issued by a recurring plan, with the billing period (`2026-12`, `2026-W49`). */
+  recurringPlanId: string | null;
+  billingPeriod: string | null;
   createdAt: Date;
 }
 
@@ -38,7 +41,8 @@ const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", curre
   paid_cents AS "paidCents", refunded_cents AS "refundedCents", amount_due_cents AS "amountDueCents", status,
   dunning_stage AS "dunningStage", disputed, promised_date AS "promisedDate", issue_date AS "issueDate", due_at AS "dueAt",
   policy_name AS "policyName", policy_version AS "policyVersion", workflow_id AS "workflowId",
-  workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash", created_at AS "createdAt"`;
+  workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash",
+  recurring_plan_id AS "recurringPlanId", billing_period AS "billingPeriod", created_at AS "createdAt"`;
 
 export interface NewInvoice {
   id: string;
@@ -52,6 +56,7 @@ export interface NewInvoice {
   workflowId: string;
   idempotencyKey: string | null;
   requestHash: string;
+  recurring?: { planId: string; billingPeriod: string };
   lines: readonly Omit<InvoiceLineRow, 'position'>[];
 }
 
@@ -63,11 +68,13 @@ export async function insertInvoice(sql: Sql, inv: NewInvoice, actor: string): P
   return sql.begin(async (tx) => {
     const [row] = await tx<InvoiceRow[]>`
       INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at,
-                            policy_name, policy_version, workflow_id, idempotency_key, request_hash)
+                            policy_name, policy_version, workflow_id, idempotency_key, request_hash,
+                            recurring_plan_id, billing_period)
       VALUES (${inv.id}, 'INV-' || lpad(nextval('invoice_number_seq')::text, 6, '0'), ${inv.customerId}, ${inv.currency},
               ${inv.totalCents}, ${inv.totalCents}, ${inv.issueDate}, ${inv.dueAt}, ${inv.policyName}, ${inv.policyVersion},
-              ${inv.workflowId}, ${inv.idempotencyKey}, ${inv.requestHash})
-      ON CONFLICT (idempotency_key) DO NOTHING
+              ${inv.workflowId}, ${inv.idempotencyKey}, ${inv.requestHash},
+              ${inv.recurring?.planId ?? null}, ${inv.recurring?.billingPeriod ?? null})
+      ON CONFLICT DO NOTHING
       RETURNING ${COLUMNS(tx as unknown as Sql)}`;
     if (!row) return null;
     const lines = inv.lines.map((l, i) => ({
@@ -92,11 +99,12 @@ export async function findInvoiceByIdempotencyKey(sql: Sql, key: string): Promis
   return row;
 }
 
-export async function listInvoices(sql: Sql, filter: { status?: InvoiceStatus; customerId?: string; limit: number }): Promise<InvoiceRow[]> {
+export async function listInvoices(sql: Sql, filter: { status?: InvoiceStatus; customerId?: string; recurringPlanId?: string; limit: number }): Promise<InvoiceRow[]> {
   return sql<InvoiceRow[]>`
     SELECT ${COLUMNS(sql)} FROM invoices
     WHERE ${filter.status ? sql`status = ${filter.status}` : sql`true`}
       AND ${filter.customerId ? sql`customer_id = ${filter.customerId}` : sql`true`}
+      AND ${filter.recurringPlanId ? sql`recurring_plan_id = ${filter.recurringPlanId}` : sql`true`}
     ORDER BY created_at DESC, number DESC
     LIMIT ${filter.limit}`;
 }

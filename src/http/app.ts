@@ -12,6 +12,7 @@ import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
 import type { GatewayAdapter } from '../gateways/types';
 import { policyRoutes } from './routes/policies';
+import { recurringPlanRoutes } from './routes/recurring-plans';
 import { reportRoutes } from './routes/reports';
 
 /**
@@ -53,6 +54,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/outbox', outboxRoutes(ctx));
   api.use('/payments', paymentRoutes(ctx));
   api.use('/reports', reportRoutes(ctx));
+  api.use('/recurring-plans', recurringPlanRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

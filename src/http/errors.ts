@@ -22,6 +22,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   WORKFLOW_UNAVAILABLE: 503,
   CHECKOUT_NOT_CONFIGURED: 501,
   CHECKOUT_UNAVAILABLE: 502,
+  PLAN_DELETED: 409,
+  SCHEDULER_UNAVAILABLE: 503,
 };
 
 export interface ErrorBody {

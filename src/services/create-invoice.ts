@@ -12,7 +12,7 @@ import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
 import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
 import { invoiceWorkflowId } from '../temporal/search-attributes';
 
-const lineSchema = z.strictObject({
+export const lineSchema = z.strictObject({
   description: z.string().trim().min(1).max(500),
   quantity: z.number().int('must be a whole number').positive().max(1_000_000),
   unitAmountCents: z.number().int('must be an integer number of minor units').min(0).max(Number.MAX_SAFE_INTEGER),
@@ -46,7 +46,7 @@ export interface CreateInvoiceDeps {
 export async function createInvoice(
   deps: CreateInvoiceDeps,
   input: CreateInvoiceInput,
-  opts: { idempotencyKey?: string; actor: string },
+  opts: { idempotencyKey?: string; actor: string; recurring?: { planId: string; billingPeriod: string } },
 ): Promise<{ invoice: InvoiceRow; created: boolean }> {
   const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
   if (opts.idempotencyKey) {
@@ -88,6 +88,7 @@ export async function createInvoice(
     workflowId: invoiceWorkflowId(id),
     idempotencyKey: opts.idempotencyKey ?? null,
     requestHash,
+    ...(opts.recurring ? { recurring: opts.recurring } : {}),
     lines,
   }, opts.actor);
   if (!inserted) {

@@ -10,6 +10,9 @@ export const PolicyNameKey = defineSearchAttributeKey('PolicyName', SearchAttrib
 /** Set at start and on every policy migration (invoices started before it existed lack it). */
 export const PolicyVersionKey = defineSearchAttributeKey('PolicyVersion', SearchAttributeType.INT);
 
+/** Set by Temporal on workflows a Schedule starts: the firing's nominal time (a backfill's past time). */
+export const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 export const INVOICE_SEARCH_ATTRIBUTES = [CustomerIdKey, InvoiceStatusKey, DunningStageKey, AmountDueCentsKey, DueDateKey, PolicyNameKey, PolicyVersionKey] as const;
 
 export const invoiceWorkflowId = (invoiceId: string) => `invoice-${invoiceId}`;

@@ -41,6 +41,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
       loadPolicyVersion: activities.loadPolicyVersion,
       countRunningInvoices: activities.countRunningInvoices,
       migrateInvoices: activities.migrateInvoices,
+      issueRecurringInvoice: activities.issueRecurringInvoice,
       ...o.extraActivities?.main,
     },
     ...o.extra,

@@ -1,0 +1,88 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Sql } from '../db/client';
+import { findCustomer } from '../db/customers';
+import { findPolicyVersion } from '../db/policies';
+import { findRecurringPlanByIdempotencyKey, insertRecurringPlan, type RecurringPlanRow } from '../db/recurring-plans';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { lineTotalCents, SUPPORTED_CURRENCIES } from '../domain/money';
+import { intervalSchema, isTimeZone } from '../domain/recurrence';
+import { recurringScheduleId, scheduleOptionsFor } from '../temporal/recurring-schedules';
+import { lineSchema } from './create-invoice';
+
+export const createRecurringPlanSchema = z
+  .strictObject({
+    customerId: z.uuid(),
+    lines: z.array(lineSchema).min(1, 'a plan needs at least one line').max(500),
+    currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })).optional(),
+    policy: z.string().min(1).max(63).optional(),
+    interval: intervalSchema,
+    /** Local hour of the plan's time zone at which invoices are issued. */
+    hour: z.number().int('must be a whole hour').min(0, 'must be 0–23').max(23, 'must be 0–23').default(9),
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+    startsOn: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    endsOn: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+  })
+  .refine((p) => !(p.startsOn && p.endsOn && p.endsOn < p.startsOn), { message: 'endsOn is before startsOn', path: ['endsOn'] });
+export type CreateRecurringPlanInput = z.output<typeof createRecurringPlanSchema>;
+
+/**
+ * Creates a recurring plan and its Temporal Schedule together: the schedule is created inside the
+ * plan's transaction, so a plan whose schedule could not be made is never committed. With an
+ * idempotency key, a repeated request returns the same plan.
+ */
+export async function createRecurringPlan(
+  deps: { sql: Sql; client: Client; taskQueue: string },
+  input: CreateRecurringPlanInput,
+  opts: { idempotencyKey?: string; actor: string },
+): Promise<{ plan: RecurringPlanRow; created: boolean }> {
+  const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  if (opts.idempotencyKey) {
+    const existing = await findRecurringPlanByIdempotencyKey(deps.sql, opts.idempotencyKey);
+    if (existing) return { plan: sameRequest(existing, requestHash), created: false };
+  }
+  const customer = await findCustomer(deps.sql, input.customerId);
+  if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${input.customerId} does not exist`, { field: 'customerId' });
+  if (input.policy && !(await findPolicyVersion(deps.sql, input.policy))) {
+    throw new DomainError(ErrorCode.VALIDATION, `policy "${input.policy}" does not exist`, { field: 'policy' });
+  }
+  const total = input.lines.reduce((sum, l) => sum + lineTotalCents(l.quantity, l.unitAmountCents), 0);
+  if (!Number.isSafeInteger(total)) throw new DomainError(ErrorCode.INVALID_AMOUNT, 'plan total is too large', { field: 'lines' });
+
+  const id = randomUUID();
+  const plan = {
+    id,
+    customerId: customer.id,
+    currency: input.currency ?? customer.currency,
+    lines: input.lines,
+    policyName: input.policy ?? null,
+    interval: input.interval,
+    hour: input.hour,
+    timeZone: input.timeZone ?? customer.timeZone,
+    startsOn: input.startsOn ?? null,
+    endsOn: input.endsOn ?? null,
+    scheduleId: recurringScheduleId(id),
+    idempotencyKey: opts.idempotencyKey ?? null,
+    requestHash,
+  };
+  const inserted = await insertRecurringPlan(deps.sql, plan, opts.actor, async () => {
+    try {
+      await deps.client.schedule.create(scheduleOptionsFor({ ...plan, status: 'active', createdAt: new Date(), updatedAt: new Date() }, deps.taskQueue, customer.name));
+    } catch (err) {
+      throw new DomainError(ErrorCode.SCHEDULER_UNAVAILABLE, `the plan's schedule could not be created: ${(err as Error).message}`);
+    }
+  });
+  if (!inserted) {
+    const winner = await findRecurringPlanByIdempotencyKey(deps.sql, opts.idempotencyKey!);
+    return { plan: sameRequest(winner!, requestHash), created: false };
+  }
+  return { plan: inserted, created: true };
+}
+
+function sameRequest(existing: RecurringPlanRow, requestHash: string): RecurringPlanRow {
+  if (existing.requestHash !== requestHash) {
+    throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this Idempotency-Key was used with a different request body');
+  }
+  return existing;
+}

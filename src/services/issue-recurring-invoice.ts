@@ -1,0 +1,41 @@
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../db/client';
+import { findRecurringPlan } from '../db/recurring-plans';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { billingPeriodOf } from '../domain/recurrence';
+import { createInvoice } from './create-invoice';
+
+export interface IssueRecurringResult {
+  readonly status: 'issued' | 'already_issued' | 'skipped';
+  readonly billingPeriod: string | null;
+  readonly invoiceId: string | null;
+  readonly number: string | null;
+  readonly reason?: string;
+}
+
+/**
+ * Issues a plan's invoice for the billing period of one schedule firing, exactly once: the period
+ * is the invoice's idempotency key (and a unique index), so a retried activity, a manual trigger,
+ * a backfill or a catch-up of a period already billed returns that invoice. A paused or deleted
+ * plan issues nothing, even for a firing that started before it was paused.
+ */
+export async function issueRecurringInvoice(
+  deps: { sql: Sql; client: Client; taskQueue: string; now: () => Date },
+  input: { planId: string; scheduledAt: string },
+): Promise<IssueRecurringResult> {
+  const plan = await findRecurringPlan(deps.sql, input.planId);
+  if (!plan) throw new DomainError(ErrorCode.NOT_FOUND, `recurring plan ${input.planId} does not exist`);
+  const billingPeriod = billingPeriodOf(plan.interval, input.scheduledAt, plan.timeZone);
+  if (plan.status !== 'active') {
+    return { status: 'skipped', billingPeriod, invoiceId: null, number: null, reason: `plan is ${plan.status}` };
+  }
+  let startError: unknown;
+  const { invoice, created } = await createInvoice(
+    { ...deps, onStartFailure: (err) => (startError = err) },
+    { customerId: plan.customerId, currency: plan.currency, lines: plan.lines, ...(plan.policyName ? { policy: plan.policyName } : {}) },
+    { idempotencyKey: `recurring:${plan.id}:${billingPeriod}`, actor: `recurring-plan:${plan.id}`, recurring: { planId: plan.id, billingPeriod } },
+  );
+  // The invoice is committed; its workflow must run before this firing counts as done (a retry starts it).
+  if (startError) throw startError;
+  return { status: created ? 'issued' : 'already_issued', billingPeriod, invoiceId: invoice.id, number: invoice.number };
+}
