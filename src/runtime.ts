@@ -17,6 +17,7 @@ import { stripeCheckout } from './gateways/stripe-checkout';
 import type { GatewayAdapter } from './gateways/types';
 import { createApp } from './http/app';
 import { startInboxRelay } from './services/inbox-relay';
+import { startWebhookDispatcher } from './services/webhook-dispatcher';
 import type { Logger } from './log';
 import { connectTemporal, type TemporalConnections } from './temporal/connection';
 import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
@@ -107,6 +108,9 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       // Gateway events acknowledged by the API (this process or another) reach their workflows from here.
       const relay = await startInboxRelay({ sql, client: temporal.client, taskQueue: config.TASK_QUEUE, log });
       stops.push(() => relay.stop());
+      // Outbound events (invoice.issued, invoice.paid, …) to the endpoints registered through the API.
+      const dispatcher = await startWebhookDispatcher({ sql, log });
+      stops.push(() => dispatcher.stop());
     }
 
     let apiUrl: string | null = null;

@@ -1,5 +1,7 @@
 import type { InvoiceEvent, InvoiceSnapshot } from '../domain/invoice';
+import { outboundEventsOf } from '../domain/outbound-events';
 import type { Sql } from './client';
+import { enqueueOutboundEvents } from './outbound-events';
 
 export type { InvoiceSnapshot } from '../domain/invoice';
 
@@ -14,8 +16,9 @@ export async function projectInvoiceEvents(
 ): Promise<{ applied: number }> {
   const { invoiceId, customerId, snapshot } = input;
   return sql.begin(async (tx) => {
-    const [current] = await tx<{ lastEventSeq: number }[]>`
-      SELECT last_event_seq AS "lastEventSeq" FROM invoices WHERE id = ${invoiceId} FOR UPDATE`;
+    const [current] = await tx<{ lastEventSeq: number; number: string; currency: string; totalCents: string; dueAt: Date }[]>`
+      SELECT last_event_seq AS "lastEventSeq", number, currency, total_cents AS "totalCents", due_at AS "dueAt"
+      FROM invoices WHERE id = ${invoiceId} FOR UPDATE`;
     if (!current) throw new Error(`invoice ${invoiceId} does not exist`);
     const events = input.events.filter((e) => e.seq > current.lastEventSeq).sort((a, b) => a.seq - b.seq);
     if (events.length === 0) return { applied: 0 };
@@ -61,6 +64,10 @@ export async function projectInvoiceEvents(
           break;
       }
     }
+
+    // Announced to subscribed endpoints only if these facts commit (transactional outbox).
+    const invoice = { id: invoiceId, number: current.number, customerId, currency: current.currency, totalCents: Number(current.totalCents), dueAt: current.dueAt.toISOString() };
+    await enqueueOutboundEvents(tx as unknown as Sql, invoiceId, outboundEventsOf(invoice, events, snapshot));
 
     const last = events[events.length - 1]!;
     const at = (type: InvoiceEvent['type']) => events.find((e) => e.type === type)?.at ?? null;

@@ -14,6 +14,7 @@ import type { GatewayAdapter } from '../gateways/types';
 import { policyRoutes } from './routes/policies';
 import { recurringPlanRoutes } from './routes/recurring-plans';
 import { reportRoutes } from './routes/reports';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
 /**
  * The HTTP API: JSON under `/api` (bearer token), signed gateway webhooks under `/webhooks`, the
@@ -55,6 +56,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/payments', paymentRoutes(ctx));
   api.use('/reports', reportRoutes(ctx));
   api.use('/recurring-plans', recurringPlanRoutes(ctx));
+  api.use('/webhook-endpoints', webhookEndpointRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

@@ -5,6 +5,7 @@ export interface RecordedRequest {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: any;
+  readonly raw: string;
 }
 export interface ScriptedResponse {
   readonly status: number;
@@ -26,7 +27,7 @@ export async function startRecorder(defaultResponse: (req: RecordedRequest) => S
       const raw = Buffer.concat(chunks).toString();
       let body: unknown = raw;
       try { body = raw ? JSON.parse(raw) : undefined; } catch { /* keep raw */ }
-      const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+      const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw };
       requests.push(recorded);
       const answer = script.shift() ?? defaultResponse(recorded);
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });

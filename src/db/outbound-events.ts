@@ -1,0 +1,24 @@
+import type { OutboundEvent } from '../domain/outbound-events';
+import type { Sql } from './client';
+
+/**
+ * Stores outbound events and a pending delivery for every endpoint subscribed to each type. Run
+ * inside the projection's transaction; an event id already stored is left alone.
+ */
+export async function enqueueOutboundEvents(tx: Sql, invoiceId: string, events: readonly OutboundEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({ id: e.id, type: e.type, invoice_id: invoiceId, payload: JSON.stringify(e), created_at: e.createdAt }));
+  const stored = await tx<{ id: string; type: string }[]>`
+    INSERT INTO outbound_events (id, type, invoice_id, payload, created_at)
+    SELECT id, type, invoice_id::uuid, payload::jsonb, created_at::timestamptz
+    FROM json_to_recordset(${tx.json(rows as never)}::json) AS r(id text, type text, invoice_id text, payload text, created_at text)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, type`;
+  if (stored.length === 0) return;
+  await tx`
+    INSERT INTO webhook_deliveries (event_id, endpoint_id)
+    SELECT e.id, w.id
+    FROM json_to_recordset(${tx.json(stored as never)}::json) AS e(id text, type text)
+    JOIN webhook_endpoints w ON e.type = ANY (w.events)
+    ON CONFLICT DO NOTHING`;
+}

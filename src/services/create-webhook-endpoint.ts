@@ -1,0 +1,26 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Sql } from '../db/client';
+import { insertWebhookEndpoint, type WebhookEndpointRow } from '../db/webhook-endpoints';
+import { OUTBOUND_EVENT_TYPES } from '../domain/outbound-events';
+
+export const createWebhookEndpointSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
+  /** Subscribed event types. @default every type */
+  events: z.array(z.enum(OUTBOUND_EVENT_TYPES, { error: `must be one of ${OUTBOUND_EVENT_TYPES.join(', ')}` })).min(1, 'subscribe to at least one event type').optional(),
+  description: z.string().trim().min(1).max(500).optional(),
+});
+
+/**
+ * Registers an endpoint for outbound events with a fresh signing secret (`whsec_` + 32 random
+ * bytes, base64). It receives events recorded from now on.
+ */
+export async function createWebhookEndpoint(sql: Sql, input: z.output<typeof createWebhookEndpointSchema>, actor: string): Promise<WebhookEndpointRow> {
+  return insertWebhookEndpoint(sql, {
+    id: randomUUID(),
+    url: input.url,
+    secret: `whsec_${randomBytes(32).toString('base64')}`,
+    events: [...new Set(input.events ?? OUTBOUND_EVENT_TYPES)],
+    description: input.description ?? null,
+  }, actor);
+}
