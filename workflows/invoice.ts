@@ -13,7 +13,7 @@ import {
 import type { Activities } from '../activities';
 import {
   checkMigration, checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkVoid,
-  decideChargeback, decideMigration, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid, migrationOutcome,
+  decideChargeback, decideImport, decideMigration, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid, migrationOutcome,
 } from '../src/domain/commands';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
@@ -169,8 +169,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     }
   }
 
-  // A reopened invoice was issued by its previous run; it carries on with the ladder.
-  if (!input.resume) {
+  // A reopened invoice was issued by its previous run; it carries on with the ladder. An imported one
+  // was issued by the ERP: it gets its PDF (for the portal) but no issue email.
+  if (input.imported && !input.resume) {
+    await act(async () => {
+      await renderInvoiceDocument({ invoiceId: input.invoiceId });
+      emit(decideImport(state, Date.now()), 'import', 'open invoice taken over from the ERP');
+    });
+  } else if (!input.resume) {
     await act(async () => {
       await renderInvoiceDocument({ invoiceId: input.invoiceId });
       emit([{ type: 'issued', dueAt: input.dueAt, policy: `${input.policy.name}@${input.policy.version}` }], 'workflow');
@@ -225,7 +231,8 @@ function viewOf(state: InvoiceState): InvoiceView {
   const { input, ledger } = state;
   // Step indices refer to the current policy version: only events since the last migration count.
   const lastMigration = [...state.events].reverse().find((e) => e.type === 'policy_migrated');
-  const superseded = lastMigration?.type === 'policy_migrated' ? lastMigration.resumeAtStep : 0;
+  const imported = state.events.find((e) => e.type === 'imported');
+  const superseded = lastMigration?.type === 'policy_migrated' ? lastMigration.resumeAtStep : imported?.type === 'imported' ? imported.resumeAtStep : 0;
   const since = lastMigration?.seq ?? 0;
   const skipped = new Set(state.events.flatMap((e) => (e.type === 'step_skipped' && e.seq > since ? [e.stepIndex] : [])));
   return {

@@ -5,6 +5,7 @@ import { formatMoney } from '../domain/money';
 import { parsePolicyDocument } from '../domain/policy-schema';
 import { ConfigError } from '../config';
 import { ApiError, apiClient, type ApiClient } from './api-client';
+import { registerImport } from './import';
 import { progressBar, type ProgressStream } from './progress';
 import type { MigrationStatus as ServiceMigrationStatus } from '../services/policy-migrations';
 
@@ -144,6 +145,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const status = await api.call<MigrationStatus>('GET', `/api/policies/${encodeURIComponent(name)}/migrations/${positiveInt('version')(version)}`);
       print(status, o.json, () => describeMigration(status));
     });
+
+  registerImport(program, () => api, io, (code) => { throw new ExitCode(code); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

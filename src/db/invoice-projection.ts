@@ -54,6 +54,15 @@ export async function projectInvoiceEvents(
                    VALUES (${event.paymentId}, ${customerId}, ${invoiceId}, ${event.amountCents}, ${event.currency})
                    ON CONFLICT DO NOTHING`;
           break;
+        case 'imported':
+          // What the ERP saw paid before the take-over, booked when it was taken over.
+          if (event.paidBeforeCents > 0) {
+            await tx`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, method, reference, actor, received_at)
+                     VALUES ('payment', ${'erp-import:' + event.externalId}, ${invoiceId}, ${event.paidBeforeCents}, ${event.currency},
+                             'applied', 'erp_import', 'paid before import', ${actor}, ${at})
+                     ON CONFLICT DO NOTHING`;
+          }
+          break;
         case 'policy_migrated':
           await tx`UPDATE invoices SET policy_name = ${event.policy.name}, policy_version = ${event.policy.version} WHERE id = ${invoiceId}`;
           break;

@@ -26,6 +26,10 @@ export interface InvoiceRow {
   /** Set on invoices issued by a recurring plan, with the billing period (`2026-12`, `2026-W49`). */
   recurringPlanId: string | null;
   billingPeriod: string | null;
+  /** Set on invoices imported from an ERP. */
+  externalId: string | null;
+  externalNumber: string | null;
+  paidBeforeImportCents: number | null;
   createdAt: Date;
 }
 
@@ -42,7 +46,8 @@ const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", curre
   dunning_stage AS "dunningStage", disputed, promised_date AS "promisedDate", issue_date AS "issueDate", due_at AS "dueAt",
   policy_name AS "policyName", policy_version AS "policyVersion", workflow_id AS "workflowId",
   workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash",
-  recurring_plan_id AS "recurringPlanId", billing_period AS "billingPeriod", created_at AS "createdAt"`;
+  recurring_plan_id AS "recurringPlanId", billing_period AS "billingPeriod", external_id AS "externalId",
+  external_number AS "externalNumber", paid_before_import_cents AS "paidBeforeImportCents", created_at AS "createdAt"`;
 
 export interface NewInvoice {
   id: string;
@@ -57,6 +62,7 @@ export interface NewInvoice {
   idempotencyKey: string | null;
   requestHash: string;
   recurring?: { planId: string; billingPeriod: string };
+  imported?: { externalId: string; externalNumber: string | null; paidBeforeCents: number };
   lines: readonly Omit<InvoiceLineRow, 'position'>[];
 }
 
@@ -69,11 +75,12 @@ export async function insertInvoice(sql: Sql, inv: NewInvoice, actor: string): P
     const [row] = await tx<InvoiceRow[]>`
       INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at,
                             policy_name, policy_version, workflow_id, idempotency_key, request_hash,
-                            recurring_plan_id, billing_period)
+                            recurring_plan_id, billing_period, external_id, external_number, paid_before_import_cents)
       VALUES (${inv.id}, 'INV-' || lpad(nextval('invoice_number_seq')::text, 6, '0'), ${inv.customerId}, ${inv.currency},
               ${inv.totalCents}, ${inv.totalCents}, ${inv.issueDate}, ${inv.dueAt}, ${inv.policyName}, ${inv.policyVersion},
               ${inv.workflowId}, ${inv.idempotencyKey}, ${inv.requestHash},
-              ${inv.recurring?.planId ?? null}, ${inv.recurring?.billingPeriod ?? null})
+              ${inv.recurring?.planId ?? null}, ${inv.recurring?.billingPeriod ?? null},
+              ${inv.imported?.externalId ?? null}, ${inv.imported?.externalNumber ?? null}, ${inv.imported?.paidBeforeCents ?? null})
       ON CONFLICT DO NOTHING
       RETURNING ${COLUMNS(tx as unknown as Sql)}`;
     if (!row) return null;
@@ -124,4 +131,9 @@ export async function findUnstartedInvoiceIds(sql: Sql, olderThan: Date): Promis
   const rows = await sql<{ id: string }[]>`
     SELECT id FROM invoices WHERE NOT workflow_started AND created_at < ${olderThan} ORDER BY created_at LIMIT 500`;
   return rows.map((r) => r.id);
+}
+
+export async function findInvoiceByExternalId(sql: Sql, externalId: string): Promise<InvoiceRow | undefined> {
+  const [row] = await sql<InvoiceRow[]>`SELECT ${COLUMNS(sql)} FROM invoices WHERE external_id = ${externalId}`;
+  return row;
 }

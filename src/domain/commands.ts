@@ -175,3 +175,24 @@ export function migrationOutcome(state: InvoiceState, migrationId: string): Migr
   const last = [...state.events].reverse().find((e) => e.type === 'policy_migrated');
   return last?.type === 'policy_migrated' && last.migrationId === migrationId ? 'migrated' : 'already';
 }
+
+/**
+ * Takes over an open invoice from an ERP at `nowMs`: the ladder starts at the first step whose
+ * send time is still ahead (earlier steps had their time in the ERP's hands and are neither
+ * performed nor caught up), and the amount paid before the import counts as paid.
+ */
+export function decideImport(state: InvoiceState, nowMs: number): InvoiceEventBody[] {
+  const { input } = state;
+  if (!input.imported) throw new DomainError(ErrorCode.VALIDATION, 'not an imported invoice');
+  const schedule = computeSchedule({ policy: input.policy, dueAt: input.dueAt, timeZone: input.timeZone });
+  const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
+  return [{
+    type: 'imported',
+    dueAt: input.dueAt,
+    policy: `${input.policy.name}@${input.policy.version}`,
+    externalId: input.imported.externalId,
+    paidBeforeCents: input.imported.paidBeforeCents,
+    currency: input.currency,
+    resumeAtStep: firstFuture === -1 ? schedule.length : firstFuture,
+  }];
+}

@@ -38,6 +38,11 @@ export interface InvoiceWorkflowInput {
    * continues from the previous run's final state instead of issuing again.
    */
   readonly resume?: InvoiceState;
+  /**
+   * Set for an open invoice imported from an ERP: it was issued there, so it is not issued again;
+   * its ladder starts at the first step still ahead, and what was paid before counts as paid.
+   */
+  readonly imported?: { readonly paidBeforeCents: number; readonly externalId: string };
 }
 
 export interface InvoiceSnapshot {
@@ -90,6 +95,8 @@ type Ev<T extends string, P = {}> = { readonly type: T } & Readonly<P>;
 /** The facts of an invoice's life. Each one becomes a timeline entry and an audit row. */
 export type InvoiceEventBody =
   | Ev<'issued', { dueAt: string; policy: string }>
+  /** Taken over from an ERP: steps before `resumeAtStep` had their time before the import and are not performed. */
+  | Ev<'imported', { dueAt: string; policy: string; externalId: string; paidBeforeCents: number; currency: string; resumeAtStep: number }>
   | Ev<'email_sent', { template: string; stepIndex: number | null; idempotencyKey: string }>
   | Ev<'email_failed', { template: string; stepIndex: number | null; error: string }>
   | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean }>
@@ -237,6 +244,8 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
       return { ...next, promise: { date: event.date, deadline: event.deadline } };
     case 'policy_migrated':
       return { ...next, input: { ...state.input, policy: event.policy }, nextStepIndex: event.resumeAtStep, policyGeneration: event.generation };
+    case 'imported':
+      return { ...next, nextStepIndex: event.resumeAtStep, ledger: { ...ledger, paidCents: ledger.paidCents + event.paidBeforeCents } };
     case 'promise_kept':
     case 'promise_broken': {
       const { promise: _promise, ...rest } = next;

@@ -49,3 +49,22 @@ export function formatMoney(amountCents: number, currency: string): string {
   const minor = exponent > 0 ? '.' + (abs % unit).toString().padStart(exponent, '0') : '';
   return `${negative ? '-' : ''}${currency} ${major}${minor}`;
 }
+
+/**
+ * Parses an amount written in major units, as accounting exports write them (`1234.5`, `1234.50`,
+ * `0.999` for BHD), into exact minor units without floating point. Thousands separators and
+ * decimal commas are refused rather than guessed.
+ */
+export function parseMajorUnits(text: string, currency: string): number {
+  const exponent = MINOR_UNITS[currency];
+  if (exponent === undefined) throw new DomainError(ErrorCode.VALIDATION, `unsupported currency ${currency}`);
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!match) throw new DomainError(ErrorCode.VALIDATION, `"${text}" is not an amount: write digits with an optional decimal point, e.g. 1234.50`);
+  const [, whole, fraction = ''] = match;
+  if (fraction.length > exponent) {
+    throw new DomainError(ErrorCode.VALIDATION, `"${text}" has more decimals than ${currency} allows (${exponent})`);
+  }
+  const minor = BigInt(whole!) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new DomainError(ErrorCode.INVALID_AMOUNT, `"${text}" is too large`);
+  return Number(minor);
+}

@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 
 /**
@@ -18,8 +18,6 @@ export const intervalSchema = z.discriminatedUnion('every', [
   }),
 ], { error: 'must be { every: "month", dayOfMonth } or { every: "week", dayOfWeek }' });
 export type Interval = z.output<typeof intervalSchema>;
-
-export const isTimeZone = (zone: string) => IANAZone.isValidZone(zone);
 
 /** Temporal's calendar fields, as `ScheduleSpec.calendars` takes them. */
 export interface Calendar {

@@ -13,6 +13,7 @@ import { webhookRoutes } from './routes/webhooks';
 import type { GatewayAdapter } from '../gateways/types';
 import { policyRoutes } from './routes/policies';
 import { recurringPlanRoutes } from './routes/recurring-plans';
+import { importRoutes } from './routes/imports';
 import { reportRoutes } from './routes/reports';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
@@ -57,6 +58,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/reports', reportRoutes(ctx));
   api.use('/recurring-plans', recurringPlanRoutes(ctx));
   api.use('/webhook-endpoints', webhookEndpointRoutes(ctx));
+  api.use('/imports', importRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

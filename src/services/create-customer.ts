@@ -19,6 +19,18 @@ export type CreateCustomerInput = z.input<typeof createCustomerSchema>;
 
 /** Creates a customer; a named policy override must exist. */
 export async function createCustomer(sql: Sql, raw: z.output<typeof createCustomerSchema>, actor: string): Promise<CustomerRow> {
+  return (await insertNewCustomer(sql, raw, actor))!;
+}
+
+/**
+ * Creates a customer carrying its ERP id; `null` when a customer with that id exists (a re-run
+ * import, or a concurrent one).
+ */
+export async function createImportedCustomer(sql: Sql, raw: z.output<typeof createCustomerSchema>, externalId: string, actor: string): Promise<CustomerRow | null> {
+  return insertNewCustomer(sql, raw, actor, externalId);
+}
+
+async function insertNewCustomer(sql: Sql, raw: z.output<typeof createCustomerSchema>, actor: string, externalId?: string): Promise<CustomerRow | null> {
   if (raw.policy && !(await findPolicyVersion(sql, raw.policy))) {
     throw new DomainError(ErrorCode.VALIDATION, `policy "${raw.policy}" does not exist`, { field: 'policy' });
   }
@@ -30,5 +42,6 @@ export async function createCustomer(sql: Sql, raw: z.output<typeof createCustom
     currency: raw.currency,
     paymentTermsDays: raw.paymentTermsDays,
     policyName: raw.policy ?? null,
+    ...(externalId ? { externalId } : {}),
   }, actor);
 }

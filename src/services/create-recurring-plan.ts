@@ -7,7 +7,8 @@ import { findPolicyVersion } from '../db/policies';
 import { findRecurringPlanByIdempotencyKey, insertRecurringPlan, type RecurringPlanRow } from '../db/recurring-plans';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { lineTotalCents, SUPPORTED_CURRENCIES } from '../domain/money';
-import { intervalSchema, isTimeZone } from '../domain/recurrence';
+import { intervalSchema } from '../domain/recurrence';
+import { isValidTimeZone } from '../domain/schedule';
 import { recurringScheduleId, scheduleOptionsFor } from '../temporal/recurring-schedules';
 import { lineSchema } from './create-invoice';
 
@@ -20,7 +21,7 @@ export const createRecurringPlanSchema = z
     interval: intervalSchema,
     /** Local hour of the plan's time zone at which invoices are issued. */
     hour: z.number().int('must be a whole hour').min(0, 'must be 0–23').max(23, 'must be 0–23').default(9),
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+    timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
     startsOn: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
     endsOn: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
   })

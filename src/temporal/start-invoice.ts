@@ -33,6 +33,7 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
     issueDate: invoice.issueDate,
     dueAt: invoice.dueAt.toISOString(),
     policy,
+    ...(invoice.externalId !== null ? { imported: { externalId: invoice.externalId, paidBeforeCents: invoice.paidBeforeImportCents ?? 0 } } : {}),
   };
   try {
     await client.workflow.start<typeof invoiceWorkflow>('invoiceWorkflow', {
@@ -40,7 +41,7 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
       taskQueue,
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: searchAttributesOf(input, 'open', 'none', invoice.totalCents),
+      typedSearchAttributes: searchAttributesOf(input, 'open', 'none', invoice.totalCents - (input.imported?.paidBeforeCents ?? 0)),
       staticSummary: `${invoice.number} · ${customer.name} · ${formatMoney(invoice.totalCents, invoice.currency)} due ${input.dueAt.slice(0, 10)}`,
       staticDetails: `Policy **${policy.name}@${policy.version}**, customer \`${customer.id}\` (${customer.timeZone})`,
     });

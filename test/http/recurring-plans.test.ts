@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { createCustomer, createCustomerSchema } from '../../src/services/create-customer';
 import { startApi, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
+import { recordHistory } from '../helpers/histories';
 import { useStack } from '../helpers/stack';
 import { startWorkers } from '../helpers/temporal';
 
@@ -131,6 +132,8 @@ describe('firings', () => {
     await waitForFirings(plan.scheduleId);
     expect((await planInvoices(plan.id)).map((r) => r.billingPeriod)).toEqual(expected);
 
+    const [firing] = (await stack.env.client.schedule.getHandle(plan.scheduleId).describe()).info.recentActions;
+    await recordHistory(stack.env.client.workflow.getHandle(firing!.action.workflow.workflowId), 'recurring-firing-issued');
     const shown = await api.request('GET', `/api/recurring-plans/${plan.id}`);
     expect(shown.body.invoices.map((i: { billingPeriod: string }) => i.billingPeriod).sort()).toEqual(expected);
   });
@@ -179,6 +182,7 @@ describe('pause, resume, delete', () => {
     const [firing] = (await handle.describe()).info.recentActions;
     const result = await stack.env.client.workflow.getHandle(firing!.action.workflow.workflowId).result();
     expect(result).toMatchObject({ status: 'skipped', reason: 'plan is paused' });
+    await recordHistory(stack.env.client.workflow.getHandle(firing!.action.workflow.workflowId), 'recurring-firing-skipped');
     expect(await planInvoices(plan.id)).toEqual([]);
     const refused = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, { body: { from: chicagoMonth(2).toISODate(), to: chicagoMonth(1).toISODate() } });
     expect(refused.status).toBe(409);
