@@ -37,6 +37,10 @@ export const configSchema = z.object({
   STRIPE_API_BASE: z.url().optional(),
   /** HMAC secret of the generic gateway contract; enables POST /webhooks/generic. */
   WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 characters').optional(),
+  /** Where a worker process serves the Temporal SDK's Prometheus metrics (`host:port`), or `off`. */
+  SDK_METRICS_ADDRESS: z.string().regex(/^(off|[\w.-]+:\d{1,5})$/, 'SDK_METRICS_ADDRESS must be host:port or off').default('127.0.0.1:9464'),
+  /** Bearer token for GET /metrics; without it the endpoint is open (bind HOST to a private interface). */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof configSchema> & { PUBLIC_URL: string; TEMPORAL_UI_URL: string };

@@ -51,7 +51,8 @@ export interface Engine {
 /** Brings up the parts this process runs, in dependency order, and stops them in reverse. */
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { config, log } = o;
-  installRuntimeLogger(log);
+  const sdkMetrics = o.worker && config.SDK_METRICS_ADDRESS !== 'off' ? config.SDK_METRICS_ADDRESS : undefined;
+  installRuntimeLogger(log, sdkMetrics ? { metricsAddress: sdkMetrics } : {});
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'error while stopping'));
@@ -133,6 +134,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       const app = createApp({
         sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,
         publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(),
+        ...(sdkMetrics ? { sdkMetricsUrl: `http://${sdkMetrics}/metrics` } : {}),
+        ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
         ...(config.STRIPE_SECRET_KEY ? { checkout: stripeCheckout({ secretKey: config.STRIPE_SECRET_KEY, ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}) }) } : {}),
       }, gateways);
       const server: Server = await new Promise((resolve, reject) => {

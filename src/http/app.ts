@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { bearerAuth } from './auth';
 import type { HttpContext } from './context';
 import { errorHandler, notFound } from './errors';
+import { createMetrics } from './metrics';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
 import { portalRoutes } from './routes/portal';
@@ -19,12 +20,17 @@ import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
 /**
  * The HTTP API: JSON under `/api` (bearer token), signed gateway webhooks under `/webhooks`, the
- * public pay page, the customer portal (token links), the dashboard (signed in) and a health check.
+ * public pay page, the customer portal (token links), the dashboard (signed in), a health check and
+ * Prometheus metrics.
  */
 export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  const metrics = createMetrics(ctx.sql);
+  app.use(metrics.observe);
+  if (ctx.metricsToken) app.get('/metrics', bearerAuth(ctx.metricsToken), metrics.serve(ctx.sdkMetricsUrl));
+  else app.get('/metrics', metrics.serve(ctx.sdkMetricsUrl));
 
   app.get('/health', async (_req, res) => {
     try {

@@ -16,6 +16,10 @@ export interface HttpContext {
   readonly now: () => Date;
   /** Hosted payment pages behind the pay link (Stripe Checkout when STRIPE_SECRET_KEY is set). */
   readonly checkout?: CheckoutProvider;
+  /** The Temporal SDK's Prometheus endpoint when this process runs a worker; `/metrics` appends it. */
+  readonly sdkMetricsUrl?: string;
+  /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
+  readonly metricsToken?: string;
 }
 
 /** The Temporal Web UI page of a workflow. */

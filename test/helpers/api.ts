@@ -21,7 +21,7 @@ export async function startApi(
   db: TestDatabase,
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger; now?: () => Date; ownPublicUrl?: boolean } = {},
+  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger; now?: () => Date; ownPublicUrl?: boolean; sdkMetricsUrl?: string; metricsToken?: string } = {},
 ): Promise<ApiHarness> {
   // Listen first, so pages can link to the server itself (`ownPublicUrl`, for browser tests).
   const server: Server = createServer();
@@ -32,6 +32,8 @@ export async function startApi(
     sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
     publicUrl: o.ownPublicUrl ? url : 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: o.log ?? createLogger('silent'), now: o.now ?? (() => new Date()),
     ...(o.checkout ? { checkout: o.checkout } : {}),
+    ...(o.sdkMetricsUrl ? { sdkMetricsUrl: o.sdkMetricsUrl } : {}),
+    ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
   }, o.gateways ?? []);
   server.on('request', app);
   return {

@@ -8,11 +8,17 @@ import { createInvoiceWorkers } from '../../src/temporal/worker';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 
 let runtimeInstalled = false;
-/** Keeps worker logs to warnings so test output stays readable. */
-export function quietRuntime(): void {
+/**
+ * Keeps worker logs to warnings so test output stays readable. With `metricsAddress`, the SDK also
+ * serves Prometheus metrics there (call before the stack is created: the runtime is per process).
+ */
+export function quietRuntime(o: { metricsAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    ...(o.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.metricsAddress, useSecondsForDurations: true } } } } : {}),
+  });
 }
 
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
