@@ -2,11 +2,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
-import { runCli } from '../../src/cli';
 import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { invoiceStateQuery } from '../../workflows/messages';
-import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
+import { startApi, type ApiHarness } from '../helpers/api';
+import { runTestCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { recordHistory } from '../helpers/histories';
 import { useStack } from '../helpers/stack';
@@ -37,19 +37,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const progress: string[] = [];
-  const code = await runCli(args, {
-    env: { API: api.url, TOKEN: TEST_TOKEN, DATA_DIR: dir },
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    progress: { isTTY: false, write: (chunk: string | Uint8Array) => progress.push(String(chunk)) > 0 },
-    pollMs: 10,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n'), progress: progress.join('') };
-}
+const cli = (args: string[]) => runTestCli(api, dir, args, { pollMs: 10 });
 const file = async (name: string, lines: string[]) => {
   const p = path.join(dir, name);
   await writeFile(p, lines.join('\r\n') + '\r\n');

@@ -1,8 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../../src/cli';
-import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
+import { startApi, type ApiHarness } from '../helpers/api';
+import { runTestCli } from '../helpers/cli';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
 
@@ -18,12 +18,7 @@ afterAll(async () => {
 });
 
 /** Runs `npm run cli -- <args>` in-process against the real API; returns exit code and output. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { env: { API: api.url, TOKEN: TEST_TOKEN, DATA_DIR: dir, ...env }, out: (t) => void out.push(t), err: (t) => void err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runTestCli(api, dir, args, { env });
 async function file(name: string, content: unknown): Promise<string> {
   const p = path.join(dir, name);
   await writeFile(p, typeof content === 'string' ? content : JSON.stringify(content));

@@ -1,11 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../../src/cli';
 import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { invoiceStateQuery, migratePolicyUpdate, recordPaymentUpdate } from '../../workflows/messages';
 import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
+import { runTestCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { recordHistory } from '../helpers/histories';
 import { invoiceFixture } from '../helpers/fixtures';
@@ -47,19 +47,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const progress: string[] = [];
-  const code = await runCli(args, {
-    env: { API: api.url, TOKEN: TEST_TOKEN, DATA_DIR: dir },
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    progress: { isTTY: false, write: (chunk: string | Uint8Array) => progress.push(String(chunk)) > 0 },
-    pollMs: 50,
-  });
-  return { code, out: out.join('\n'), err: err.join('\n'), progress: progress.join('') };
-}
+const cli = (args: string[]) => runTestCli(api, dir, args);
 const templates = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
 const fees = async (invoiceId: string) =>
   stack.db.sql<{ generation: number; stepIndex: number; amountCents: string }[]>`
