@@ -28,6 +28,8 @@ export const createRecurringPlanSchema = z
   .refine((p) => !(p.startsOn && p.endsOn && p.endsOn < p.startsOn), { message: 'endsOn is before startsOn', path: ['endsOn'] });
 export type CreateRecurringPlanInput = z.output<typeof createRecurringPlanSchema>;
 
+const SCHEDULER_DEADLINE_MS = 5_000;
+
 /**
  * Creates a recurring plan and its Temporal Schedule together: the schedule is created inside the
  * plan's transaction, so a plan whose schedule could not be made is never committed. With an
@@ -69,7 +71,8 @@ export async function createRecurringPlan(
   };
   const inserted = await insertRecurringPlan(deps.sql, plan, opts.actor, async () => {
     try {
-      await deps.client.schedule.create(scheduleOptionsFor({ ...plan, status: 'active', createdAt: new Date(), updatedAt: new Date() }, deps.taskQueue, customer.name));
+      // Bounded: an unreachable Temporal answers 503 in seconds rather than holding the request.
+      await deps.client.withDeadline(Date.now() + SCHEDULER_DEADLINE_MS, () => deps.client.schedule.create(scheduleOptionsFor(plan, deps.taskQueue, customer.name)));
     } catch (err) {
       throw new DomainError(ErrorCode.SCHEDULER_UNAVAILABLE, `the plan's schedule could not be created: ${(err as Error).message}`);
     }

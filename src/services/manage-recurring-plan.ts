@@ -66,7 +66,7 @@ async function change(deps: Deps, id: string, status: RecurringPlanRow['status']
     if (plan.status === 'deleted' && status !== 'deleted') throw new DomainError(ErrorCode.PLAN_DELETED, `plan ${id} is deleted`);
     if (plan.status === 'deleted') return;
     try {
-      await apply(plan);
+      await deps.client.withDeadline(Date.now() + 5_000, () => apply(plan));
     } catch (err) {
       if (err instanceof DomainError) throw err;
       throw new DomainError(ErrorCode.SCHEDULER_UNAVAILABLE, `the plan's schedule could not be changed: ${(err as Error).message}`);

@@ -18,7 +18,11 @@ export const CATCHUP_WINDOW = '7 days';
  * invoice of the firing's billing period. Firings may overlap (a catch-up or backfill of several
  * periods runs them side by side); each period's invoice is issued once whatever fires.
  */
-export function scheduleOptionsFor(plan: RecurringPlanRow, taskQueue: string, customerName: string): ScheduleOptions {
+export function scheduleOptionsFor(
+  plan: Pick<RecurringPlanRow, 'id' | 'customerId' | 'interval' | 'hour' | 'timeZone' | 'startsOn' | 'endsOn' | 'scheduleId'>,
+  taskQueue: string,
+  customerName: string,
+): ScheduleOptions {
   const window = planWindow(plan.startsOn, plan.endsOn, plan.timeZone);
   return {
     scheduleId: plan.scheduleId,

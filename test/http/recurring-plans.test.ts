@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { createCustomer, createCustomerSchema } from '../../src/services/create-customer';
 import { startApi, type ApiHarness } from '../helpers/api';
@@ -87,6 +87,20 @@ describe('creating a plan', () => {
       expect(local.day).toBe(local.daysInMonth);
     }
   });
+
+  it('answers 503 and stores no plan when Temporal cannot create the schedule', async () => {
+    const nowhere = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    const offline = await startApi(stack.db, stack.env, stack.workers.taskQueue, { client: nowhere });
+    try {
+      const before = await counts();
+      const res = await offline.request('POST', '/api/recurring-plans', { body: planBody() });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('SCHEDULER_UNAVAILABLE');
+      expect(await counts()).toEqual(before);
+    } finally {
+      await offline.close();
+    }
+  }, 30_000);
 
   it('returns the same plan for a repeated Idempotency-Key and refuses another body under it', async () => {
     const headers = { 'idempotency-key': 'plan-create-1' };
