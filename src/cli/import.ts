@@ -68,7 +68,7 @@ async function readCsv(file: string, columns: readonly Column[], convert: (raw: 
   }
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
-    records = parse(text, { columns: true, bom: true, trim: true, skip_empty_lines: true, info: true, relax_column_count: false }) as never;
+    records = parse(text, { columns: true, bom: true, trim: true, skip_empty_lines: true, info: true }) as never;
   } catch (err) {
     throw new DomainError(ErrorCode.VALIDATION, `${file}: not a readable CSV file (${(err as Error).message})`);
   }

@@ -7,18 +7,18 @@ import type { Sql } from './client';
  */
 export async function enqueueOutboundEvents(tx: Sql, invoiceId: string, events: readonly OutboundEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((e) => ({ id: e.id, type: e.type, invoice_id: invoiceId, payload: JSON.stringify(e), created_at: e.createdAt }));
+  const rows = events.map((e) => ({ id: e.id, type: e.type, payload: e, created_at: e.createdAt }));
   const stored = await tx<{ id: string; type: string }[]>`
     INSERT INTO outbound_events (id, type, invoice_id, payload, created_at)
-    SELECT id, type, invoice_id::uuid, payload::jsonb, created_at::timestamptz
-    FROM json_to_recordset(${tx.json(rows as never)}::json) AS r(id text, type text, invoice_id text, payload text, created_at text)
+    SELECT id, type, ${invoiceId}::uuid, payload, created_at
+    FROM jsonb_to_recordset(${tx.json(rows as never)}::jsonb) AS r(id text, type text, payload jsonb, created_at timestamptz)
     ON CONFLICT (id) DO NOTHING
     RETURNING id, type`;
   if (stored.length === 0) return;
   await tx`
     INSERT INTO webhook_deliveries (event_id, endpoint_id)
     SELECT e.id, w.id
-    FROM json_to_recordset(${tx.json(stored as never)}::json) AS e(id text, type text)
+    FROM jsonb_to_recordset(${tx.json(stored as never)}::jsonb) AS e(id text, type text)
     JOIN webhook_endpoints w ON e.type = ANY (w.events)
     ON CONFLICT DO NOTHING`;
 }

@@ -23,8 +23,8 @@ export async function startInboxRelay(deps: {
     channel: INBOX_CHANNEL,
     name: 'inbox relay',
     log: deps.log,
-    ...(deps.intervalMs !== undefined ? { intervalMs: deps.intervalMs } : {}),
-    ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+    intervalMs: deps.intervalMs,
+    concurrency: deps.concurrency,
     takeOne: async () =>
       (await deliverNextInboxEvent(deps.sql, (r) => deps.client.withDeadline(Date.now() + (deps.deliveryTimeoutMs ?? 10_000), () => deliverGatewayEvent(deps, r)))) !== null,
   });

@@ -52,7 +52,8 @@ export async function deleteRecurringPlan(deps: Deps, id: string, who: Who): Pro
  */
 export async function backfillRecurringPlan(deps: Deps, id: string, range: z.output<typeof backfillSchema>): Promise<RecurringPlanRow> {
   const plan = await mustFind(deps.sql, id);
-  if (plan.status !== 'active') throw new DomainError(ErrorCode.PLAN_DELETED, `plan ${id} is ${plan.status}; resume it before a backfill`, { status: plan.status });
+  if (plan.status === 'deleted') throw new DomainError(ErrorCode.PLAN_DELETED, `plan ${id} is deleted`);
+  if (plan.status === 'paused') throw new DomainError(ErrorCode.PLAN_PAUSED, `plan ${id} is paused; resume it before a backfill`);
   const { startAt, endAt } = planWindow(range.from, range.to, plan.timeZone);
   const now = deps.now();
   if (startAt! > now) throw new DomainError(ErrorCode.VALIDATION, 'a backfill covers past dates only', { field: 'from' });

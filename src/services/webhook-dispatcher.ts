@@ -68,8 +68,8 @@ export async function startWebhookDispatcher(o: DispatcherOptions): Promise<Drai
     channel: DELIVERIES_CHANNEL,
     name: 'webhook dispatcher',
     log: o.log,
-    ...(o.intervalMs !== undefined ? { intervalMs: o.intervalMs } : {}),
-    ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    intervalMs: o.intervalMs,
+    concurrency: o.concurrency,
     takeOne: async () => {
       const delivery = await claimDueDelivery(o.sql, leaseSeconds);
       if (!delivery) return false;

@@ -153,8 +153,17 @@ describe('retries', () => {
       });
       expect(flaky.requests.slice(before).map((r) => r.headers['webhook-id'])).toEqual([failed.eventId]);
 
-      // A deleted endpoint gets nothing more.
+      // 410 Gone: failed at once, without retries.
+      flaky.respond({ status: 410, body: {} });
+      const gone = await fixture('hooks');
+      await eventually(async () => {
+        const { body } = await api.request('GET', `/api/webhook-endpoints/${endpoint.id}/deliveries?status=failed`);
+        expect(body.deliveries).toContainEqual(expect.objectContaining({ invoiceId: gone.invoice.id, attempts: 1, lastStatusCode: 410 }));
+      }, 15_000);
+
+      // A deleted endpoint gets nothing more, and its deliveries go with it.
       expect((await api.request('DELETE', `/api/webhook-endpoints/${endpoint.id}`)).status).toBe(204);
+      expect(await stack.db.sql`SELECT 1 FROM webhook_deliveries WHERE endpoint_id = ${endpoint.id}`).toHaveLength(0);
       const after = flaky.requests.length;
       const third = await fixture('hooks');
       await eventually(async () => expect(types(ofInvoice(erp.requests, third.invoice.id))).toContain('invoice.issued'), 15_000);

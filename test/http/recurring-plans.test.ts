@@ -200,6 +200,7 @@ describe('pause, resume, delete', () => {
     expect(await planInvoices(plan.id)).toEqual([]);
     const refused = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, { body: { from: chicagoMonth(2).toISODate(), to: chicagoMonth(1).toISODate() } });
     expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('PLAN_PAUSED');
 
     const resumed = await api.request('POST', `/api/recurring-plans/${plan.id}/resume`, { body: {} });
     expect(resumed.body.status).toBe('active');
