@@ -8,6 +8,7 @@ import { findEmail, recordEmail } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
 import { findInvoice, findInvoiceLines } from '../src/db/invoices';
 import { findPolicyVersion } from '../src/db/policies';
+import { refreshReportSnapshots as refreshSnapshots, type SnapshotRefresh } from '../src/db/report-snapshots';
 import { createPortalToken } from '../src/db/portal-tokens';
 import type { PolicyVersion } from '../src/domain/policy';
 import { issueRecurringInvoice as issueRecurring, type IssueRecurringResult } from '../src/services/issue-recurring-invoice';
@@ -185,7 +186,13 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     }
   }
 
-  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents, loadPolicyVersion, countRunningInvoices, migrateInvoices, issueRecurringInvoice };
+  /** Brings the report snapshots up to date (the daily Schedule), heartbeating after each day taken. */
+  async function refreshReportSnapshots(): Promise<SnapshotRefresh> {
+    const context = Context.current();
+    return refreshSnapshots(sql, { onProgress: (done, total) => context.heartbeat({ done, total }) });
+  }
+
+  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents, loadPolicyVersion, countRunningInvoices, migrateInvoices, issueRecurringInvoice, refreshReportSnapshots };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

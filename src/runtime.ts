@@ -23,6 +23,7 @@ import { connectTemporal, type TemporalConnections } from './temporal/connection
 import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
 import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
+import { ensureReportSnapshotSchedule } from './temporal/report-snapshot-schedule';
 import { reconcileUnstartedInvoices } from './temporal/start-invoice';
 import { createInvoiceWorkers } from './temporal/worker';
 
@@ -112,6 +113,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       // Outbound events (invoice.issued, invoice.paid, …) to the endpoints registered through the API.
       const dispatcher = await startWebhookDispatcher({ sql, log });
       stops.push(() => dispatcher.stop());
+      // Report snapshots are kept by a daily Schedule; without it readers still take what they need.
+      await ensureReportSnapshotSchedule(temporal.client, config.TASK_QUEUE).then(
+        (outcome) => log.info({ scheduleId: 'report-snapshots', outcome }, 'report snapshot schedule ready'),
+        (err) => log.warn({ err: String(err) }, 'could not create the report-snapshots schedule; reports take snapshots on demand'),
+      );
     }
 
     let apiUrl: string | null = null;

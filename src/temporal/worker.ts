@@ -42,6 +42,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
       countRunningInvoices: activities.countRunningInvoices,
       migrateInvoices: activities.migrateInvoices,
       issueRecurringInvoice: activities.issueRecurringInvoice,
+      refreshReportSnapshots: activities.refreshReportSnapshots,
       ...o.extraActivities?.main,
     },
     ...o.extra,

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { projectInvoiceEvents } from '../../src/db/invoice-projection';
-import { decidePayment, decideRefund, decideVoid } from '../../src/domain/commands';
-import { initialState, record, snapshotOf, type InvoiceEventBody, type InvoiceState } from '../../src/domain/invoice';
-import { STANDARD_POLICY } from '../../src/domain/policy';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/log';
 import { TEST_TOKEN } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { fee, handedOff, ledgerWriter, pay, refund, voided, type LedgerWriter } from '../helpers/ledger';
 
 // Reports read Postgres only: a real database, the real app, and a Temporal client that is never used.
 let db: TestDatabase;
@@ -22,6 +19,7 @@ beforeAll(async () => {
   });
   server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  ledger = ledgerWriter(db.sql);
   await seed();
 });
 afterAll(async () => {
@@ -35,36 +33,10 @@ const get = async (path: string, token: string | null = TEST_TOKEN) => {
   return { status: res.status, type: res.headers.get('content-type') ?? '', body };
 };
 
+let ledger: LedgerWriter;
 const ids = { acme: randomUUID(), berlin: randomUUID(), chicago: randomUUID() };
-const zones: Record<string, string> = {};
-let n = 0;
-async function customer(id: string, name: string, timeZone: string, currency: string) {
-  zones[id] = timeZone;
-  await db.sql`INSERT INTO customers (id, name, email, time_zone, currency, payment_terms_days) VALUES (${id}, ${name}, 'ap@x.test', ${timeZone}, ${currency}, 30)`;
-}
-
-/** What happened to an invoice, and when: each entry turns the invoice's state into events. */
-type Fact = readonly [at: string, decide: (state: InvoiceState) => InvoiceEventBody[]];
-const pay = (amountCents: number): Fact[1] => (s) => decidePayment(s, { paymentId: randomUUID(), amountCents, currency: s.input.currency });
-const refund = (amountCents: number): Fact[1] => (s) => decideRefund(s, { paymentId: s.paymentIds[0]!, refundId: randomUUID(), amountCents, currency: s.input.currency });
-const fee = (amountCents: number): Fact[1] => (s) => [{ type: 'late_fee_applied', stepIndex: 3, amountCents, currency: s.input.currency }];
-const voided: Fact[1] = (s) => decideVoid(s);
-const handedOff: Fact[1] = () => [{ type: 'handed_off' }];
-
-/**
- * An invoice and its history, written the way the workflow writes it: the domain decides the events,
- * the real projection stores them (audit log, payments, fees, the invoice row's ledger and status).
- */
-async function invoice(customerId: string, currency: string, totalCents: number, issueDate: string, dueAt: string, facts: Fact[] = []) {
-  const id = randomUUID();
-  const number = `T-${++n}`;
-  await db.sql`INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at, policy_name, policy_version, workflow_id)
-               VALUES (${id}, ${number}, ${customerId}, ${currency}, ${totalCents}, ${totalCents}, ${issueDate}, ${dueAt}, 'standard', 1, ${`invoice-${id}`})`;
-  let state = initialState({ invoiceId: id, number, customerId, timeZone: zones[customerId]!, currency, totalCents, issueDate, dueAt, policy: { ...STANDARD_POLICY, version: 1 } });
-  for (const [at, decide] of facts) state = record(state, decide(state), { at, actor: 'test' });
-  if (state.events.length) await projectInvoiceEvents(db.sql, { invoiceId: id, customerId, events: state.events, snapshot: snapshotOf(state) });
-  return id;
-}
+const customer = (id: string, name: string, timeZone: string, currency: string) => ledger.customer(name, timeZone, currency, id);
+const invoice: LedgerWriter['invoice'] = (...args) => ledger.invoice(...args);
 
 /** The hand-checked dataset; expected figures as of 2026-06-30 are worked out beside each line. */
 async function seed() {
