@@ -28,7 +28,7 @@ it('replays every committed history without non-determinism', async () => {
   const results = await replay({ codePath: process.env.TEST_WORKFLOW_BUNDLE! });
   const scenarios = ['standard-ladder-handoff', 'partial-then-full-payment', 'catch-up-after-outage', 'dispute-pause-resume', 'promise-kept', 'manual-payments-void-refused'];
   // v1-*: recorded before the 'batched-projection' patch; v2-*: before 'local-projection'. They must keep replaying.
-  expect(results.map((r) => r.workflowId)).toEqual(expect.arrayContaining([...scenarios, ...['v1', 'v2'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)), 'policy-migrated', 'erp-imported', 'recurring-firing-issued', 'recurring-firing-skipped']));
+  expect(results.map((r) => r.workflowId)).toEqual(expect.arrayContaining([...scenarios, ...['v1', 'v2'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)), 'policy-migrated', 'erp-imported', 'recurring-firing-issued', 'recurring-firing-skipped', 'report-snapshots-refresh']));
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
 });
 
