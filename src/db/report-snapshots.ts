@@ -11,12 +11,15 @@ import { agingLinesAt, flowsByDay, reportTransaction, type Fragment } from './re
  * beyond the last zone's midnight). Triggers invalidate a snapshot whenever a back-dated write
  * changes its day, so a snapshot is always what the live computation would say; a reader finding
  * none (or an invalid one) takes it, under the report-snapshots lock, and reads it in the same
- * transaction. The nightly `refreshReportSnapshots` keeps recent days and month ends ready, so
+ * transaction. The daily upkeep, `refreshReportSnapshots`, keeps recent days and month ends ready, so
  * readers rarely pay for a take.
  */
 
 /** Daily aging snapshots are kept this many days back; month ends are kept for good. */
 export const DAILY_AGING_RETENTION_DAYS = 92;
+
+/** Days of flows the upkeep stores per transaction. */
+const FLOW_DAYS_PER_TAKE = 31;
 
 const takeLock = (tx: Sql) => tx`SELECT pg_advisory_xact_lock(hashtext('report-snapshots'))`;
 const isMonthEnd = (day: string) => addDays(day, 1).endsWith('-01');
@@ -109,10 +112,11 @@ export interface SnapshotRefresh {
 }
 
 /**
- * The nightly upkeep (run by the report-snapshots Schedule): drops invalidated snapshots and daily
+ * The daily upkeep (run by the report-snapshots Schedule): drops invalidated snapshots and daily
  * ones past retention (month ends stay), stores the flows of every day over since the first fact,
  * and takes the aging snapshot of every day of the last `DAILY_AGING_RETENTION_DAYS` and of every
- * month end. Each aging snapshot is its own transaction; `onProgress` runs after each.
+ * month end. Each aging snapshot, and each month of flows, is its own transaction; `onProgress` runs
+ * after each.
  */
 export async function refreshReportSnapshots(sql: Sql, o: { onProgress?: (done: number, total: number) => void } = {}): Promise<SnapshotRefresh> {
   const [bounds] = await sql<{ last: string; first: string | null }[]>`
@@ -133,14 +137,25 @@ export async function refreshReportSnapshots(sql: Sql, o: { onProgress?: (done: 
   });
   if (!first || first > last) return { agingTaken: [], flowDays: 0, pruned };
 
-  const flowDays = await reportTransaction(sql, (tx) => takeDailyFlows(tx, first, last));
-
+  // A month of flows per transaction, so that back-dated writers never wait long for the lock.
+  const flowMonths: [string, string][] = [];
+  for (let from = first; from <= last; from = addDays(from, FLOW_DAYS_PER_TAKE)) {
+    const to = addDays(from, FLOW_DAYS_PER_TAKE - 1);
+    flowMonths.push([from, to < last ? to : last]);
+  }
   const wanted: string[] = [];
   for (let day = first; day <= last; day = addDays(day, 1)) if (day >= keepFrom || isMonthEnd(day)) wanted.push(day);
+  const total = flowMonths.length + wanted.length;
+
+  let flowDays = 0;
+  for (const [i, [from, to]] of flowMonths.entries()) {
+    flowDays += await reportTransaction(sql, (tx) => takeDailyFlows(tx, from, to));
+    o.onProgress?.(i + 1, total);
+  }
   const agingTaken: string[] = [];
   for (const [i, day] of wanted.entries()) {
     if (await reportTransaction(sql, (tx) => takeAgingSnapshot(tx, day))) agingTaken.push(day);
-    o.onProgress?.(i + 1, wanted.length);
+    o.onProgress?.(flowMonths.length + i + 1, total);
   }
   return { agingTaken, flowDays, pruned };
 }
