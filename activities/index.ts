@@ -186,7 +186,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     }
   }
 
-  /** Brings the report snapshots up to date (the daily Schedule), heartbeating after each day taken. */
+  /** Brings the report snapshots up to date (the daily Schedule), heartbeating after each month of flows and each aging day. */
   async function refreshReportSnapshots(): Promise<SnapshotRefresh> {
     const context = Context.current();
     return refreshSnapshots(sql, { onProgress: (done, total) => context.heartbeat({ done, total }) });

@@ -23,7 +23,7 @@ import { connectTemporal, type TemporalConnections } from './temporal/connection
 import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
 import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
-import { ensureReportSnapshotSchedule } from './temporal/report-snapshot-schedule';
+import { ensureReportSnapshotSchedule, REPORT_SNAPSHOTS_SCHEDULE_ID } from './temporal/report-snapshot-schedule';
 import { reconcileUnstartedInvoices } from './temporal/start-invoice';
 import { createInvoiceWorkers } from './temporal/worker';
 
@@ -115,7 +115,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       stops.push(() => dispatcher.stop());
       // Report snapshots are kept by a daily Schedule; without it readers still take what they need.
       await ensureReportSnapshotSchedule(temporal.client, config.TASK_QUEUE).then(
-        (outcome) => log.info({ scheduleId: 'report-snapshots', outcome }, 'report snapshot schedule ready'),
+        (outcome) => log.info({ scheduleId: REPORT_SNAPSHOTS_SCHEDULE_ID, outcome }, 'report snapshot schedule ready'),
         (err) => log.warn({ err: String(err) }, 'could not create the report-snapshots schedule; reports take snapshots on demand'),
       );
     }
