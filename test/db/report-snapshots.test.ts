@@ -170,6 +170,19 @@ describe('writes after snapshots were taken', () => {
     expect(august!.paymentsCents).toBeGreaterThanOrEqual(30_000);
   });
 
+  it('a gateway event delivered late counts its payment and fee from the days they happened', async () => {
+    const { id, currency } = customers[0]!;
+    const invoiceId = await ledger.invoice(id, currency, 60_000, '2026-01-10', at('2026-02-09', 23));
+    await expectAgingAsLive(pastDays);
+    await expectFlowsAsLive(periods);
+    // A Stripe retry that arrives now for a payment made on 15 July, and the fee of 1 March recorded with it.
+    await ledger.happen(invoiceId, [[at('2026-03-01', 12), fee(900)], [at('2026-07-15', 12), pay(20_000)]]);
+    expect(await Promise.all(pastDays.map(validity))).toEqual(pastDays.map((day) => day < '2026-03-01'));
+    expect(await flowDayStored('2026-02-28')).toBe(true);
+    await expectAgingAsLive(pastDays);
+    await expectFlowsAsLive(periods);
+  });
+
   it('a refund today that reopens an invoice paid in the past takes its payment day out of days to pay', async () => {
     const { id, currency } = customers[3]!;
     const invoiceId = await ledger.invoice(id, currency, 8_000, '2026-02-01', at('2026-03-03', 23), [[at('2026-02-21', 12), pay(8_000)]]);
