@@ -24,6 +24,13 @@ const FLOW_DAYS_PER_TAKE = 31;
 const takeLock = (tx: Sql) => tx`SELECT pg_advisory_xact_lock(hashtext('report-snapshots'))`;
 const isMonthEnd = (day: string) => addDays(day, 1).endsWith('-01');
 
+/** Whether `asOf` is over everywhere, and whether its aging snapshot is valid (null: none). */
+async function agingDay(tx: Sql, asOf: string): Promise<{ over: boolean; valid: boolean | null }> {
+  const [day] = await tx<{ over: boolean; valid: boolean | null }[]>`
+    SELECT ${asOf}::date < report_open_from() - 1 AS over, (SELECT valid FROM aging_snapshots WHERE as_of = ${asOf}) AS valid`;
+  return day!;
+}
+
 /**
  * Reads the aging lines at the end of `asOf` (the `agingLinesAt` columns) through `read`: from the
  * snapshot when the day is over, taking it first if needed, or live for today and later.
@@ -31,10 +38,9 @@ const isMonthEnd = (day: string) => addDays(day, 1).endsWith('-01');
 export async function readAgingLines<T>(sql: Sql, asOf: string, read: (tx: Sql, lines: Fragment) => Promise<T>): Promise<T> {
   const stored = (tx: Sql) => tx`SELECT customer_id, currency, bucket, amount_cents AS cents, invoices AS n FROM aging_snapshot_lines WHERE as_of = ${asOf}`;
   const fast = await reportTransaction(sql, async (tx) => {
-    const [day] = await tx<{ over: boolean; valid: boolean | null }[]>`
-      SELECT ${asOf}::date < report_open_from() - 1 AS over, (SELECT valid FROM aging_snapshots WHERE as_of = ${asOf}) AS valid`;
-    if (!day!.over) return { value: await read(tx, agingLinesAt(tx, asOf)) };
-    if (day!.valid) return { value: await read(tx, stored(tx)) };
+    const day = await agingDay(tx, asOf);
+    if (!day.over) return { value: await read(tx, agingLinesAt(tx, asOf)) };
+    if (day.valid) return { value: await read(tx, stored(tx)) };
     return null;
   }, { repeatableRead: true });
   if (fast) return fast.value;
@@ -47,10 +53,9 @@ export async function readAgingLines<T>(sql: Sql, asOf: string, read: (tx: Sql, 
 /** Takes the aging snapshot of a day that is over, unless a valid one exists. Returns whether it did. */
 async function takeAgingSnapshot(tx: Sql, asOf: string): Promise<boolean> {
   await takeLock(tx);
-  const [day] = await tx<{ over: boolean; valid: boolean | null }[]>`
-    SELECT ${asOf}::date < report_open_from() - 1 AS over, (SELECT valid FROM aging_snapshots WHERE as_of = ${asOf}) AS valid`;
-  if (!day!.over) throw new Error(`${asOf} is not over everywhere yet; its aging cannot be stored`);
-  if (day!.valid) return false;
+  const day = await agingDay(tx, asOf);
+  if (!day.over) throw new Error(`${asOf} is not over everywhere yet; its aging cannot be stored`);
+  if (day.valid) return false;
   await tx`DELETE FROM aging_snapshot_lines WHERE as_of = ${asOf}`;
   await tx`INSERT INTO aging_snapshot_lines (as_of, customer_id, currency, bucket, amount_cents, invoices)
            SELECT ${asOf}, customer_id, currency, bucket, cents, n FROM (${agingLinesAt(tx, asOf)}) l`;
@@ -71,8 +76,7 @@ export async function readDailyFlows<T>(sql: Sql, from: string, to: string, read
     UNION ALL
     ${flowsByDay(tx, tx`greatest(${from}::date, report_open_from() - 1)`, to)}`;
   const fast = await reportTransaction(sql, async (tx) => {
-    const [missing] = await tx<{ n: number }[]>`${missingFlowDays(tx, from, to, true)}`;
-    return missing!.n === 0 ? { value: await read(tx, days(tx)) } : null;
+    return (await missingFlowDays(tx, from, to)).length === 0 ? { value: await read(tx, days(tx)) } : null;
   }, { repeatableRead: true });
   if (fast) return fast.value;
   return reportTransaction(sql, async (tx) => {
@@ -81,19 +85,19 @@ export async function readDailyFlows<T>(sql: Sql, from: string, to: string, read
   });
 }
 
-/** The days in `from`…`to` that are over and have no stored flows (or their count). */
-function missingFlowDays(tx: Sql, from: string, to: string, count: boolean): Fragment {
-  return tx`
-    SELECT ${count ? tx`count(*)::int AS n` : tx`array_agg(d::date ORDER BY d)::text[] AS days`}
+/** The days in `from`…`to` that are over and have no stored flows, in order. */
+async function missingFlowDays(tx: Sql, from: string, to: string): Promise<string[]> {
+  const [row] = await tx<{ days: string[] | null }[]>`
+    SELECT array_agg(d::date ORDER BY d)::text[] AS days
     FROM generate_series(${from}::date, least(${to}::date, report_open_from() - 2), interval '1 day') d
     WHERE NOT EXISTS (SELECT 1 FROM report_flow_days f WHERE f.day = d::date)`;
+  return row!.days ?? [];
 }
 
 /** Stores the flows of every day in `from`…`to` that is over and not stored yet. Returns how many. */
 async function takeDailyFlows(tx: Sql, from: string, to: string): Promise<number> {
   await takeLock(tx);
-  const [row] = await tx<{ days: string[] | null }[]>`${missingFlowDays(tx, from, to, false)}`;
-  const missing = row!.days ?? [];
+  const missing = await missingFlowDays(tx, from, to);
   if (missing.length === 0) return 0;
   await tx`INSERT INTO report_flow_days (day) SELECT unnest(${missing}::date[])`;
   await tx`INSERT INTO report_daily_flows (day, currency, invoiced_cents, invoices_issued, late_fees_cents, voided_cents, payments_cents,
@@ -143,8 +147,9 @@ export async function refreshReportSnapshots(sql: Sql, o: { onProgress?: (done: 
     const to = addDays(from, FLOW_DAYS_PER_TAKE - 1);
     flowMonths.push([from, to < last ? to : last]);
   }
+  const valid = new Set((await sql<{ asOf: string }[]>`SELECT as_of AS "asOf" FROM aging_snapshots WHERE valid`).map((r) => r.asOf));
   const wanted: string[] = [];
-  for (let day = first; day <= last; day = addDays(day, 1)) if (day >= keepFrom || isMonthEnd(day)) wanted.push(day);
+  for (let day = first; day <= last; day = addDays(day, 1)) if ((day >= keepFrom || isMonthEnd(day)) && !valid.has(day)) wanted.push(day);
   const total = flowMonths.length + wanted.length;
 
   let flowDays = 0;
