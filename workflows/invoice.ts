@@ -17,12 +17,13 @@ import {
 } from '../src/domain/commands';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
+import { ledgerFactsOf } from '../src/domain/ledger';
 import { amountDue, initialState, record, snapshotOf, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
 import { emailTaskQueue } from '../src/temporal/task-queues';
 import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, PolicyVersionKey } from '../src/temporal/search-attributes';
 import {
-  chargebackSignal, invoiceSnapshotQuery, invoiceStateQuery, migratePolicyUpdate, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
+  chargebackSignal, invoiceLedgerQuery, invoiceSnapshotQuery, invoiceStateQuery, migratePolicyUpdate, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
   promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
 } from './messages';
 
@@ -141,6 +142,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   }, { validator: ({ policy }) => refusable(() => checkMigration(state, policy)) });
   setHandler(invoiceStateQuery, view);
   setHandler(invoiceSnapshotQuery, () => state);
+  setHandler(invoiceLedgerQuery, () => ({ facts: ledgerFactsOf(state), persistedSeq: state.events[persistedSeq - 1]?.seq ?? 0, projectionFailure: null }));
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   let finished = false;

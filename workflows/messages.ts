@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NextAction } from '../src/domain/dunning';
 import type { MigrationOutcome } from '../src/domain/commands';
 import type { InvoiceEvent, InvoiceState, InvoiceStatus } from '../src/domain/invoice';
+import type { LedgerFacts } from '../src/domain/ledger';
 import type { PolicyVersion } from '../src/domain/policy';
 import type { ScheduledStep } from '../src/domain/schedule';
 
@@ -94,6 +95,21 @@ export const promiseToPayUpdate = defineUpdate<InvoiceView, [PromiseToPay]>('pro
 export const recordPaymentUpdate = defineUpdate<InvoiceView, [PaymentReceived]>('recordPayment');
 export const migratePolicyUpdate = defineUpdate<MigrationResult, [MigratePolicy]>('migratePolicy');
 
+/** What the workflow believes the invoice's ledger holds, for the ledger check. */
+export interface InvoiceLedgerView {
+  readonly facts: LedgerFacts;
+  /** Sequence number of the last event the projection wrote to Postgres. */
+  readonly persistedSeq: number;
+  /** Set while the projection is refused by Postgres (a poison event): the invoice needs a human. */
+  readonly projectionFailure: ProjectionFailure | null;
+}
+export interface ProjectionFailure {
+  readonly seq: number;
+  readonly error: string;
+  readonly at: string;
+}
+
 export const invoiceStateQuery = defineQuery<InvoiceView>('state');
+export const invoiceLedgerQuery = defineQuery<InvoiceLedgerView>('ledger');
 /** The complete internal state, used to continue a completed invoice in a new run. */
 export const invoiceSnapshotQuery = defineQuery<InvoiceState>('snapshot');

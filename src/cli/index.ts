@@ -6,6 +6,7 @@ import { parsePolicyDocument } from '../domain/policy-schema';
 import { ConfigError } from '../config';
 import { ApiError, apiClient, type ApiClient } from './api-client';
 import { registerImport } from './import';
+import { registerLedger } from './ledger';
 import { progressBar, type ProgressStream } from './progress';
 import type { MigrationStatus as ServiceMigrationStatus } from '../services/policy-migrations';
 
@@ -147,6 +148,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   registerImport(program, () => api, io, (code) => { throw new ExitCode(code); });
+  registerLedger(program, () => api, io, (code) => { throw new ExitCode(code); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -111,6 +111,8 @@ export type InvoiceEventBody =
   | Ev<'payment_flagged', PaymentFact & { flag: string }>
   | Ev<'payment_refunded', Omit<RefundFact, 'cumulative'>>
   | Ev<'credit_recorded', { amountCents: number; currency: string; paymentId: string }>
+  /** A refund took back money that had been moved to the customer's credit balance. */
+  | Ev<'credit_reversed', { amountCents: number; currency: string; refundId: string }>
   | Ev<'paid'>
   | Ev<'reopened'>
   | Ev<'voided'>

@@ -7,6 +7,7 @@ import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
 import { portalRoutes } from './routes/portal';
 import { invoiceRoutes } from './routes/invoices';
+import { ledgerRoutes } from './routes/ledger';
 import { outboxRoutes } from './routes/outbox';
 import { payRoutes } from './routes/pay';
 import { paymentRoutes } from './routes/payments';
@@ -65,6 +66,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/recurring-plans', recurringPlanRoutes(ctx));
   api.use('/webhook-endpoints', webhookEndpointRoutes(ctx));
   api.use('/imports', importRoutes(ctx));
+  api.use('/ledger', ledgerRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

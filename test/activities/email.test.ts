@@ -6,6 +6,7 @@ import { insertInvoice } from '../../src/db/invoices';
 import { createResendMailer } from '../../src/email/mailer';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startRecorder } from '../helpers/recorder';
+import { expectLedgerConsistent } from '../helpers/ledger-check';
 
 let db: TestDatabase;
 let recorder: Awaited<ReturnType<typeof startRecorder>>;
@@ -24,7 +25,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await recorder?.close();
-  await db?.drop();
+  try {
+    if (db) await expectLedgerConsistent(db.sql);
+  } finally {
+    await db?.drop();
+  }
 });
 beforeEach(() => recorder.requests.splice(0));
 

@@ -4,6 +4,7 @@ import { agingLinesAt, flowsByDay, reportTransaction, sumFlows } from '../../src
 import { addDays } from '../../src/domain/schedule';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { fee, handedOff, ledgerWriter, pay, refund, voided, type Fact, type LedgerWriter } from '../helpers/ledger';
+import { expectLedgerConsistent } from '../helpers/ledger-check';
 
 // Snapshots of past days must always say what the live derivation from the ledger says, however the
 // ledger is written after they were taken. Each check reads through the snapshots and compares with
@@ -23,7 +24,11 @@ beforeAll(async () => {
   await seed();
 });
 afterAll(async () => {
-  await db?.drop();
+  try {
+    if (db) await expectLedgerConsistent(db.sql);
+  } finally {
+    await db?.drop();
+  }
 });
 
 /** A small deterministic PRNG, so the dataset is the same on every run. */

@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDatabase, type TestDatabase } from './database';
+import { expectLedgerConsistent } from './ledger-check';
 import { createDevServerEnv, createTimeSkippingEnv, startWorkers, type RunningWorkers } from './temporal';
 
 export interface Stack {
@@ -7,23 +8,37 @@ export interface Stack {
   env: TestWorkflowEnvironment;
   /** Replaceable: a test may stop the workers and start new ones (outage scenarios). */
   workers: RunningWorkers;
+  /** More workers (their own task queue, settings), running until the file ends so its invoices stay answerable. */
+  moreWorkers(o?: Parameters<typeof startWorkers>[2]): Promise<RunningWorkers>;
 }
 
 /**
  * A real stack for one test file: a fresh database, a Temporal server (time-skipping test server or
- * the real dev server) and the real invoice workers, torn down after the file.
+ * the real dev server) and the real invoice workers, torn down after the file once the ledger
+ * check has found every workflow and Postgres in agreement.
  */
 export function useStack(server: 'time-skipping' | 'dev-server'): Stack {
-  const stack = {} as Stack;
+  const more: RunningWorkers[] = [];
+  const stack = {
+    async moreWorkers(o) {
+      const workers = await startWorkers(stack.env, stack.db.sql, o);
+      more.push(workers);
+      return workers;
+    },
+  } as Stack;
   beforeAll(async () => {
     stack.db = await createTestDatabase();
     stack.env = server === 'time-skipping' ? await createTimeSkippingEnv() : await createDevServerEnv();
     stack.workers = await startWorkers(stack.env, stack.db.sql);
   });
   afterAll(async () => {
-    await stack.workers?.stop();
-    await stack.env?.teardown();
-    await stack.db?.drop();
+    try {
+      if (stack.db && stack.env && stack.workers) await expectLedgerConsistent(stack.db.sql, stack.env.client);
+    } finally {
+      for (const w of [stack.workers, ...more]) await w?.stop();
+      await stack.env?.teardown();
+      await stack.db?.drop();
+    }
   });
   return stack;
 }

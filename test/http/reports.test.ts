@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log';
 import { TEST_TOKEN } from '../helpers/api';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { fee, handedOff, ledgerWriter, pay, refund, voided, type LedgerWriter } from '../helpers/ledger';
+import { expectLedgerConsistent } from '../helpers/ledger-check';
 
 // Reports read Postgres only: a real database, the real app, and a Temporal client that is never used.
 let db: TestDatabase;
@@ -24,7 +25,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
-  await db?.drop();
+  try {
+    if (db) await expectLedgerConsistent(db.sql);
+  } finally {
+    await db?.drop();
+  }
 });
 
 const get = async (path: string, token: string | null = TEST_TOKEN) => {

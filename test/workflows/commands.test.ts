@@ -10,7 +10,6 @@ import { recordHistory } from '../helpers/histories';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
-import { startWorkers } from '../helpers/temporal';
 
 // Commands are workflow updates with validators; they run against the real Temporal dev server on a
 // seconds-scale policy (the time-skipping test server loses updates once its clock is controlled).
@@ -118,31 +117,27 @@ it('refuses to void a paid or partly paid invoice, and voids an unpaid one', asy
 it('limits email sending task-queue-wide (never more than the configured rate)', async () => {
   // Workers of their own on another task queue, limited to two emails per second. Temporal enforces the
   // rate as a long-run average: up to one email per task-queue partition (4 here) may go at once.
-  const limited = await startWorkers(stack.env, stack.db.sql, { emailRatePerSecond: 2 });
-  try {
-    const invoices = await Promise.all(Array.from({ length: 8 }, () =>
-      invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: limited.taskQueue }, { invoice: { policy: 'fast', dueIn: '1h' } })));
-    const ids = invoices.map((i) => i.invoice.id);
-    await eventually(async () => {
-      expect(await stack.db.sql`SELECT 1 FROM email_log WHERE invoice_id IN ${stack.db.sql(ids)}`).toHaveLength(8);
-    }, 20_000);
-    // When the server handed each email to a worker (the rate limiter's decision), from the histories.
-    const sent: number[] = [];
-    for (const { handle } of invoices) {
-      const { events } = await handle.fetchHistory();
-      const emailScheduled = new Set((events ?? []).filter((e) => String(e.activityTaskScheduledEventAttributes?.taskQueue?.name).endsWith('-email')).map((e) => String(e.eventId)));
-      for (const e of events ?? []) {
-        if (e.activityTaskStartedEventAttributes && emailScheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId))) {
-          sent.push(Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
-        }
+  const limited = await stack.moreWorkers({ emailRatePerSecond: 2 });
+  const invoices = await Promise.all(Array.from({ length: 8 }, () =>
+    invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: limited.taskQueue }, { invoice: { policy: 'fast', dueIn: '1h' } })));
+  const ids = invoices.map((i) => i.invoice.id);
+  await eventually(async () => {
+    expect(await stack.db.sql`SELECT 1 FROM email_log WHERE invoice_id IN ${stack.db.sql(ids)}`).toHaveLength(8);
+  }, 20_000);
+  // When the server handed each email to a worker (the rate limiter's decision), from the histories.
+  const sent: number[] = [];
+  for (const { handle } of invoices) {
+    const { events } = await handle.fetchHistory();
+    const emailScheduled = new Set((events ?? []).filter((e) => String(e.activityTaskScheduledEventAttributes?.taskQueue?.name).endsWith('-email')).map((e) => String(e.eventId)));
+    for (const e of events ?? []) {
+      if (e.activityTaskStartedEventAttributes && emailScheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId))) {
+        sent.push(Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));
       }
     }
-    sent.sort((a, b) => a - b);
-    expect(sent).toHaveLength(8);
-    // In any one-second window at most the rate plus the initial burst; unlimited, all 8 go at once.
-    for (const start of sent) expect(sent.filter((t) => t >= start && t < start + 1000).length).toBeLessThanOrEqual(2 + 4);
-    expect(sent[7]! - sent[0]!).toBeGreaterThanOrEqual(1500);
-  } finally {
-    await limited.stop();
   }
+  sent.sort((a, b) => a - b);
+  expect(sent).toHaveLength(8);
+  // In any one-second window at most the rate plus the initial burst; unlimited, all 8 go at once.
+  for (const start of sent) expect(sent.filter((t) => t >= start && t < start + 1000).length).toBeLessThanOrEqual(2 + 4);
+  expect(sent[7]! - sent[0]!).toBeGreaterThanOrEqual(1500);
 });

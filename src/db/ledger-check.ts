@@ -1,0 +1,87 @@
+import type { LedgerEntry, LedgerFacts } from '../domain/ledger';
+import { feeKey } from '../domain/ledger';
+import type { InvoiceStatus } from '../domain/invoice';
+import type { Sql } from './client';
+
+export interface StoredLedger {
+  readonly invoiceId: string;
+  readonly number: string;
+  readonly workflowId: string;
+  readonly workflowStarted: boolean;
+  readonly facts: LedgerFacts;
+  /** Entries stored twice under one id (a ledger that cannot be keyed as the workflow keys it). */
+  readonly duplicates: readonly string[];
+}
+
+interface Row {
+  id: string;
+  number: string;
+  workflowId: string;
+  workflowStarted: boolean;
+  status: InvoiceStatus;
+  currency: string;
+  totalCents: number;
+  feesCents: number;
+  paidCents: number;
+  refundedCents: number;
+  amountDueCents: number;
+  lastEventSeq: number;
+  creditCents: number;
+  payments: { id: string; amountCents: number; currency: string }[];
+  refunds: { id: string; paymentId: string; amountCents: number; currency: string }[];
+  fees: { generation: number; stepIndex: number; amountCents: number; currency: string }[];
+}
+
+/**
+ * One page of invoices (keyset by id, after `after`) with their stored ledger: the invoice row's
+ * figures and every payment, refund, fee and credit entry behind them.
+ */
+export async function listStoredLedgers(sql: Sql, o: { after?: string; limit: number; invoiceIds?: readonly string[] }): Promise<StoredLedger[]> {
+  const rows = await sql<Row[]>`
+    SELECT i.id, i.number, i.workflow_id AS "workflowId", i.workflow_started AS "workflowStarted", i.status, i.currency,
+           i.total_cents AS "totalCents", i.fees_cents AS "feesCents", i.paid_cents AS "paidCents", i.refunded_cents AS "refundedCents",
+           i.amount_due_cents AS "amountDueCents", i.last_event_seq AS "lastEventSeq",
+           coalesce((SELECT sum(c.amount_cents) FROM customer_credits c WHERE c.invoice_id = i.id), 0)::bigint AS "creditCents",
+           coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'amountCents', p.amount_cents, 'currency', p.currency))
+                     FROM payments p WHERE p.invoice_id = i.id AND p.kind = 'payment' AND p.status = 'applied'), '[]') AS payments,
+           coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'paymentId', r.payment_id, 'amountCents', r.amount_cents, 'currency', r.currency))
+                     FROM payments r WHERE r.invoice_id = i.id AND r.kind = 'refund' AND r.status = 'applied'), '[]') AS refunds,
+           coalesce((SELECT jsonb_agg(jsonb_build_object('generation', f.policy_generation, 'stepIndex', f.step_index, 'amountCents', f.amount_cents, 'currency', f.currency))
+                     FROM late_fees f WHERE f.invoice_id = i.id), '[]') AS fees
+    FROM invoices i
+    WHERE ${o.invoiceIds ? sql`i.id = ANY(${o.invoiceIds as string[]}::uuid[])` : o.after ? sql`i.id > ${o.after}` : sql`true`}
+    ORDER BY i.id
+    LIMIT ${o.limit}`;
+  return rows.map((r) => {
+    const duplicates: string[] = [];
+    const keyed = <T extends object, E extends LedgerEntry>(kind: string, list: readonly T[], key: (e: T) => string, entry: (e: T) => E) => {
+      const out: Record<string, E> = {};
+      for (const e of list) {
+        const k = key(e);
+        if (out[k]) duplicates.push(`${kind} ${k}`);
+        out[k] = entry(e);
+      }
+      return out;
+    };
+    const facts: LedgerFacts = {
+      status: r.status,
+      currency: r.currency,
+      totalCents: r.totalCents,
+      feesCents: r.feesCents,
+      paidCents: r.paidCents,
+      refundedCents: r.refundedCents,
+      amountDueCents: r.amountDueCents,
+      creditCents: Number(r.creditCents),
+      payments: keyed('payment', r.payments, (p) => p.id, (p) => ({ amountCents: p.amountCents, currency: p.currency })),
+      refunds: keyed('refund', r.refunds, (p) => p.id, (p) => ({ paymentId: p.paymentId, amountCents: p.amountCents, currency: p.currency })),
+      fees: keyed('fee', r.fees, (f) => feeKey(f.generation, f.stepIndex), (f) => ({ amountCents: f.amountCents, currency: f.currency })),
+      lastSeq: r.lastEventSeq,
+    };
+    return { invoiceId: r.id, number: r.number, workflowId: r.workflowId, workflowStarted: r.workflowStarted, facts, duplicates };
+  });
+}
+
+export async function countInvoices(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM invoices`;
+  return row!.n;
+}

@@ -1,0 +1,165 @@
+import { amountDue, excessPaid, type InvoiceEvent, type InvoiceState, type InvoiceStatus } from './invoice';
+
+/**
+ * An invoice's ledger as one side sees it: the workflow (from its events) or Postgres (from the
+ * invoice row and the ledger tables). The ledger check compares the two, and each with the identity
+ * `total + fees − payments + refunds − credit = due`, where `credit` is what was paid beyond the
+ * amount owed and moved to the customer's credit balance.
+ */
+export interface LedgerFacts {
+  readonly status: InvoiceStatus;
+  readonly currency: string;
+  readonly totalCents: number;
+  readonly feesCents: number;
+  readonly paidCents: number;
+  readonly refundedCents: number;
+  readonly amountDueCents: number;
+  /** Net customer credit recorded for this invoice (overpayments less what refunds took back). */
+  readonly creditCents: number;
+  /** Applied payments by id. */
+  readonly payments: Readonly<Record<string, LedgerEntry>>;
+  /** Applied refunds by id, each naming the payment it returns. */
+  readonly refunds: Readonly<Record<string, LedgerEntry & { readonly paymentId: string }>>;
+  /** Late fees by `<policy generation>/<step index>`. */
+  readonly fees: Readonly<Record<string, LedgerEntry>>;
+  /** Sequence number of the last event (the workflow's) or of the last projected one (Postgres). */
+  readonly lastSeq: number;
+}
+
+export interface LedgerEntry {
+  readonly amountCents: number;
+  readonly currency: string;
+}
+
+/** Where the paid-before-import amount of an ERP invoice is booked. */
+export const importPaymentId = (externalId: string) => `erp-import:${externalId}`;
+export const feeKey = (generation: number, stepIndex: number) => `${generation}/${stepIndex}`;
+
+/** The ledger the workflow believes in, derived from its events alone. */
+export function ledgerFactsOf(state: InvoiceState): LedgerFacts {
+  const payments: Record<string, LedgerEntry> = {};
+  const refunds: Record<string, LedgerEntry & { paymentId: string }> = {};
+  const fees: Record<string, LedgerEntry> = {};
+  let creditCents = 0;
+  for (const e of state.events) {
+    switch (e.type) {
+      case 'payment_received':
+        payments[e.paymentId] = { amountCents: e.amountCents, currency: e.currency };
+        break;
+      case 'imported':
+        if (e.paidBeforeCents > 0) payments[importPaymentId(e.externalId)] = { amountCents: e.paidBeforeCents, currency: e.currency };
+        break;
+      case 'payment_refunded':
+        refunds[e.refundId] = { paymentId: e.paymentId, amountCents: e.amountCents, currency: e.currency };
+        break;
+      case 'late_fee_applied':
+        fees[feeKey(e.generation ?? 0, e.stepIndex)] = { amountCents: e.amountCents, currency: e.currency };
+        break;
+      case 'credit_recorded':
+        creditCents += e.amountCents;
+        break;
+      case 'credit_reversed':
+        creditCents -= e.amountCents;
+        break;
+    }
+  }
+  const { ledger } = state;
+  return {
+    status: state.status,
+    currency: state.input.currency,
+    totalCents: ledger.totalCents,
+    feesCents: ledger.feesCents,
+    paidCents: ledger.paidCents,
+    refundedCents: ledger.refundedCents,
+    amountDueCents: amountDue(ledger),
+    creditCents,
+    payments,
+    refunds,
+    fees,
+    lastSeq: lastSeqOf(state.events),
+  };
+}
+
+function lastSeqOf(events: readonly InvoiceEvent[]): number {
+  return events.length === 0 ? 0 : events[events.length - 1]!.seq;
+}
+
+export interface LedgerProblem {
+  /** `identity` (one side disagrees with itself), `workflow` (the sides disagree), `projection` (events not yet in Postgres). */
+  readonly check: 'identity' | 'workflow' | 'projection';
+  readonly field: string;
+  readonly message: string;
+  readonly workflow?: unknown;
+  readonly ledger?: unknown;
+}
+
+/** Key order does not matter when entries are compared. */
+const canonical = (entry: object | undefined) => (entry ? JSON.stringify(Object.entries(entry).sort(([a], [b]) => a.localeCompare(b))) : 'null');
+
+const sum = (entries: Readonly<Record<string, LedgerEntry>>) => Object.values(entries).reduce((s, e) => s + e.amountCents, 0);
+
+/** Everything in one side's ledger that breaks the identity or the refund rules. */
+export function identityProblems(f: LedgerFacts, side: 'workflow' | 'ledger'): LedgerProblem[] {
+  const problems: LedgerProblem[] = [];
+  const add = (field: string, message: string) => problems.push({ check: 'identity', field, message: `${side}: ${message}` });
+  const totals: [string, number, number][] = [
+    ['feesCents', f.feesCents, sum(f.fees)],
+    ['paidCents', f.paidCents, sum(f.payments)],
+    ['refundedCents', f.refundedCents, sum(f.refunds)],
+  ];
+  for (const [field, stated, entries] of totals) {
+    if (stated !== entries) add(field, `${field} is ${stated} but its entries sum to ${entries}`);
+  }
+  const ledger = { totalCents: f.totalCents, feesCents: f.feesCents, paidCents: f.paidCents, refundedCents: f.refundedCents };
+  if (f.amountDueCents !== amountDue(ledger)) {
+    add('amountDueCents', `due is ${f.amountDueCents} but total + fees − payments + refunds gives ${amountDue(ledger)}`);
+  }
+  if (f.creditCents !== excessPaid(ledger)) add('creditCents', `customer credit is ${f.creditCents} but the excess paid is ${excessPaid(ledger)}`);
+  if (f.paidCents - f.refundedCents < 0) add('paidCents', `refunds (${f.refundedCents}) exceed payments (${f.paidCents})`);
+  const refundedByPayment = new Map<string, number>();
+  for (const [id, r] of Object.entries(f.refunds)) {
+    if (!f.payments[r.paymentId]) add(`refunds.${id}`, `refund ${id} names payment ${r.paymentId}, which is not on this invoice`);
+    refundedByPayment.set(r.paymentId, (refundedByPayment.get(r.paymentId) ?? 0) + r.amountCents);
+  }
+  for (const [paymentId, refunded] of refundedByPayment) {
+    const paid = f.payments[paymentId]?.amountCents;
+    if (paid !== undefined && refunded > paid) add(`payments.${paymentId}`, `refunds of payment ${paymentId} (${refunded}) exceed it (${paid})`);
+  }
+  for (const [kind, entries] of [['payments', f.payments], ['refunds', f.refunds], ['fees', f.fees]] as const) {
+    for (const [id, e] of Object.entries(entries)) {
+      if (e.currency !== f.currency) add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} is in ${e.currency}, the invoice in ${f.currency}`);
+      if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0) add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} has amount ${e.amountCents}`);
+    }
+  }
+  return problems;
+}
+
+/** Where what the workflow believes and what Postgres holds differ. */
+export function ledgerDifferences(workflow: LedgerFacts, ledger: LedgerFacts): LedgerProblem[] {
+  const problems: LedgerProblem[] = [];
+  if (workflow.lastSeq !== ledger.lastSeq) {
+    problems.push({
+      check: 'projection', field: 'lastSeq', workflow: workflow.lastSeq, ledger: ledger.lastSeq,
+      message: `the workflow has ${workflow.lastSeq} events, Postgres holds ${ledger.lastSeq}`,
+    });
+  }
+  for (const field of ['status', 'currency', 'totalCents', 'feesCents', 'paidCents', 'refundedCents', 'amountDueCents', 'creditCents'] as const) {
+    if (workflow[field] !== ledger[field]) {
+      problems.push({ check: 'workflow', field, workflow: workflow[field], ledger: ledger[field], message: `${field}: the workflow says ${workflow[field]}, Postgres holds ${ledger[field]}` });
+    }
+  }
+  for (const kind of ['payments', 'refunds', 'fees'] as const) {
+    const ids = new Set([...Object.keys(workflow[kind]), ...Object.keys(ledger[kind])]);
+    for (const id of ids) {
+      const w = (workflow[kind] as Record<string, LedgerEntry>)[id];
+      const l = (ledger[kind] as Record<string, LedgerEntry>)[id];
+      if (canonical(w) === canonical(l)) continue;
+      const what = kind.slice(0, -1);
+      const message = !l ? `${what} ${id} is applied by the workflow but missing from Postgres`
+        : !w ? `${what} ${id} is in Postgres but the workflow never applied it`
+        : `${what} ${id} differs`;
+      problems.push({ check: 'workflow', field: `${kind}.${id}`, workflow: w ?? null, ledger: l ?? null, message });
+    }
+  }
+  return problems;
+}
