@@ -17,16 +17,32 @@ const MINOR_UNITS: Readonly<Record<string, number>> = {
 
 export const SUPPORTED_CURRENCIES: readonly string[] = Object.keys(MINOR_UNITS);
 
+/**
+ * The largest amount anything may carry, in minor units (10¹²: USD 10 billion, JPY 1 trillion). With
+ * late fees capped by policy validation (at most doubling a bill, plus bounded fixed fees), every
+ * amount an invoice can reach stays far inside safe integers, Postgres bigint and Temporal's int64
+ * search attributes.
+ */
+export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
+
 export function isCurrency(value: string): value is Currency {
   return Object.prototype.hasOwnProperty.call(MINOR_UNITS, value);
 }
 
-/** Sum of quantity × unit amount, rejecting anything that would leave the safe-integer range. */
+/** Quantity × unit amount, refusing a line beyond `MAX_AMOUNT_MINOR`. */
 export function lineTotalCents(quantity: number, unitAmountCents: number): number {
   const total = quantity * unitAmountCents;
-  if (!Number.isSafeInteger(total)) {
-    throw new DomainError(ErrorCode.INVALID_AMOUNT, 'line total is too large', { quantity, unitAmountCents });
+  if (!Number.isSafeInteger(total) || total > MAX_AMOUNT_MINOR) {
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, `a line may total at most ${MAX_AMOUNT_MINOR} minor units`, { field: 'lines', quantity, unitAmountCents });
   }
+  return total;
+}
+
+/** The total of an invoice's lines: more than zero (nobody is chased for nothing) and at most `MAX_AMOUNT_MINOR`. */
+export function invoiceTotalCents(lines: readonly { readonly quantity: number; readonly unitAmountCents: number }[]): number {
+  const total = lines.reduce((sum, l) => sum + lineTotalCents(l.quantity, l.unitAmountCents), 0);
+  if (total <= 0) throw new DomainError(ErrorCode.INVALID_AMOUNT, 'the lines total zero; an invoice must be for more than nothing', { field: 'lines' });
+  if (total > MAX_AMOUNT_MINOR) throw new DomainError(ErrorCode.INVALID_AMOUNT, `an invoice may total at most ${MAX_AMOUNT_MINOR} minor units`, { field: 'lines' });
   return total;
 }
 
@@ -65,6 +81,6 @@ export function parseMajorUnits(text: string, currency: string): number {
     throw new DomainError(ErrorCode.VALIDATION, `"${text}" has more decimals than ${currency} allows (${exponent})`);
   }
   const minor = BigInt(whole!) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
-  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new DomainError(ErrorCode.INVALID_AMOUNT, `"${text}" is too large`);
+  if (minor > BigInt(MAX_AMOUNT_MINOR)) throw new DomainError(ErrorCode.INVALID_AMOUNT, `"${text}" is too large`);
   return Number(minor);
 }

@@ -3,25 +3,52 @@ import { isDuration, parseDuration } from './duration';
 import { DomainError, ErrorCode } from './errors';
 import { SUPPORTED_CURRENCIES } from './money';
 import { STEP_TEMPLATES, WEEKDAYS, type PolicyDocument } from './policy';
+import { multiLine, policyName } from './input';
+
+const DAY_MS = 86_400_000;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
+
+/**
+ * Bounds that make every accepted policy run on every accepted invoice: steps within ten years of
+ * the due date, and fees that can at most double a bill (percent fees compounded) plus bounded
+ * fixed fees, so no amount leaves safe integers or a 64-bit search attribute.
+ */
+export const POLICY_LIMITS = {
+  maxOffsetDays: 3650,
+  maxPercentPerStep: 25,
+  /** Percent fees of one policy, compounded, add at most this much to the open amount. */
+  maxCompoundedPercent: 100,
+  maxFixedFeeMinor: 10_000_000_000,
+  maxFixedFeesTotalMinor: 100_000_000_000,
+} as const;
+
+function withinOffsetBounds(offset: string): boolean {
+  try {
+    return Math.abs(parseDuration(offset)) <= POLICY_LIMITS.maxOffsetDays * DAY_MS;
+  } catch {
+    return false; // beyond safe integers
+  }
+}
 
 const lateFeeSchema = z.union([
   z.strictObject({
     percent: z
       .number()
       .positive('must be greater than 0')
-      .max(100, 'must be at most 100')
+      .max(POLICY_LIMITS.maxPercentPerStep, `must be at most ${POLICY_LIMITS.maxPercentPerStep}`)
       .refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'at most two decimals'),
   }),
   z.strictObject({
-    amountCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
+    amountCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0')
+      .max(POLICY_LIMITS.maxFixedFeeMinor, `must be at most ${POLICY_LIMITS.maxFixedFeeMinor} minor units`),
     currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]])),
   }),
 ], { error: 'lateFee must be { percent } or { amountCents, currency }' });
 
 const stepSchema = z.strictObject({
-  offset: z.string().refine(isDuration, 'must be a duration such as -3d, 0d, 7d, 12h, 2m or 30s'),
+  offset: z.string().max(32).refine(isDuration, 'must be a duration such as -3d, 0d, 7d, 12h, 2m or 30s')
+    .refine((o) => !isDuration(o) || withinOffsetBounds(o), `must be within ${POLICY_LIMITS.maxOffsetDays} days of the due date (±10 years)`),
   template: z.enum(STEP_TEMPLATES, { error: `unknown template; expected one of ${STEP_TEMPLATES.join(', ')}` }),
   lateFee: lateFeeSchema.optional(),
   creditHold: z.boolean().optional(),
@@ -39,15 +66,27 @@ export const sendWindowSchema = z
 
 export const policyDocumentSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - or _ (max 63)'),
-    description: z.string().max(500).optional(),
+    name: policyName,
+    description: multiLine(500).optional(),
     steps: z.array(stepSchema).min(1, 'a policy needs at least one step').max(50, 'at most 50 steps'),
     sendWindow: sendWindowSchema.optional(),
   })
   .superRefine((policy, ctx) => {
     let previous = -Infinity;
+    let growth = 1;
+    let fixed = 0;
+    for (const step of policy.steps) {
+      if (step.lateFee && 'percent' in step.lateFee) growth *= 1 + step.lateFee.percent / 100;
+      if (step.lateFee && 'amountCents' in step.lateFee) fixed += step.lateFee.amountCents;
+    }
+    if (growth > 1 + POLICY_LIMITS.maxCompoundedPercent / 100 + 1e-9) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: `percent late fees compound to +${((growth - 1) * 100).toFixed(1)} %; at most +${POLICY_LIMITS.maxCompoundedPercent} % in all` });
+    }
+    if (fixed > POLICY_LIMITS.maxFixedFeesTotalMinor) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: `fixed late fees total ${fixed} minor units; at most ${POLICY_LIMITS.maxFixedFeesTotalMinor} in all` });
+    }
     policy.steps.forEach((step, index) => {
-      if (!isDuration(step.offset)) return;
+      if (!isDuration(step.offset) || !withinOffsetBounds(step.offset)) return;
       const offset = parseDuration(step.offset);
       if (offset <= previous) {
         ctx.addIssue({ code: 'custom', path: ['steps', index, 'offset'], message: 'steps must be in strictly increasing offset order' });

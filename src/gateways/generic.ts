@@ -3,20 +3,21 @@ import { z } from 'zod';
 import { isCurrency } from '../domain/money';
 import { describeIssues } from '../domain/policy-schema';
 import { WebhookError, type GatewayAdapter } from './types';
+import { instant, minorUnits, singleLine } from '../domain/input';
 
 export const GENERIC_TOLERANCE_SECONDS = 300;
 
 /** The documented body of `POST /webhooks/generic`. */
 export const genericEventSchema = z.strictObject({
-  id: z.string().min(1).max(255),
+  id: singleLine(255),
   type: z.enum(['payment.succeeded', 'payment.failed', 'payment.refunded']),
   invoiceId: z.uuid(),
-  amountCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
+  amountCents: minorUnits(),
   currency: z.string().transform((c) => c.toUpperCase()).refine(isCurrency, 'unsupported currency'),
-  occurredAt: z.iso.datetime({ offset: true }),
-  method: z.string().max(50).optional(),
-  reference: z.string().max(200).optional(),
-  paymentId: z.string().min(1).max(255).optional(),
+  occurredAt: instant,
+  method: singleLine(50).optional(),
+  reference: singleLine(200).optional(),
+  paymentId: singleLine(255).optional(),
 });
 
 /** `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */

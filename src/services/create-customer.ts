@@ -4,16 +4,16 @@ import type { Sql } from '../db/client';
 import { insertCustomer, type CustomerRow } from '../db/customers';
 import { findPolicyVersion } from '../db/policies';
 import { DomainError, ErrorCode } from '../domain/errors';
-import { SUPPORTED_CURRENCIES } from '../domain/money';
 import { isValidTimeZone } from '../domain/schedule';
+import { currencyCode, policyName, singleLine } from '../domain/input';
 
 export const createCustomerSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  email: z.email(),
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
-  currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })),
+  name: singleLine(200),
+  email: z.email().max(254),
+  timeZone: z.string().max(64).refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  currency: currencyCode,
   paymentTermsDays: z.number().int().min(0).max(365).default(30),
-  policy: z.string().min(1).max(63).optional(),
+  policy: policyName.optional(),
 });
 export type CreateCustomerInput = z.input<typeof createCustomerSchema>;
 

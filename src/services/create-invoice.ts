@@ -7,25 +7,29 @@ import { findInvoice, findInvoiceByIdempotencyKey, insertInvoice, type InvoiceRo
 import { findPolicyVersion } from '../db/policies';
 import { isDuration, parseDuration } from '../domain/duration';
 import { DomainError, ErrorCode } from '../domain/errors';
-import { lineTotalCents, SUPPORTED_CURRENCIES } from '../domain/money';
+import { invoiceTotalCents, lineTotalCents } from '../domain/money';
 import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
 import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
 import { invoiceWorkflowId } from '../temporal/search-attributes';
+import { calendarDate, currencyCode, MAX_TERM_DAYS, minorUnits, policyName, singleLine } from '../domain/input';
+
+const DAY_MS = 86_400_000;
 
 export const lineSchema = z.strictObject({
-  description: z.string().trim().min(1).max(500),
+  description: singleLine(500),
   quantity: z.number().int('must be a whole number').positive().max(1_000_000),
-  unitAmountCents: z.number().int('must be an integer number of minor units').min(0).max(Number.MAX_SAFE_INTEGER),
+  unitAmountCents: minorUnits({ min: 0 }),
 });
 
 export const createInvoiceSchema = z
   .strictObject({
     customerId: z.uuid(),
     lines: z.array(lineSchema).min(1, 'an invoice needs at least one line').max(500),
-    currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })).optional(),
-    dueDate: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
-    dueIn: z.string().refine(isDuration, 'must be a duration such as 30d, 2m or 30s').refine((d) => !isDuration(d) || parseDuration(d) >= 0, 'must not be negative').optional(),
-    policy: z.string().min(1).max(63).optional(),
+    currency: currencyCode.optional(),
+    dueDate: calendarDate.optional(),
+    dueIn: z.string().max(32).refine(isDuration, 'must be a duration such as 30d, 2m or 30s')
+      .refine((d) => !isDuration(d) || (parseDuration(d) >= 0 && parseDuration(d) <= MAX_TERM_DAYS * DAY_MS), `must be between 0s and ${MAX_TERM_DAYS}d`).optional(),
+    policy: policyName.optional(),
   })
   .refine((b) => !(b.dueDate && b.dueIn), { message: 'give dueDate or dueIn, not both', path: ['dueIn'] });
 export type CreateInvoiceInput = z.output<typeof createInvoiceSchema>;
@@ -65,6 +69,9 @@ export async function createInvoice(
   if (input.dueDate && input.dueDate < issueDate) {
     throw new DomainError(ErrorCode.VALIDATION, `dueDate ${input.dueDate} is before the issue date ${issueDate}`, { field: 'dueDate' });
   }
+  if (input.dueDate && input.dueDate > addDays(issueDate, MAX_TERM_DAYS)) {
+    throw new DomainError(ErrorCode.VALIDATION, `dueDate ${input.dueDate} is more than ${MAX_TERM_DAYS} days after the issue date ${issueDate}`, { field: 'dueDate' });
+  }
   const dueAt = input.dueDate
     ? endOfLocalDay(input.dueDate, customer.timeZone)
     : input.dueIn
@@ -72,8 +79,7 @@ export async function createInvoice(
       : endOfLocalDay(addDays(issueDate, customer.paymentTermsDays), customer.timeZone);
 
   const lines = input.lines.map((l) => ({ ...l, amountCents: lineTotalCents(l.quantity, l.unitAmountCents) }));
-  const totalCents = lines.reduce((sum, l) => sum + l.amountCents, 0);
-  if (!Number.isSafeInteger(totalCents)) throw new DomainError(ErrorCode.INVALID_AMOUNT, 'invoice total is too large', { field: 'lines' });
+  const totalCents = invoiceTotalCents(input.lines);
 
   const id = randomUUID();
   const inserted = await insertInvoice(deps.sql, {

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import type { Sql } from '../db/client';
 import { insertWebhookEndpoint, type WebhookEndpointRow } from '../db/webhook-endpoints';
 import { OUTBOUND_EVENT_TYPES } from '../domain/outbound-events';
+import { singleLine } from '../domain/input';
 
 export const createWebhookEndpointSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
   /** Subscribed event types. @default every type */
   events: z.array(z.enum(OUTBOUND_EVENT_TYPES, { error: `must be one of ${OUTBOUND_EVENT_TYPES.join(', ')}` })).min(1, 'subscribe to at least one event type').optional(),
-  description: z.string().trim().min(1).max(500).optional(),
+  description: singleLine(500).optional(),
 });
 
 /**

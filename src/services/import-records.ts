@@ -6,14 +6,13 @@ import { findCustomerByExternalId } from '../db/customers';
 import { findInvoiceByExternalId, insertInvoice, type InvoiceRow } from '../db/invoices';
 import { findPolicyVersion } from '../db/policies';
 import { DomainError, ErrorCode } from '../domain/errors';
-import { SUPPORTED_CURRENCIES } from '../domain/money';
-import { endOfLocalDay, localDate } from '../domain/schedule';
+import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
 import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
 import { invoiceWorkflowId } from '../temporal/search-attributes';
 import { createCustomerSchema, createImportedCustomer } from './create-customer';
+import { calendarDate, currencyCode, MAX_TERM_DAYS, minorUnits, policyName, singleLine } from '../domain/input';
 
-const externalId = z.string().trim().min(1, 'is required').max(200);
-const currency = z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' }));
+const externalId = singleLine(200);
 
 export const importCustomerSchema = createCustomerSchema.extend({ externalId });
 export const importInvoiceSchema = z
@@ -21,16 +20,17 @@ export const importInvoiceSchema = z
     externalId,
     customerExternalId: externalId,
     /** The ERP's invoice number, kept beside ours. */
-    number: z.string().trim().min(1).max(100).optional(),
-    currency,
-    issueDate: z.iso.date({ error: 'must be a date YYYY-MM-DD' }),
-    dueDate: z.iso.date({ error: 'must be a date YYYY-MM-DD' }),
-    totalCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
-    amountPaidCents: z.number().int('must be an integer number of minor units').min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER).default(0),
-    description: z.string().trim().min(1).max(500).optional(),
-    policy: z.string().min(1).max(63).optional(),
+    number: singleLine(100).optional(),
+    currency: currencyCode,
+    issueDate: calendarDate,
+    dueDate: calendarDate,
+    totalCents: minorUnits(),
+    amountPaidCents: minorUnits({ min: 0 }).default(0),
+    description: singleLine(500).optional(),
+    policy: policyName.optional(),
   })
   .refine((r) => r.dueDate >= r.issueDate, { message: 'is before the issue date', path: ['dueDate'] })
+  .refine((r) => r.dueDate <= addDays(r.issueDate, MAX_TERM_DAYS), { message: `is more than ${MAX_TERM_DAYS} days after the issue date`, path: ['dueDate'] })
   .refine((r) => r.amountPaidCents <= r.totalCents, { message: 'exceeds the total', path: ['amountPaidCents'] });
 
 export type ImportStatus = 'created' | 'exists' | 'skipped';

@@ -6,7 +6,7 @@ import type { Sql } from '../db/client';
 import { findInvoice, type InvoiceRow } from '../db/invoices';
 import type { UnappliedPayment } from '../db/unapplied-payments';
 import { DomainError, ErrorCode, isErrorCode } from '../domain/errors';
-import { SUPPORTED_CURRENCIES } from '../domain/money';
+import { calendarDate, currencyCode, minorUnits, multiLine, singleLine } from '../domain/input';
 import {
   invoiceStateQuery, openDisputeUpdate, promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
 } from '../../workflows/messages';
@@ -16,12 +16,12 @@ export interface CommandDeps {
   readonly client: Client;
 }
 
-export const reasonSchema = z.strictObject({ reason: z.string().trim().min(1).max(1000).optional() });
-export const promiseSchema = z.strictObject({ date: z.iso.date({ error: 'must be a date YYYY-MM-DD' }), reason: z.string().trim().max(1000).optional() });
+export const reasonSchema = z.strictObject({ reason: multiLine(1000).optional() });
+export const promiseSchema = z.strictObject({ date: calendarDate, reason: multiLine(1000).optional() });
 export const manualPaymentSchema = z.strictObject({
-  amountCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })),
-  reference: z.string().trim().min(1).max(200).optional(),
+  amountCents: minorUnits(),
+  currency: currencyCode,
+  reference: singleLine(200).optional(),
   method: z.enum(['bank_transfer', 'cheque', 'cash', 'card', 'other']).default('bank_transfer'),
 });
 

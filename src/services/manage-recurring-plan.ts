@@ -4,13 +4,14 @@ import type { Sql } from '../db/client';
 import { changeRecurringPlanStatus, findRecurringPlan, type RecurringPlanRow } from '../db/recurring-plans';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { planWindow } from '../domain/recurrence';
+import { calendarDate, multiLine } from '../domain/input';
 
-export const planReasonSchema = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
+export const planReasonSchema = z.strictObject({ reason: multiLine(500).optional() });
 
 export const backfillSchema = z
   .strictObject({
-    from: z.iso.date({ error: 'must be a date YYYY-MM-DD' }),
-    to: z.iso.date({ error: 'must be a date YYYY-MM-DD' }),
+    from: calendarDate,
+    to: calendarDate,
   })
   .refine((b) => b.to >= b.from, { message: 'to is before from', path: ['to'] });
 

@@ -5,10 +5,11 @@ import { findPolicyVersion } from '../db/policies';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { migrationProgressQuery, type MigrationProgress } from '../../workflows/policy-migration';
 import type { policyMigrationWorkflow } from '../../workflows';
+import { multiLine } from '../domain/input';
 
 export const startMigrationSchema = z.strictObject({
-  toVersion: z.number({ error: 'must be a policy version number' }).int().positive(),
-  reason: z.string().trim().min(1).max(1000).optional(),
+  toVersion: z.number({ error: 'must be a policy version number' }).int().positive().max(2_147_483_647),
+  reason: multiLine(1000).optional(),
 });
 
 export interface MigrationDeps {

@@ -5,24 +5,24 @@ import { findInvoice } from '../db/invoices';
 import { findPolicyVersion } from '../db/policies';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { initialState, type InvoiceState } from '../domain/invoice';
-import { SUPPORTED_CURRENCIES } from '../domain/money';
 import type { PolicyVersion } from '../domain/policy';
 import { parsePolicyDocument } from '../domain/policy-schema';
 import { endOfLocalDay, isValidTimeZone } from '../domain/schedule';
 import { simulateDunning, type SimulatedAction, type Simulation } from '../domain/simulate';
+import { calendarDate, currencyCode, instant, int4Id, minorUnits, policyName } from '../domain/input';
 
-const storedPolicy = z.strictObject({ name: z.string().min(1), version: z.number().int().positive().optional() });
+const storedPolicy = z.strictObject({ name: policyName, version: int4Id('policy version').optional() });
 
 /** A hypothetical invoice: amount, due date (end of that day in the zone) or instant, customer zone. */
 const hypotheticalInvoice = z
   .strictObject({
-    totalCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
-    currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]], { error: 'unsupported currency' })),
-    timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
-    dueDate: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
-    dueAt: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant' }).optional(),
+    totalCents: minorUnits(),
+    currency: currencyCode,
+    timeZone: z.string().max(64).refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+    dueDate: calendarDate.optional(),
+    dueAt: instant.optional(),
     /** When it is issued (the ladder starts); defaults to now. */
-    issuedAt: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant' }).optional(),
+    issuedAt: instant.optional(),
   })
   .refine((i) => Boolean(i.dueDate) !== Boolean(i.dueAt), { message: 'give dueDate or dueAt (exactly one)', path: ['dueDate'] });
 

@@ -15,7 +15,7 @@ describe('parseMajorUnits', () => {
     // Where floating point would be off by one: 1.005 × 100 = 100.49999…
     ['1.01', 'EUR', 101],
     ['4.35', 'USD', 435],
-    ['90071992547409.91', 'USD', 9_007_199_254_740_991],
+    ['10000000000.00', 'USD', 1_000_000_000_000], // MAX_AMOUNT_MINOR
   ])('%s %s is %d minor units', (text, currency, cents) => {
     expect(parseMajorUnits(text, currency)).toBe(cents);
   });
@@ -28,6 +28,7 @@ describe('parseMajorUnits', () => {
     ['', 'EUR', 'is not an amount'],
     ['10.005', 'EUR', 'more decimals than EUR allows (2)'],
     ['100.5', 'JPY', 'more decimals than JPY allows (0)'],
+    ['10000000000.01', 'USD', 'too large'],
     ['90071992547409.92', 'USD', 'too large'],
     ['10.00', 'XXX', 'unsupported currency XXX'],
   ])('refuses %j in %s', (text, currency, message) => {

@@ -12,13 +12,14 @@ import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages
 import { workflowUrl, type HttpContext } from '../context';
 import { parseBody, parseValue } from '../errors';
 import { uuidParam } from './params';
+import { singleLine } from '../../domain/input';
 
 const listQuery = z.object({
   status: z.enum(['open', 'paid', 'void', 'uncollectible']).optional(),
   customerId: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-const idempotencyKey = z.string().trim().min(1).max(255, 'Idempotency-Key may be at most 255 characters').optional();
+const idempotencyKey = singleLine(255).optional();
 
 export function invoiceRoutes(ctx: HttpContext): Router {
   const router = Router();

@@ -9,6 +9,7 @@ import { openDispute, promiseToPay } from '../../services/invoice-commands';
 import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages';
 import type { HttpContext } from '../context';
 import { html, layout, raw, type Raw } from '../html';
+import { CONTROL_CHARACTERS_MESSAGE, isStorableText } from '../../domain/text';
 
 interface PortalInvoice {
   id: string;
@@ -34,7 +35,10 @@ const TEMPLATE_NAMES: Readonly<Record<string, string>> = {
   handoff_notice: 'a referral to collections',
 };
 
-const disputeForm = z.object({ reason: z.string().trim().min(1, 'please say what is wrong with the invoice').max(1000) });
+const disputeForm = z.object({
+  reason: z.string().trim().min(1, 'please say what is wrong with the invoice').max(1000, 'please keep it under 1,000 characters')
+    .refine((r) => isStorableText(r, { multiline: true }), `the reason ${CONTROL_CHARACTERS_MESSAGE}`),
+});
 const promiseForm = z.object({ date: z.iso.date({ error: 'choose a date' }) });
 
 /**

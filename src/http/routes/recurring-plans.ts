@@ -10,9 +10,10 @@ import { CATCHUP_WINDOW, describePlanSchedule, type ScheduleSummary } from '../.
 import type { HttpContext } from '../context';
 import { parseBody, parseValue } from '../errors';
 import { uuidParam } from './params';
+import { singleLine } from '../../domain/input';
 
 const listQuery = z.object({ customerId: z.uuid().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
-const idempotencyKey = z.string().trim().min(1).max(255, 'Idempotency-Key may be at most 255 characters').optional();
+const idempotencyKey = singleLine(255).optional();
 
 /** Recurring plans: each is a Temporal Schedule issuing one invoice per billing period. */
 export function recurringPlanRoutes(ctx: HttpContext): Router {

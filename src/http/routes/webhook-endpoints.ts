@@ -7,6 +7,7 @@ import { createWebhookEndpoint, createWebhookEndpointSchema } from '../../servic
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 import { uuidParam } from './params';
+import { singleLine } from '../../domain/input';
 
 const deliveriesQuery = z.object({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
@@ -55,7 +56,7 @@ export function webhookEndpointRoutes(ctx: HttpContext): Router {
   router.post('/:id/deliveries/:eventId/redeliver', async (req, res) => {
     const endpoint = await load(req);
     const eventId = String(req.params.eventId);
-    if (!(await redeliver(ctx.sql, endpoint.id, eventId))) {
+    if (!singleLine(255).safeParse(eventId).success || !(await redeliver(ctx.sql, endpoint.id, eventId))) {
       throw new DomainError(ErrorCode.NOT_FOUND, `event ${eventId} was never sent to this endpoint`);
     }
     res.status(202).json({ eventId, status: 'pending' });
