@@ -6,6 +6,7 @@ import { findCustomer } from '../src/db/customers';
 import { findInvoiceDocument, saveInvoiceDocument } from '../src/db/documents';
 import { findEmail, recordEmail } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
+import { recordProjectionFailure, refusalOf } from '../src/db/projection-failures';
 import { findInvoice, findInvoiceLines } from '../src/db/invoices';
 import { findPolicyVersion } from '../src/db/policies';
 import { refreshReportSnapshots as refreshSnapshots, type SnapshotRefresh } from '../src/db/report-snapshots';
@@ -121,13 +122,15 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
         ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
       });
     }
+    // The stored copy shows the email as sent, without the live portal token (only its hash is kept).
+    const stored = { subject: rendered.subject, html: withoutToken(rendered.html, portal.token), text: withoutToken(rendered.text, portal.token) };
     await recordEmail(sql, {
       idempotencyKey: input.idempotencyKey,
       invoiceId: invoice.id,
       customerId: customer.id,
       template: input.template,
       recipient: customer.email,
-      ...rendered,
+      ...stored,
       attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
       transport: mailer.transport,
       providerMessageId,
@@ -135,14 +138,29 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     return { status: 'sent', transport: mailer.transport, providerMessageId };
   }
 
-  /** Projects workflow events into Postgres (audit log, payments, fees, credits, invoice row). */
+  /**
+   * Projects workflow events into Postgres (audit log, payments, fees, credits, flags, invoice row).
+   * When Postgres refuses them for good (a poison event), the refusal is recorded for ops and the
+   * activity fails without retrying (`PROJECTION_REJECTED`): the workflow then flags the invoice and
+   * waits for a fix instead of retrying, and growing its history, forever.
+   */
   async function recordInvoiceEvents(input: {
     invoiceId: string;
     customerId: string;
     events: readonly InvoiceEvent[];
     snapshot: InvoiceSnapshot;
+    afterFailure?: boolean;
   }): Promise<{ applied: number }> {
-    return projectInvoiceEvents(sql, input);
+    try {
+      return await projectInvoiceEvents(sql, input);
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (!refusal) throw err;
+      const seq = input.events[0]?.seq ?? 0;
+      await recordProjectionFailure(sql, { invoiceId: input.invoiceId, seq, error: refusal.message, sqlState: refusal.sqlState });
+      Context.current().log.error('Postgres refused the projection of an invoice; it waits for a fix', { invoiceId: input.invoiceId, seq, sqlState: refusal.sqlState, error: refusal.message });
+      throw ApplicationFailure.create({ type: 'PROJECTION_REJECTED', message: refusal.message, nonRetryable: true, details: [{ seq, sqlState: refusal.sqlState }] });
+    }
   }
 
   function requireTemporal() {
@@ -196,3 +214,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Where a stored email had its portal link: the link is personal and lives only in the customer's inbox. */
+export const PORTAL_LINK_PLACEHOLDER = '[personal-link]';
+const withoutToken = (body: string, token: string) => body.split(token).join(PORTAL_LINK_PLACEHOLDER);

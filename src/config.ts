@@ -37,6 +37,13 @@ export const configSchema = z.object({
   STRIPE_API_BASE: z.url().optional(),
   /** HMAC secret of the generic gateway contract; enables POST /webhooks/generic. */
   WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 characters').optional(),
+  /** The secret being rotated out: signatures made with it are accepted too until it is removed. */
+  WEBHOOK_SECRET_PREVIOUS: z.string().min(16, 'WEBHOOK_SECRET_PREVIOUS must be at least 16 characters').optional(),
+  /**
+   * Outbound webhook endpoints may target private, loopback and link-local addresses (an ERP on the
+   * same network). Off by default: such a target could reach cloud metadata or internal services.
+   */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false'], { error: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' }).default('false').transform((v) => v === 'true'),
   /** Where a worker process serves the Temporal SDK's Prometheus metrics (`host:port`), or `off`. */
   SDK_METRICS_ADDRESS: z.string().regex(/^(off|[\w.-]+:\d{1,5})$/, 'SDK_METRICS_ADDRESS must be host:port or off').default('127.0.0.1:9464'),
   /** Bearer token for GET /metrics; without it the endpoint is open (bind HOST to a private interface). */

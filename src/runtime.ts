@@ -111,7 +111,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       const relay = await startInboxRelay({ sql, client: temporal.client, taskQueue: config.TASK_QUEUE, log });
       stops.push(() => relay.stop());
       // Outbound events (invoice.issued, invoice.paid, …) to the endpoints registered through the API.
-      const dispatcher = await startWebhookDispatcher({ sql, log });
+      const dispatcher = await startWebhookDispatcher({ sql, log, allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS });
       stops.push(() => dispatcher.stop());
       // Report snapshots are kept by a daily Schedule; without it readers still take what they need.
       await ensureReportSnapshotSchedule(temporal.client, config.TASK_QUEUE).then(
@@ -134,7 +134,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         webhooks.push({ gateway: 'stripe', url: `${config.PUBLIC_URL}/webhooks/stripe`, generatedSecret: config.STRIPE_WEBHOOK_SECRET ? null : stripeSecret });
       }
       if (genericSecret) {
-        gateways.push(genericAdapter(genericSecret));
+        gateways.push(genericAdapter([genericSecret, ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : [])]));
         webhooks.push({ gateway: 'generic', url: `${config.PUBLIC_URL}/webhooks/generic`, generatedSecret: config.WEBHOOK_SECRET ? null : genericSecret });
       }
       const app = createApp({
@@ -142,6 +142,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(),
         ...(sdkMetrics ? { sdkMetricsUrl: `http://${sdkMetrics}/metrics` } : {}),
         ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+        allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
         ...(config.STRIPE_SECRET_KEY ? { checkout: stripeCheckout({ secretKey: config.STRIPE_SECRET_KEY, ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}) }) } : {}),
       }, gateways);
       const server: Server = await new Promise((resolve, reject) => {

@@ -7,25 +7,31 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  checkMigration, checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkVoid,
-  decideChargeback, decideImport, decideMigration, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid, migrationOutcome,
+  checkMigration, checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkResolveFlag, checkText, checkVoid,
+  decideChargeback, decideImport, decideMigration, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideResolveFlag, decideVoid,
+  migrationOutcome, normalizeMeta, normalizePayment, normalizeRefund, openFlags,
 } from '../src/domain/commands';
+import { cleanText } from '../src/domain/text';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
 import { ledgerFactsOf } from '../src/domain/ledger';
 import { amountDue, initialState, record, snapshotOf, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
 import { emailTaskQueue } from '../src/temporal/task-queues';
-import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, PolicyVersionKey } from '../src/temporal/search-attributes';
+import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, NeedsAttentionKey, PolicyVersionKey } from '../src/temporal/search-attributes';
 import {
   chargebackSignal, invoiceLedgerQuery, invoiceSnapshotQuery, invoiceStateQuery, migratePolicyUpdate, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
-  promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, voidInvoiceUpdate, type InvoiceView,
+  promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, retryProjectionSignal, voidInvoiceUpdate, type InvoiceView, type ProjectionFailure,
 } from './messages';
+
+/** How long a projection Postgres refused waits before it is tried again on its own (a retry signal is sooner). */
+const POISON_RETRY = '1 hour';
 
 const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -64,8 +70,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const batchProjection = patched('batched-projection');
   // Since 'local-projection': the projection runs as a local activity (see projectLocally).
   const project = patched('local-projection') ? projectLocally : recordInvoiceEvents;
+  // Since 'money-integrity': facts from signals are made storable, refunds are checked against the
+  // payments they name, a zero invoice settles at issue, a projection Postgres refuses (a poison
+  // event) is surfaced and waits for a fix instead of retrying forever, and NeedsAttention is kept.
+  const guarded = patched('money-integrity');
   let acting = false;
   let flushWanted = 0;
+  let projectionFailure: ProjectionFailure | null = null;
+  let retryWanted = false;
 
   const emit = (bodies: readonly InvoiceEventBody[], actor: string, reason?: string): number => {
     if (bodies.length > 0) {
@@ -75,10 +87,34 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     }
     return state.events.length;
   };
-  /** Resolves once everything emitted so far is in Postgres, so callers read their own writes. */
-  const persisted = (seq: number) => {
+  /**
+   * Resolves once everything emitted so far is in Postgres, so callers read their own writes. When
+   * Postgres refuses the projection, the caller is answered at once (the events are kept and projected
+   * once the cause is fixed) instead of waiting forever.
+   */
+  const persisted = (seq: number): Promise<void> => {
     flushWanted = Math.max(flushWanted, seq);
-    return condition(() => persistedSeq >= seq);
+    if (!guarded) return condition(() => persistedSeq >= seq);
+    return condition(() => persistedSeq >= seq || projectionFailure !== null).then(() => {
+      if (persistedSeq < seq) throw ledgerWritePending();
+    });
+  };
+  /** While Postgres refuses this invoice's events, commands are refused too: nothing more diverges. */
+  const assertProjecting = () => {
+    if (guarded && projectionFailure) throw ledgerWritePending();
+  };
+  /**
+   * An update handler acts only once its acceptance is in history. A workflow task that accepts an
+   * update can still be lost (a speculative task dropped, a completion refused under a burst of
+   * updates); the projection, a local activity, would by then have written that task's events to
+   * Postgres, and the next attempt may number other events the same. Past this timer, every event
+   * an activation emits follows from history alone, so the projection's sequence numbers are stable.
+   * Unguarded, handlers stay synchronous up to their emit (not even an idle `await`), as recorded
+   * histories expect the order of commands that follows.
+   */
+  const accepted = async () => {
+    await sleep(1);
+    assertProjecting();
   };
   /** Runs one action of the ladder; its events are projected once it is over (or when a command needs them). */
   const act = async (action: () => Promise<void>) => {
@@ -89,11 +125,15 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       acting = false;
     }
   };
-  const view = () => viewOf(state);
+  const view = (): InvoiceView => ({ ...viewOf(state), needsAttention: needsAttention() });
 
+  const needsAttention = (): string[] => [
+    ...(projectionFailure ? ['projection_failed'] : []),
+    ...new Set(openFlags(state).map((f) => f.kind)),
+  ];
   let lastAttributes = '';
   function syncSearchAttributes(): void {
-    const values = { status: state.status, stage: state.dunningStage, due: amountDue(state.ledger) };
+    const values = { status: state.status, stage: state.dunningStage, due: amountDue(state.ledger), ...(guarded ? { attention: needsAttention() } : {}) };
     const key = JSON.stringify(values);
     if (key === lastAttributes) return;
     lastAttributes = key;
@@ -101,35 +141,65 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       { key: InvoiceStatusKey, value: values.status },
       { key: DunningStageKey, value: values.stage },
       { key: AmountDueCentsKey, value: values.due },
+      ...(values.attention ? [{ key: NeedsAttentionKey, value: values.attention.length > 0 ? values.attention : null }] : []),
     ]);
   }
+  /** Who and why, made storable since 'money-integrity' (a signal may come from any client). */
+  const meta = (actor: string, reason: string | undefined) => (guarded ? normalizeMeta(actor, reason) : { actor, reason });
+  const rules = guarded ? 'checked' : 'legacy';
 
-  setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => void emit(decidePayment(state, payment), actor, reason));
-  setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => void emit(decideRefund(state, refund), actor, reason));
-  setHandler(chargebackSignal, ({ actor, reason, ...chargeback }) => void emit(decideChargeback(state, chargeback), actor, reason));
-  setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => void emit([{ type: 'payment_failed', paymentId, failure }], actor, reason));
+  // Facts from outside: never refused, recorded so that Postgres can hold them.
+  setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => {
+    const m = meta(actor, reason);
+    // Only the claim of unapplied cash (an update) may say where the money waited.
+    const { unappliedSource: _source, receivedAt: _at, ...fact } = guarded ? normalizePayment(payment) : { ...payment, unappliedSource: undefined, receivedAt: undefined };
+    emit(guarded ? decidePayment(state, fact) : decidePayment(state, payment, 'legacy'), m.actor, m.reason);
+  });
+  setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => {
+    const m = meta(actor, reason);
+    emit(decideRefund(state, guarded ? normalizeRefund(refund) : refund, rules), m.actor, m.reason);
+  });
+  setHandler(chargebackSignal, ({ actor, reason, ...chargeback }) => {
+    const m = meta(actor, reason);
+    const fact = guarded ? { ...chargeback, disputeId: cleanText(String(chargeback.disputeId), { max: 255 }) || 'unnamed', paymentId: cleanText(String(chargeback.paymentId), { max: 255 }) || 'unnamed' } : chargeback;
+    emit(decideChargeback(state, fact, rules), m.actor, m.reason);
+  });
+  setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => {
+    const m = meta(actor, reason);
+    const fact = guarded ? { paymentId: cleanText(String(paymentId), { max: 255 }) || 'unnamed', failure: cleanText(String(failure), { multiline: true, max: 1000 }) || 'payment failed' } : { paymentId, failure };
+    emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
+  });
+  setHandler(retryProjectionSignal, () => {
+    retryWanted = true;
+  });
 
-  setHandler(voidInvoiceUpdate, async ({ actor, reason }) => {
-    await persisted(emit(refusable(() => decideVoid(state)), actor, reason));
-    return view();
-  }, { validator: (_command) => refusable(() => checkVoid(state)) });
-  setHandler(openDisputeUpdate, async ({ actor, reason }) => {
-    await persisted(emit(refusable(() => decideOpenDispute(state)), actor, reason));
-    return view();
-  }, { validator: (_command) => refusable(() => checkOpenDispute(state)) });
-  setHandler(resolveDisputeUpdate, async ({ actor, reason }) => {
-    await persisted(emit(refusable(() => decideResolveDispute(state)), actor, reason));
-    return view();
-  }, { validator: (_command) => refusable(() => checkResolveDispute(state)) });
+  // Commands: refused by their validators (never entering history) when they cannot apply.
+  const command = (def: typeof voidInvoiceUpdate, check: () => void, decide: () => InvoiceEventBody[]) =>
+    setHandler(def, async ({ actor, reason }) => {
+      if (guarded) await accepted();
+      await persisted(emit(refusable(decide), actor, reason));
+      return view();
+    }, { validator: ({ actor, reason }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); check(); }) });
+  command(voidInvoiceUpdate, () => checkVoid(state), () => decideVoid(state));
+  command(openDisputeUpdate, () => checkOpenDispute(state), () => decideOpenDispute(state));
+  command(resolveDisputeUpdate, () => checkResolveDispute(state), () => decideResolveDispute(state));
   setHandler(promiseToPayUpdate, async ({ actor, reason, date }) => {
+    if (guarded) await accepted();
     await persisted(emit(refusable(() => decidePromise(state, date, Date.now())), actor, reason));
     return view();
-  }, { validator: ({ date }) => refusable(() => checkPromise(state, date, Date.now())) });
+  }, { validator: ({ actor, reason, date }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); checkPromise(state, date, Date.now()); }) });
   setHandler(recordPaymentUpdate, async ({ actor, reason, ...payment }) => {
+    if (guarded) await accepted();
     await persisted(emit(refusable(() => { checkPayment(state, payment); return decidePayment(state, payment); }), actor, reason));
     return view();
-  }, { validator: ({ actor: _a, reason: _r, ...payment }) => refusable(() => checkPayment(state, payment)) });
+  }, { validator: ({ actor, reason, ...payment }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason, unappliedSource: payment.unappliedSource, receivedAt: payment.receivedAt }); checkPayment(state, payment); }) });
+  setHandler(resolveFlagUpdate, async ({ actor, flagId, resolution }) => {
+    if (guarded) await accepted();
+    await persisted(emit(refusable(() => decideResolveFlag(state, flagId, resolution)), actor, resolution));
+    return view();
+  }, { validator: ({ actor, flagId, resolution }) => refusable(() => { assertProjecting(); checkText({ actor, flagId }); checkResolveFlag(state, flagId, resolution); }) });
   setHandler(migratePolicyUpdate, async ({ actor, reason, policy, migrationId }) => {
+    if (guarded) await accepted();
     const events = refusable(() => decideMigration(state, policy, migrationId, Date.now()));
     if (events.length > 0) upsertSearchAttributes([{ key: PolicyVersionKey, value: policy.version }]);
     await persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
@@ -139,20 +209,43 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       nextStepIndex: state.nextStepIndex,
       nextAction: nextActionOf(state, Date.now()),
     };
-  }, { validator: ({ policy }) => refusable(() => checkMigration(state, policy)) });
+  }, { validator: ({ actor, reason, policy }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); checkMigration(state, policy); }) });
   setHandler(invoiceStateQuery, view);
   setHandler(invoiceSnapshotQuery, () => state);
-  setHandler(invoiceLedgerQuery, () => ({ facts: ledgerFactsOf(state), persistedSeq: state.events[persistedSeq - 1]?.seq ?? 0, projectionFailure: null }));
+  setHandler(invoiceLedgerQuery, () => ({
+    facts: ledgerFactsOf(state),
+    persistedSeq: state.events[persistedSeq - 1]?.seq ?? 0,
+    projectionFailure,
+    unappliedApplied: state.events.flatMap((e) => (e.type === 'payment_received' && e.unappliedSource ? [`${e.unappliedSource}:${e.paymentId}`] : [])),
+  }));
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   let finished = false;
   const projection = (async () => {
     for (;;) {
-      await condition(() => (state.events.length > persistedSeq && (!acting || flushWanted > persistedSeq)) || finished);
+      await condition(() => (state.events.length > persistedSeq && (!acting || flushWanted > persistedSeq || projectionFailure !== null)) || finished);
       if (state.events.length <= persistedSeq) return;
       const target = state.events.length;
-      await project({ invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state) });
+      try {
+        await project({
+          invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state),
+          ...(projectionFailure ? { afterFailure: true } : {}),
+        });
+      } catch (err) {
+        if (!guarded || !isPoison(err)) throw err;
+        // Postgres refused these events (the activity recorded why): say so, then wait for a fix.
+        const failure = err instanceof ActivityFailure ? err.cause : err;
+        projectionFailure = { seq: state.events[persistedSeq]!.seq, error: (failure as Error).message, at: new Date().toISOString() };
+        syncSearchAttributes();
+        retryWanted = false;
+        await condition(() => retryWanted, POISON_RETRY);
+        continue;
+      }
       persistedSeq = target;
+      if (projectionFailure) {
+        projectionFailure = null;
+        syncSearchAttributes();
+      }
     }
   })();
 
@@ -185,6 +278,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       await sendEmail('invoice_issued', null, true);
     });
   }
+  // Nobody is chased for nothing (new invoices of zero are refused; this settles any that exist).
+  if (guarded && state.status === 'open' && amountDue(state.ledger) === 0) emit([{ type: 'paid' }], 'workflow', 'nothing is owed');
 
   for (;;) {
     const plan = planNext(state, Date.now());
@@ -215,6 +310,20 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   await projection;
   await condition(allHandlersFinished);
   return view();
+}
+
+/** The projection refused for good; a local activity's failure arrives unwrapped, a remote one as its cause. */
+function isPoison(err: unknown): boolean {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure && failure.type === 'PROJECTION_REJECTED';
+}
+
+function ledgerWritePending(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'LEDGER_WRITE_PENDING',
+    nonRetryable: true,
+    message: 'Postgres refused to record this invoice\'s events; it is flagged for ops (NeedsAttention = projection_failed) and catches up once the cause is fixed',
+  });
 }
 
 /** Domain refusals become ApplicationFailures whose `type` is the error code (seen by the client). */
@@ -255,6 +364,7 @@ function viewOf(state: InvoiceState): InvoiceView {
     creditHold: state.creditHold,
     policy: { name: input.policy.name, version: input.policy.version },
     nextAction: nextActionOf(state, Date.now()),
+    needsAttention: openFlags(state).map((f) => f.kind).filter((k, i, all) => all.indexOf(k) === i),
     steps: scheduleFor(state).map((step) => ({
       ...step,
       status: step.index >= state.nextStepIndex ? 'pending' : step.index < superseded ? 'superseded' : skipped.has(step.index) ? 'skipped' : 'done',

@@ -18,6 +18,10 @@ export interface PaymentReceived extends Attributed {
   readonly currency: string;
   readonly method?: string;
   readonly reference?: string;
+  /** When the money arrived, if earlier than now (unapplied cash applied later). */
+  readonly receivedAt?: string;
+  /** The source of unapplied cash claimed for this invoice (see `applyUnappliedPayment`). */
+  readonly unappliedSource?: string;
 }
 export interface PaymentFailed extends Attributed {
   readonly paymentId: string;
@@ -39,6 +43,12 @@ export interface Chargeback extends Attributed {
 export interface PromiseToPay extends Attributed {
   /** YYYY-MM-DD in the customer's time zone. */
   readonly date: string;
+}
+
+/** A human settled a flagged payment or refund (`payment:<id>`, `refund:<id>`) outside the ledger. */
+export interface ResolveFlag extends Attributed {
+  readonly flagId: string;
+  readonly resolution: string;
 }
 
 /** Moves the invoice to another version of its policy for its future steps. */
@@ -77,6 +87,8 @@ export interface InvoiceView {
   readonly creditHold: boolean;
   readonly policy: { readonly name: string; readonly version: number };
   readonly nextAction: NextAction | null;
+  /** Why the invoice needs a human: `projection_failed`, `payment_flagged`, `refund_flagged`. */
+  readonly needsAttention: readonly string[];
   readonly steps: readonly (ScheduledStep & { readonly status: StepStatus })[];
   readonly timeline: readonly InvoiceEvent[];
 }
@@ -94,6 +106,9 @@ export const resolveDisputeUpdate = defineUpdate<InvoiceView, [Attributed]>('res
 export const promiseToPayUpdate = defineUpdate<InvoiceView, [PromiseToPay]>('promiseToPay');
 export const recordPaymentUpdate = defineUpdate<InvoiceView, [PaymentReceived]>('recordPayment');
 export const migratePolicyUpdate = defineUpdate<MigrationResult, [MigratePolicy]>('migratePolicy');
+export const resolveFlagUpdate = defineUpdate<InvoiceView, [ResolveFlag]>('resolveFlag');
+/** Retry a projection Postgres refused (after the cause is fixed), instead of waiting for the hourly retry. */
+export const retryProjectionSignal = defineSignal<[]>('retryProjection');
 
 /** What the workflow believes the invoice's ledger holds, for the ledger check. */
 export interface InvoiceLedgerView {
@@ -102,6 +117,8 @@ export interface InvoiceLedgerView {
   readonly persistedSeq: number;
   /** Set while the projection is refused by Postgres (a poison event): the invoice needs a human. */
   readonly projectionFailure: ProjectionFailure | null;
+  /** Unapplied cash this invoice applied, as `<source>:<payment id>`. */
+  readonly unappliedApplied: readonly string[];
 }
 export interface ProjectionFailure {
   readonly seq: number;

@@ -6,6 +6,7 @@ import { DomainError, ErrorCode } from '../domain/errors';
 import { parseMajorUnits } from '../domain/money';
 import type { ApiClient } from './api-client';
 import { progressBar, type ProgressStream } from './progress';
+import { csvCell } from '../domain/csv';
 
 /** One CSV column: the names an export may use for it (compared without case, spaces, `_` or `-`). */
 interface Column {
@@ -148,11 +149,6 @@ async function importRows(api: ApiClient, route: string, rows: readonly Row[], o
   }
   return reports;
 }
-
-const csvCell = (value: unknown) => {
-  const text = value === undefined || value === null ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
 
 /** `import <customers.csv> [invoices.csv]`: an ERP export in, a per-row report out. */
 export function registerImport(

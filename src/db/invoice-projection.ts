@@ -2,17 +2,24 @@ import type { InvoiceEvent, InvoiceSnapshot } from '../domain/invoice';
 import { outboundEventsOf } from '../domain/outbound-events';
 import type { Sql } from './client';
 import { enqueueOutboundEvents } from './outbound-events';
+import { importPaymentId } from '../domain/ledger';
+import { markUnappliedApplied } from './unapplied-payments';
+
+/** A flagged amount as a bigint column can hold it (a flag keeps amounts no ledger could, as unknown). */
+const storableAmount = (amount: number) => (Number.isSafeInteger(amount) && Math.abs(amount) <= Number.MAX_SAFE_INTEGER ? amount : null);
 
 export type { InvoiceSnapshot } from '../domain/invoice';
 
 /**
- * Writes workflow events to the audit log and their side tables (payments, fees, credits, customer
- * holds) and stores the snapshot, in one transaction. Events at or below the stored sequence number
- * are skipped, so a retried activity changes nothing twice.
+ * Writes workflow events to the audit log and their side tables (payments, fees, credits, flags,
+ * customer holds) and stores the snapshot, in one transaction. Events at or below the stored sequence
+ * number are skipped, so a retried activity changes nothing twice; beyond that nothing is ignored: a
+ * ledger row that cannot be written as the workflow applied it fails the transaction (and the
+ * workflow surfaces it), instead of being dropped.
  */
 export async function projectInvoiceEvents(
   sql: Sql,
-  input: { invoiceId: string; customerId: string; events: readonly InvoiceEvent[]; snapshot: InvoiceSnapshot },
+  input: { invoiceId: string; customerId: string; events: readonly InvoiceEvent[]; snapshot: InvoiceSnapshot; afterFailure?: boolean },
 ): Promise<{ applied: number }> {
   const { invoiceId, customerId, snapshot } = input;
   return sql.begin(async (tx) => {
@@ -30,37 +37,47 @@ export async function projectInvoiceEvents(
                ON CONFLICT DO NOTHING`;
       switch (event.type) {
         case 'payment_received':
+          await tx`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, method, reference, actor, received_at, gateway)
+                   VALUES ('payment', ${event.paymentId}, ${invoiceId}, ${event.amountCents}, ${event.currency}, 'applied',
+                           ${event.method ?? null}, ${event.reference ?? null}, ${actor}, ${event.receivedAt ?? at}, ${event.unappliedSource ?? null})`;
+          if (event.unappliedSource) await markUnappliedApplied(tx as unknown as Sql, { source: event.unappliedSource, id: event.paymentId, invoiceId, at });
+          break;
         case 'payment_flagged':
-          await tx`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, flag_reason, method, reference, actor, received_at)
-                   VALUES ('payment', ${event.paymentId}, ${invoiceId}, ${event.amountCents}, ${event.currency},
-                           ${event.type === 'payment_received' ? 'applied' : 'flagged'},
-                           ${event.type === 'payment_flagged' ? event.flag : null},
-                           ${event.method ?? null}, ${event.reference ?? null}, ${actor}, ${at})
-                   ON CONFLICT (kind, id) DO UPDATE SET invoice_id = EXCLUDED.invoice_id, status = EXCLUDED.status, flag_reason = NULL
-                   WHERE payments.status = 'unapplied'`;
+          await tx`INSERT INTO ledger_flags (invoice_id, flag_id, kind, reason, ref_id, amount_cents, currency, actor, flagged_at)
+                   VALUES (${invoiceId}, ${'payment:' + event.paymentId}, 'payment_flagged', ${event.flag}, ${event.paymentId},
+                           ${storableAmount(event.amountCents)}, ${event.currency}, ${actor}, ${at})`;
+          break;
+        case 'refund_flagged':
+          await tx`INSERT INTO ledger_flags (invoice_id, flag_id, kind, reason, ref_id, payment_id, amount_cents, currency, actor, flagged_at)
+                   VALUES (${invoiceId}, ${'refund:' + event.refundId}, 'refund_flagged', ${event.flag}, ${event.refundId}, ${event.paymentId},
+                           ${storableAmount(event.amountCents)}, ${event.currency}, ${actor}, ${at})`;
+          break;
+        case 'flag_resolved':
+          await tx`UPDATE ledger_flags SET resolved_at = ${at}, resolved_by = ${actor}, resolution = ${event.resolution}
+                   WHERE invoice_id = ${invoiceId} AND flag_id = ${event.flagId}`;
           break;
         case 'payment_refunded':
           await tx`INSERT INTO payments (kind, id, invoice_id, payment_id, amount_cents, currency, status, actor, received_at)
-                   VALUES ('refund', ${event.refundId}, ${invoiceId}, ${event.paymentId}, ${event.amountCents}, ${event.currency}, 'applied', ${actor}, ${at})
-                   ON CONFLICT DO NOTHING`;
+                   VALUES ('refund', ${event.refundId}, ${invoiceId}, ${event.paymentId}, ${event.amountCents}, ${event.currency}, 'applied', ${actor}, ${at})`;
           break;
         case 'late_fee_applied':
           await tx`INSERT INTO late_fees (invoice_id, policy_generation, step_index, amount_cents, currency, applied_at)
-                   VALUES (${invoiceId}, ${event.generation ?? 0}, ${event.stepIndex}, ${event.amountCents}, ${event.currency}, ${at})
-                   ON CONFLICT DO NOTHING`;
+                   VALUES (${invoiceId}, ${event.generation ?? 0}, ${event.stepIndex}, ${event.amountCents}, ${event.currency}, ${at})`;
           break;
         case 'credit_recorded':
-          await tx`INSERT INTO customer_credits (payment_id, customer_id, invoice_id, amount_cents, currency)
-                   VALUES (${event.paymentId}, ${customerId}, ${invoiceId}, ${event.amountCents}, ${event.currency})
-                   ON CONFLICT DO NOTHING`;
+          await tx`INSERT INTO customer_credits (entry_id, payment_id, customer_id, invoice_id, amount_cents, currency)
+                   VALUES (${'payment:' + event.paymentId}, ${event.paymentId}, ${customerId}, ${invoiceId}, ${event.amountCents}, ${event.currency})`;
+          break;
+        case 'credit_reversed':
+          await tx`INSERT INTO customer_credits (entry_id, refund_id, customer_id, invoice_id, amount_cents, currency)
+                   VALUES (${'refund:' + event.refundId}, ${event.refundId}, ${customerId}, ${invoiceId}, ${-event.amountCents}, ${event.currency})`;
           break;
         case 'imported':
           // What the ERP saw paid before the take-over, booked when it was taken over.
           if (event.paidBeforeCents > 0) {
             await tx`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, method, reference, actor, received_at)
-                     VALUES ('payment', ${'erp-import:' + event.externalId}, ${invoiceId}, ${event.paidBeforeCents}, ${event.currency},
-                             'applied', 'erp_import', 'paid before import', ${actor}, ${at})
-                     ON CONFLICT DO NOTHING`;
+                     VALUES ('payment', ${importPaymentId(event.externalId)}, ${invoiceId}, ${event.paidBeforeCents}, ${event.currency},
+                             'applied', 'erp_import', 'paid before import', ${actor}, ${at})`;
           }
           break;
         case 'policy_migrated':
@@ -77,6 +94,9 @@ export async function projectInvoiceEvents(
     // Announced to subscribed endpoints only if these facts commit (transactional outbox).
     const invoice = { id: invoiceId, number: current.number, customerId, currency: current.currency, totalCents: Number(current.totalCents), dueAt: current.dueAt.toISOString() };
     await enqueueOutboundEvents(tx as unknown as Sql, invoiceId, outboundEventsOf(invoice, events, snapshot));
+
+    // Whatever refused earlier events has been fixed: they are stored now.
+    if (input.afterFailure) await tx`UPDATE projection_failures SET resolved_at = now() WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL`;
 
     const last = events[events.length - 1]!;
     const at = (type: InvoiceEvent['type']) => events.find((e) => e.type === type)?.at ?? null;

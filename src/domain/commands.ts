@@ -1,5 +1,7 @@
 import { DomainError, ErrorCode } from './errors';
-import { amountDue, excessPaid, type InvoiceEventBody, type InvoiceState, type PaymentFact, type RefundFact } from './invoice';
+import { amountDue, excessPaid, record, type InvoiceEventBody, type InvoiceState, type PaymentFact, type RefundFact, type RefundFlag } from './invoice';
+import { MAX_AMOUNT_MINOR } from './money';
+import { cleanText, isStorableText } from './text';
 import type { PolicyVersion } from './policy';
 import { addDays, computeSchedule, endOfLocalDay, localDate } from './schedule';
 
@@ -67,9 +69,44 @@ export function decidePromise(state: InvoiceState, date: string, nowMs: number):
   return [{ type: 'promise_made', date, deadline: endOfLocalDay(date, state.input.timeZone) }];
 }
 
+/** Text a command carries (a reason, a reference) must be storable; a refused command never enters history. */
+export function checkText(fields: Readonly<Record<string, string | undefined>>): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (value !== undefined && (typeof value !== 'string' || !isStorableText(value, { multiline: field === 'reason' }) || value.length > 1000)) {
+      throw new DomainError(ErrorCode.VALIDATION, `${field} must be text of at most 1000 characters without control characters`, { field });
+    }
+  }
+}
+
+/**
+ * A payment fact as a signal carried it, from any client: its text cleaned of what Postgres cannot
+ * store (facts are never refused, so they are made storable instead). Amounts are left for
+ * `decidePayment` to judge.
+ */
+export function normalizePayment<P extends PaymentFact>(p: P): P {
+  return {
+    ...p,
+    paymentId: cleanText(String(p.paymentId), { max: 255 }) || 'unnamed',
+    currency: cleanText(String(p.currency), { max: 8 }),
+    ...(p.method !== undefined ? { method: cleanText(String(p.method), { max: 50 }) || undefined } : {}),
+    ...(p.reference !== undefined ? { reference: cleanText(String(p.reference), { max: 200 }) || undefined } : {}),
+  };
+}
+
+export function normalizeRefund<R extends RefundFact>(r: R): R {
+  return { ...r, paymentId: cleanText(String(r.paymentId), { max: 255 }) || 'unnamed', refundId: cleanText(String(r.refundId), { max: 300 }) || 'unnamed', currency: cleanText(String(r.currency), { max: 8 }) };
+}
+
+/** Who and why, as a signal or update carried them, made storable. */
+export function normalizeMeta(actor: unknown, reason: unknown): { actor: string; reason?: string } {
+  const cleanReason = typeof reason === 'string' ? cleanText(reason, { multiline: true, max: 1000 }) : '';
+  return { actor: (typeof actor === 'string' ? cleanText(actor, { max: 200 }) : '') || 'unknown', ...(cleanReason ? { reason: cleanReason } : {}) };
+}
+
 export function checkPayment(state: InvoiceState, payment: PaymentFact): void {
-  if (!Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0) {
-    throw new DomainError(ErrorCode.INVALID_AMOUNT, 'amountCents must be a positive integer number of minor units', { field: 'amountCents' });
+  checkText({ paymentId: payment.paymentId, reference: payment.reference, method: payment.method });
+  if (!Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0 || payment.amountCents > MAX_AMOUNT_MINOR) {
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, `amountCents must be a whole number of minor units, 1…${MAX_AMOUNT_MINOR}`, { field: 'amountCents' });
   }
   if (payment.currency.toUpperCase() !== state.input.currency) {
     throw new DomainError(ErrorCode.CURRENCY_MISMATCH, `payment is in ${payment.currency}, invoice is in ${state.input.currency}`, { field: 'currency' });
@@ -84,10 +121,12 @@ export function checkPayment(state: InvoiceState, payment: PaymentFact): void {
  * Applies a payment reported as a fact (signal). Never throws: duplicates change nothing, a payment
  * that cannot be applied is flagged for a human instead of guessed, and any excess becomes credit.
  */
-export function decidePayment(state: InvoiceState, payment: PaymentFact): InvoiceEventBody[] {
+export function decidePayment(state: InvoiceState, payment: PaymentFact, rules: MoneyRules = 'checked'): InvoiceEventBody[] {
   if (state.paymentIds.includes(payment.paymentId)) return [];
   const currency = payment.currency.toUpperCase();
-  if (currency !== state.input.currency || !Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0) {
+  // Since 'money-integrity': no payment beyond MAX_AMOUNT_MINOR, so no sum of them leaves safe integers.
+  const max = rules === 'checked' ? MAX_AMOUNT_MINOR : Number.MAX_SAFE_INTEGER;
+  if (currency !== state.input.currency || !Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0 || payment.amountCents > max) {
     const flag = currency !== state.input.currency ? 'currency_mismatch' : 'invalid_amount';
     return [{ type: 'payment_flagged', ...payment, flag }];
   }
@@ -99,22 +138,113 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact): Invoic
     if (state.promise) events.push({ type: 'promise_kept', date: state.promise.date });
     events.push({ type: 'paid' });
   }
-  return events;
+  return rules === 'checked' ? [...events, ...refundsAwaiting(state, events, payment.paymentId)] : events;
 }
+
+/**
+ * Refunds (and lost chargebacks) of this payment that arrived before it (gateways deliver out of
+ * order) were held as flags; now that the payment is here they are judged again and applied if they
+ * fit, so the order of delivery does not change the ledger.
+ */
+function refundsAwaiting(state: InvoiceState, paymentEvents: readonly InvoiceEventBody[], paymentId: string): InvoiceEventBody[] {
+  const waiting = openFlags(state).filter((f) => f.kind === 'refund_flagged' && f.reason === 'unknown_payment');
+  if (waiting.length === 0) return [];
+  let after = record(state, paymentEvents, { at: '1970-01-01T00:00:00.000Z', actor: 'simulation' });
+  const out: InvoiceEventBody[] = [];
+  for (const flag of waiting) {
+    const e = state.events.find((x) => x.type === 'refund_flagged' && `refund:${x.refundId}` === flag.flagId);
+    if (e?.type !== 'refund_flagged' || e.paymentId !== paymentId) continue;
+    const fact: RefundFact = { paymentId, refundId: e.refundId, amountCents: e.reportedCents ?? e.amountCents, currency: e.currency, ...(e.cumulative ? { cumulative: true } : {}) };
+    const judged = judgeRefund(after, fact);
+    if (judged[0]?.type === 'refund_flagged') continue; // still does not fit: it stays flagged
+    const resolution = judged.length === 0 ? `an earlier refund total of payment ${paymentId}, covered by a later one` : `applied once payment ${paymentId} arrived`;
+    const resolved: InvoiceEventBody[] = [{ type: 'flag_resolved', flagId: flag.flagId, resolution }, ...judged];
+    after = record(after, resolved, { at: '1970-01-01T00:00:00.000Z', actor: 'simulation' });
+    out.push(...resolved);
+  }
+  return out;
+}
+
+/** What this invoice received under a payment id (0 when it received nothing under it). */
+export function receivedUnder(state: InvoiceState, paymentId: string): number {
+  let received = 0;
+  for (const e of state.events) if (e.type === 'payment_received' && e.paymentId === paymentId) received += e.amountCents;
+  return received;
+}
+
+/**
+ * How money facts are judged. `checked` (since the 'money-integrity' patch): a payment is at most
+ * `MAX_AMOUNT_MINOR`; a refund applies only to a payment this invoice received, in its currency, up
+ * to what is left of that payment, anything else being flagged for a human, and a refund of money
+ * held as customer credit takes the credit back first. `legacy`: as invoices started before it
+ * judged them (kept so that their histories replay).
+ */
+export type MoneyRules = 'checked' | 'legacy';
 
 /**
  * A refund reopens a paid invoice when it leaves money owed. Duplicate refund ids change nothing; a
  * cumulative total applies only its increase, so totals arriving out of order never double-count.
  */
-export function decideRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[] {
+export function decideRefund(state: InvoiceState, refund: RefundFact, rules: MoneyRules = 'checked'): InvoiceEventBody[] {
   if (state.refundIds.includes(refund.refundId)) return [];
+  if (rules === 'checked') return judgeRefund(state, refund);
   const { cumulative, ...fact } = refund;
-  const amountCents = cumulative ? refund.amountCents - (state.refundedByPayment[refund.paymentId] ?? 0) : refund.amountCents;
+  const already = state.refundedByPayment[refund.paymentId] ?? 0;
+  const amountCents = cumulative ? refund.amountCents - already : refund.amountCents;
+  const currency = String(refund.currency).toUpperCase();
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) return [];
   const ledger = { ...state.ledger, refundedCents: state.ledger.refundedCents + amountCents };
-  const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...fact, amountCents, currency: refund.currency.toUpperCase() }];
+  const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...fact, amountCents, currency }];
   if (state.status === 'paid' && amountDue(ledger) > 0) events.push({ type: 'reopened' });
   return events;
+}
+
+/** The checked rules for one refund (duplicates already excluded). */
+function judgeRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[] {
+  const { cumulative, ...fact } = refund;
+  const already = state.refundedByPayment[refund.paymentId] ?? 0;
+  const amountCents = cumulative ? refund.amountCents - already : refund.amountCents;
+  const currency = String(refund.currency).toUpperCase();
+  // A cumulative total at or below what is already refunded is an older total arriving late: nothing new.
+  if (cumulative && Number.isSafeInteger(refund.amountCents) && amountCents <= 0) return [];
+  const flag = (why: RefundFlag): InvoiceEventBody[] => [{
+    type: 'refund_flagged', ...fact, amountCents: Number.isSafeInteger(amountCents) && amountCents > 0 ? amountCents : refund.amountCents, currency, flag: why,
+    reportedCents: refund.amountCents, ...(cumulative ? { cumulative: true } : {}),
+  }];
+  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) return flag('invalid_amount');
+  const received = receivedUnder(state, refund.paymentId);
+  if (received === 0) return flag('unknown_payment');
+  if (currency !== state.input.currency) return flag('currency_mismatch');
+  if (amountCents > received - already) return flag('exceeds_payment');
+
+  const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...fact, amountCents, currency }];
+  const creditBack = Math.min(excessPaid(state.ledger), amountCents);
+  if (creditBack > 0) events.push({ type: 'credit_reversed', amountCents: creditBack, currency, refundId: refund.refundId });
+  const ledger = { ...state.ledger, refundedCents: state.ledger.refundedCents + amountCents };
+  if (state.status === 'paid' && amountDue(ledger) > 0) events.push({ type: 'reopened' });
+  return events;
+}
+
+/** The flags (`payment:<id>`, `refund:<id>`) a human has not resolved yet, with why each was raised. */
+export function openFlags(state: InvoiceState): { flagId: string; kind: 'payment_flagged' | 'refund_flagged'; reason: string }[] {
+  const open = new Map<string, { flagId: string; kind: 'payment_flagged' | 'refund_flagged'; reason: string }>();
+  for (const e of state.events) {
+    if (e.type === 'payment_flagged') open.set(`payment:${e.paymentId}`, { flagId: `payment:${e.paymentId}`, kind: e.type, reason: e.flag });
+    if (e.type === 'refund_flagged') open.set(`refund:${e.refundId}`, { flagId: `refund:${e.refundId}`, kind: e.type, reason: e.flag });
+    if (e.type === 'flag_resolved') open.delete(e.flagId);
+  }
+  return [...open.values()];
+}
+
+export function checkResolveFlag(state: InvoiceState, flagId: string, resolution: string): void {
+  checkText({ reason: resolution });
+  if (!openFlags(state).some((f) => f.flagId === flagId)) throw new DomainError(ErrorCode.NOT_FOUND, `no open flag ${flagId} on this invoice`, { field: 'flagId' });
+}
+
+/** A human settled a flagged payment or refund outside the ledger (sent it back, applied it elsewhere). */
+export function decideResolveFlag(state: InvoiceState, flagId: string, resolution: string): InvoiceEventBody[] {
+  checkResolveFlag(state, flagId, resolution);
+  return [{ type: 'flag_resolved', flagId, resolution }];
 }
 
 export interface ChargebackFact {
@@ -129,11 +259,11 @@ export interface ChargebackFact {
  * A card chargeback: opening one disputes the invoice (reminders pause); losing it takes the money
  * back (a refund, reopening a paid invoice); either outcome ends the dispute. Repeats change nothing.
  */
-export function decideChargeback(state: InvoiceState, cb: ChargebackFact): InvoiceEventBody[] {
+export function decideChargeback(state: InvoiceState, cb: ChargebackFact, rules: MoneyRules = 'checked'): InvoiceEventBody[] {
   if (cb.stage === 'opened') return state.status === 'open' && !state.disputed ? [{ type: 'dispute_opened' }] : [];
   const resolved: InvoiceEventBody[] = state.disputed ? [{ type: 'dispute_resolved' }] : [];
   if (cb.stage === 'won') return resolved;
-  return [...resolved, ...decideRefund(state, { paymentId: cb.paymentId, refundId: `${cb.disputeId}:lost`, amountCents: cb.amountCents, currency: cb.currency })];
+  return [...resolved, ...decideRefund(state, { paymentId: cb.paymentId, refundId: `${cb.disputeId}:lost`, amountCents: cb.amountCents, currency: cb.currency }, rules)];
 }
 
 /** What moving one invoice to another policy version did. */

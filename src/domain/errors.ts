@@ -16,8 +16,16 @@ export const ErrorCode = {
   CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
   INVALID_AMOUNT: 'INVALID_AMOUNT',
   DUPLICATE_PAYMENT: 'DUPLICATE_PAYMENT',
+  /** Unapplied cash already applied to (or being applied to) another invoice. */
+  PAYMENT_ALREADY_APPLIED: 'PAYMENT_ALREADY_APPLIED',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   WORKFLOW_UNAVAILABLE: 'WORKFLOW_UNAVAILABLE',
+  /** The invoice's workflow did not take the command in time (a burst of commands): retry. */
+  WORKFLOW_BUSY: 'WORKFLOW_BUSY',
+  /** The workflow accepted the command but Postgres refused to record it (a poison event): ops is alerted. */
+  LEDGER_WRITE_PENDING: 'LEDGER_WRITE_PENDING',
+  /** An outbound webhook URL that points at a private, loopback or link-local address. */
+  WEBHOOK_TARGET_NOT_ALLOWED: 'WEBHOOK_TARGET_NOT_ALLOWED',
   CHECKOUT_NOT_CONFIGURED: 'CHECKOUT_NOT_CONFIGURED',
   CHECKOUT_UNAVAILABLE: 'CHECKOUT_UNAVAILABLE',
   PLAN_DELETED: 'PLAN_DELETED',

@@ -79,7 +79,14 @@ export interface PaymentFact {
   readonly currency: string;
   readonly method?: string;
   readonly reference?: string;
+  /** When the money arrived, if before it reached the invoice (unapplied cash applied later). */
+  readonly receivedAt?: string;
+  /** Set when the money was unapplied cash from this source (a gateway), claimed for this invoice. */
+  readonly unappliedSource?: string;
 }
+
+/** Why a refund was not applied: it names no payment this invoice received, is in another currency, or exceeds what is left of the payment. */
+export type RefundFlag = 'unknown_payment' | 'currency_mismatch' | 'exceeds_payment' | 'invalid_amount';
 
 export interface RefundFact {
   readonly paymentId: string;
@@ -110,6 +117,10 @@ export type InvoiceEventBody =
   | Ev<'payment_failed', { paymentId: string; failure: string }>
   | Ev<'payment_flagged', PaymentFact & { flag: string }>
   | Ev<'payment_refunded', Omit<RefundFact, 'cumulative'>>
+  /** A refund that does not fit a payment of this invoice (see `RefundFlag`): recorded for a human, never applied. */
+  | Ev<'refund_flagged', Omit<RefundFact, 'cumulative'> & { flag: RefundFlag; cumulative?: boolean; reportedCents?: number }>
+  /** A human looked at a flagged payment or refund (`payment:<id>`, `refund:<id>`) and settled it outside the ledger. */
+  | Ev<'flag_resolved', { flagId: string; resolution: string }>
   | Ev<'credit_recorded', { amountCents: number; currency: string; paymentId: string }>
   /** A refund took back money that had been moved to the customer's credit balance. */
   | Ev<'credit_reversed', { amountCents: number; currency: string; refundId: string }>
@@ -218,6 +229,8 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
       return { ...next, paymentIds: [...state.paymentIds, event.paymentId], ledger: { ...ledger, paidCents: ledger.paidCents + event.amountCents } };
     case 'payment_flagged':
       return { ...next, paymentIds: [...state.paymentIds, event.paymentId] };
+    case 'refund_flagged':
+      return { ...next, refundIds: [...state.refundIds, event.refundId] };
     case 'payment_refunded':
       return {
         ...next,

@@ -69,13 +69,19 @@ function retryAfterMs(headers: Record<string, string> | null | undefined): numbe
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** No provider configured: the email log in Postgres is the outbox; each email is printed too. */
+/** `jane.doe@customer.test` → `j…@customer.test`: enough to tell recipients apart in a log, not to mail them. */
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at <= 0 ? '…' : `${address[0]}…${address.slice(at)}`;
+}
+
+/** No provider configured: the email log in Postgres is the outbox; each email is printed too (recipient masked). */
 export function createOutboxMailer(print: (line: string) => void): Mailer {
   return {
     transport: 'outbox',
     async deliver(email) {
       const files = email.attachments.map((a) => a.filename).join(', ');
-      print(`✉  outbox → ${email.to}: ${email.subject}${files ? ` [${files}]` : ''} (${email.idempotencyKey})`);
+      print(`✉  outbox → ${maskAddress(email.to)}: ${email.subject}${files ? ` [${files}]` : ''} (${email.idempotencyKey})`);
       return { providerMessageId: null };
     },
   };

@@ -27,21 +27,30 @@ export function signGeneric(rawBody: string | Buffer, secret: string, timestamp:
 }
 
 /**
- * Any gateway that can sign like Stripe: HMAC-SHA256 over `"<t>.<raw body>"` with WEBHOOK_SECRET,
- * 300 s tolerance, constant-time comparison.
+ * Any gateway that can sign like Stripe: HMAC-SHA256 over `"<t>.<raw body>"`, 300 s tolerance,
+ * constant-time comparison. Keys rotate without a gap: the sender may put several `v1=` values in
+ * the header (one per key it signs with), and we may hold several secrets (the new and the old);
+ * any pair that matches is enough.
  */
-export function genericAdapter(secret: string): GatewayAdapter {
+export function genericAdapter(secrets: string | readonly string[]): GatewayAdapter {
+  const keys = [secrets].flat();
   return {
     name: 'generic',
     parse(rawBody, headers, nowSeconds) {
       const header = headers['x-signature'];
       if (typeof header !== 'string' || header.length === 0) throw new WebhookError(400, 'SIGNATURE_MISSING', 'missing X-Signature header');
-      const parts = Object.fromEntries(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
-      const t = Number(parts.t);
-      if (!Number.isInteger(t) || !parts.v1 || !/^[0-9a-f]{64}$/i.test(parts.v1)) throw new WebhookError(400, 'SIGNATURE_INVALID', 'X-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>');
+      const parts = header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]);
+      const t = Number(parts.find(([k]) => k === 't')?.[1]);
+      const signatures = parts.filter(([k]) => k === 'v1').map(([, v]) => v ?? '');
+      if (!Number.isInteger(t) || signatures.length === 0 || signatures.some((v) => !/^[0-9a-f]{64}$/i.test(v))) {
+        throw new WebhookError(400, 'SIGNATURE_INVALID', 'X-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]');
+      }
       if (Math.abs(nowSeconds - t) > GENERIC_TOLERANCE_SECONDS) throw new WebhookError(400, 'SIGNATURE_EXPIRED', `signature timestamp is outside the ${GENERIC_TOLERANCE_SECONDS} s tolerance`);
-      const expected = Buffer.from(signGeneric(rawBody, secret, t).split('v1=')[1]!, 'hex');
-      if (!timingSafeEqual(expected, Buffer.from(parts.v1, 'hex'))) throw new WebhookError(400, 'SIGNATURE_INVALID', 'signature does not match');
+      const expected = keys.map((key) => Buffer.from(signGeneric(rawBody, key, t).split('v1=')[1]!, 'hex'));
+      // Every comparison runs, so timing says nothing about which one matched.
+      let matched = false;
+      for (const e of expected) for (const v of signatures) matched = timingSafeEqual(e, Buffer.from(v, 'hex')) || matched;
+      if (!matched) throw new WebhookError(400, 'SIGNATURE_INVALID', 'signature does not match');
 
       let json: unknown;
       try {

@@ -3,19 +3,37 @@ import { z } from 'zod';
 import { isCurrency } from '../domain/money';
 import { fromStripeAmount } from './stripe-amounts';
 import { WebhookError, type GatewayAdapter, type GatewayFact } from './types';
+import { MAX_AMOUNT_MINOR } from '../domain/money';
+import { multiLine, singleLine } from '../domain/input';
+import { CONTROL_CHARACTERS_MESSAGE, isStorableText } from '../domain/text';
 
 /** Stripe's default signature tolerance: events older (or newer) than this are replays. */
 export const STRIPE_TOLERANCE_SECONDS = 300;
 
-const minor = z.number().int('must be an integer number of minor units').nonnegative('must not be negative').max(Number.MAX_SAFE_INTEGER);
+// Stripe's own amounts: ISK is in hundredths, so the bound is a hundred times ours.
+const minor = z.number().int('must be an integer number of minor units').nonnegative('must not be negative').max(MAX_AMOUNT_MINOR * 100);
+const positive = minor.refine((n) => n > 0, 'must be greater than 0');
 const currency = z.string().transform((c) => c.toUpperCase()).refine(isCurrency, 'unsupported currency');
-const metadata = z.record(z.string(), z.string()).nullish();
-const id = z.string().min(1).max(255);
+const id = singleLine(255);
+/** Our invoice id, when a metadata value carries one; another integration's metadata names no invoice of ours. */
+const invoiceRef = z.string().max(500).refine((v) => isStorableText(v), CONTROL_CHARACTERS_MESSAGE).nullish()
+  .transform((v) => (v && z.uuid().safeParse(v).success ? v : null));
+const metadata = z.object({ invoice_id: invoiceRef }).loose().nullish();
 
-const paymentIntent = z.object({ id, amount_received: minor, currency, metadata, payment_method_types: z.array(z.string()).optional(), last_payment_error: z.object({ message: z.string().optional(), code: z.string().optional() }).nullish() });
-const checkoutSession = z.object({ id, amount_total: minor, currency, metadata, client_reference_id: z.string().nullish(), payment_intent: z.string().nullish(), payment_status: z.string() });
-const dispute = z.object({ id, charge: z.string(), payment_intent: z.string().nullish(), amount: minor, currency, status: z.string(), metadata });
-const charge = z.object({ id, payment_intent: z.string().nullish(), amount_refunded: minor, currency, metadata });
+/** The envelope every event shares; Stripe's SDK checks only the signature. */
+const envelope = z.object({
+  id,
+  type: singleLine(100),
+  created: z.number().int('must be a Unix time in seconds').min(0).max(Date.parse('2199-12-31T23:59:59Z') / 1000, 'is beyond any date we keep'),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }, { error: 'data.object must be an object' }),
+});
+
+const paymentIntent = z.object({ id, amount_received: minor, currency, metadata, payment_method_types: z.array(singleLine(50)).optional(), last_payment_error: z.object({ message: multiLine(1000).optional(), code: singleLine(100).optional() }).nullish() });
+const succeededIntent = paymentIntent.extend({ amount_received: positive });
+const checkoutSession = z.object({ id, amount_total: minor, currency, metadata, client_reference_id: invoiceRef, payment_intent: id.nullish(), payment_status: singleLine(50) });
+const paidSession = checkoutSession.extend({ amount_total: positive });
+const dispute = z.object({ id, charge: id, payment_intent: id.nullish(), amount: positive, currency, status: singleLine(50), metadata });
+const charge = z.object({ id, payment_intent: id.nullish(), amount_refunded: minor, currency, metadata });
 
 /**
  * Stripe: `Stripe-Signature` is verified over the raw body by the official package
@@ -38,7 +56,12 @@ export function stripeAdapter(secret: string): GatewayAdapter {
       // Stripe only rejects old timestamps; a signature dated in the future is refused too.
       const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1]);
       if (signedAt - nowSeconds > STRIPE_TOLERANCE_SECONDS) throw new WebhookError(400, 'SIGNATURE_INVALID', 'signature timestamp is in the future');
-      return { id: event.id, type: event.type, occurredAt: new Date(event.created * 1000).toISOString(), fact: factOf(event) };
+      const checked = envelope.safeParse(event);
+      if (!checked.success) {
+        const issue = checked.error.issues[0]!;
+        throw new WebhookError(400, 'INVALID_EVENT', `${issue.path.join('.') || 'event'}: ${issue.message}`);
+      }
+      return { id: checked.data.id, type: checked.data.type, occurredAt: new Date(checked.data.created * 1000).toISOString(), fact: factOf(event) };
     },
   };
 }
@@ -63,14 +86,15 @@ function factOf(event: Stripe.Event): GatewayFact {
   const object = (event.data as { object: unknown }).object;
   switch (event.type) {
     case 'payment_intent.succeeded': {
-      const pi = parse(paymentIntent, object, event.type);
+      const pi = parse(succeededIntent, object, event.type);
       return { kind: 'payment', invoiceId: pi.metadata?.invoice_id ?? null, paymentId: pi.id, amountCents: minorUnits(pi.amount_received, pi.currency, event.type, 'amount_received'), currency: pi.currency, method: pi.payment_method_types?.[0] ?? 'card' };
     }
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded': {
-      const cs = parse(checkoutSession, object, event.type);
+      const session = parse(checkoutSession, object, event.type);
       // A delayed method (bank debit) completes the session unpaid; its money arrives with async_payment_succeeded.
-      if (cs.payment_status !== 'paid') return { kind: 'none' };
+      if (session.payment_status !== 'paid') return { kind: 'none' };
+      const cs = parse(paidSession, object, event.type);
       // The PaymentIntent id is the payment's identity, so the session and its payment_intent.succeeded apply once.
       return { kind: 'payment', invoiceId: cs.metadata?.invoice_id ?? cs.client_reference_id ?? null, paymentId: cs.payment_intent ?? cs.id, amountCents: minorUnits(cs.amount_total, cs.currency, event.type, 'amount_total'), currency: cs.currency, method: 'checkout' };
     }

@@ -6,6 +6,7 @@ import { createMetrics } from './metrics';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
 import { portalRoutes } from './routes/portal';
+import { attentionRoutes } from './routes/attention';
 import { invoiceRoutes } from './routes/invoices';
 import { ledgerRoutes } from './routes/ledger';
 import { outboxRoutes } from './routes/outbox';
@@ -67,6 +68,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/webhook-endpoints', webhookEndpointRoutes(ctx));
   api.use('/imports', importRoutes(ctx));
   api.use('/ledger', ledgerRoutes(ctx));
+  api.use('/attention', attentionRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

@@ -20,6 +20,8 @@ export interface HttpContext {
   readonly sdkMetricsUrl?: string;
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken?: string;
+  /** Outbound webhook endpoints may target private, loopback and link-local addresses. @default false */
+  readonly allowPrivateWebhookTargets?: boolean;
 }
 
 /** The Temporal Web UI page of a workflow. */

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { describeIssues } from '../domain/policy-schema';
+import postgres from 'postgres';
 
 /** The one place where error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -18,8 +19,12 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   CURRENCY_MISMATCH: 422,
   INVALID_AMOUNT: 422,
   DUPLICATE_PAYMENT: 409,
+  PAYMENT_ALREADY_APPLIED: 409,
   IDEMPOTENCY_CONFLICT: 409,
   WORKFLOW_UNAVAILABLE: 503,
+  WORKFLOW_BUSY: 503,
+  LEDGER_WRITE_PENDING: 503,
+  WEBHOOK_TARGET_NOT_ALLOWED: 422,
   CHECKOUT_NOT_CONFIGURED: 501,
   CHECKOUT_UNAVAILABLE: 502,
   PLAN_DELETED: 409,
@@ -54,7 +59,7 @@ export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } } satisfies ErrorBody);
 };
 
-export function errorHandler(log: { error(obj: object, msg: string): void }): ErrorRequestHandler {
+export function errorHandler(log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void }): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err instanceof DomainError) {
       const { field, ...details } = err.details as { field?: string };
@@ -63,7 +68,11 @@ export function errorHandler(log: { error(obj: object, msg: string): void }): Er
       return;
     }
     const status = typeof err?.status === 'number' ? err.status : 500;
-    if (err?.type === 'entity.parse.failed') {
+    if (err instanceof postgres.PostgresError && String(err.code).startsWith('22')) {
+      // A value Postgres cannot take that validation let through: still the caller's input, still a 400.
+      log.warn({ err, path: req.route?.path ?? req.path, method: req.method }, 'input reached Postgres unvalidated');
+      res.status(400).json({ error: { code: 'VALIDATION', message: 'a value in the request cannot be stored (control characters, or out of range)' } } satisfies ErrorBody);
+    } else if (err?.type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'VALIDATION', message: 'request body is not valid JSON' } } satisfies ErrorBody);
     } else if (err?.type === 'entity.too.large') {
       res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body exceeds 1 MB' } } satisfies ErrorBody);

@@ -26,7 +26,10 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
 
   const unapplied = async (why: string, invoiceId: string | null): Promise<Outcome> => {
     if (fact.kind !== 'payment') return { status: 'flagged', note: why };
-    await recordUnappliedPayment(deps.sql, { id: fact.paymentId, gateway: row.gateway, invoiceId, amountCents: fact.amountCents, currency: fact.currency, reason: why, ...(fact.method ? { method: fact.method } : {}), ...(fact.reference ? { reference: fact.reference } : {}) });
+    await recordUnappliedPayment(deps.sql, {
+      source: row.gateway, id: fact.paymentId, hintInvoiceId: invoiceId, amountCents: fact.amountCents, currency: fact.currency, reason: why, receivedAt: row.receivedAt,
+      ...(fact.method ? { method: fact.method } : {}), ...(fact.reference ? { reference: fact.reference } : {}),
+    });
     return { status: 'unapplied', note: why };
   };
   if (!invoice) return unapplied(fact.invoiceId ? `no invoice ${fact.invoiceId}` : 'event names no invoice', null);
@@ -82,9 +85,11 @@ function refundSignal(fact: Extract<GatewayFact, { kind: 'refund' }>, actor: str
   return { paymentId: fact.paymentId, refundId: fact.refundId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(gateway === 'stripe' ? { cumulative: true } : {}) };
 }
 
-/** The invoice a payment was applied to (chargebacks and refunds name the payment, not the invoice). */
+/**
+ * The invoice a payment was applied to (chargebacks and refunds name the payment, not the invoice);
+ * none when no invoice, or several, hold a payment of that id (a split remittance must name its invoice).
+ */
 async function invoiceOfPayment(sql: Sql, paymentId: string): Promise<string | null> {
-  const [row] = await sql<{ invoiceId: string }[]>`
-    SELECT invoice_id AS "invoiceId" FROM payments WHERE kind = 'payment' AND id = ${paymentId} AND invoice_id IS NOT NULL`;
-  return row?.invoiceId ?? null;
+  const rows = await sql<{ invoiceId: string }[]>`SELECT invoice_id AS "invoiceId" FROM payments WHERE kind = 'payment' AND id = ${paymentId} LIMIT 2`;
+  return rows.length === 1 ? rows[0]!.invoiceId : null;
 }

@@ -3,6 +3,7 @@ import type { Sql } from '../db/client';
 import { claimDueDelivery, DELIVERIES_CHANNEL, recordDeliveryAttempt, type ClaimedDelivery } from '../db/webhook-deliveries';
 import type { Logger } from '../log';
 import { startDrainLoop, type DrainLoop } from './drain-loop';
+import { postWebhook } from './webhook-targets';
 
 /**
  * Wait before each retry: 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 12 h, then daily. After
@@ -26,6 +27,8 @@ export interface DispatcherOptions {
   retryDelaysMs?: readonly number[];
   /** Per request. @default 10 000 */
   timeoutMs?: number;
+  /** Deliver to private, loopback and link-local addresses too (WEBHOOK_ALLOW_PRIVATE_TARGETS). @default false */
+  allowPrivateTargets?: boolean;
   intervalMs?: number;
   concurrency?: number;
 }
@@ -46,12 +49,10 @@ export async function startWebhookDispatcher(o: DispatcherOptions): Promise<Drai
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(d.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-      statusCode = res.status;
-      await res.body?.cancel();
-      if (!res.ok) error = `endpoint answered ${res.status}`;
+      ({ statusCode } = await postWebhook(d.url, headers, body, { timeoutMs, allowPrivateTargets: o.allowPrivateTargets ?? false }));
+      if (statusCode < 200 || statusCode >= 300) error = `endpoint answered ${statusCode}`;
     } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((err as Error).cause ?? (err as Error).message);
+      error = (err as Error).message;
     }
     const delivered = error === null;
     // 410 Gone: the endpoint says it will never take this event.

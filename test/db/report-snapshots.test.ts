@@ -162,11 +162,13 @@ describe('writes after snapshots were taken', () => {
     await expectFlowsAsLive(periods);
     // Received on 20 August, matched to no invoice then (no booking date, no report figure) …
     const paymentId = `pi_${randomUUID()}`;
-    await db.sql`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, flag_reason, actor, received_at)
-                 VALUES ('payment', ${paymentId}, NULL, 30_000, ${currency}, 'unapplied', 'no invoice reference', 'gateway:stripe', '2026-08-20T10:00:00Z')`;
+    await db.sql`INSERT INTO unapplied_payments (source, id, amount_cents, currency, reason, received_at)
+                 VALUES ('stripe', ${paymentId}, 30_000, ${currency}, 'no invoice reference', '2026-08-20T10:00:00Z')`;
     for (const day of pastDays) expect(await validity(day)).toBe(true);
-    // … and applied to the invoice today: the projection moves it onto the invoice, booked on 20 August.
-    await ledger.happen(invoiceId, [[new Date().toISOString(), pay(30_000, paymentId)]]);
+    // … and applied to the invoice today (claimed, then applied): the ledger row is booked on 20 August.
+    await db.sql`UPDATE unapplied_payments SET status = 'applying', claimed_invoice_id = ${invoiceId}, claimed_at = now() WHERE id = ${paymentId}`;
+    await ledger.happen(invoiceId, [[new Date().toISOString(), pay(30_000, paymentId, { receivedAt: '2026-08-20T10:00:00.000Z', unappliedSource: 'stripe' })]]);
+    expect(await db.sql`SELECT status FROM unapplied_payments WHERE id = ${paymentId}`).toEqual([{ status: 'applied' }]);
     expect(await Promise.all(pastDays.map(validity))).toEqual(pastDays.map((day) => day < '2026-08-20'));
     await expectAgingAsLive(pastDays);
     await expectFlowsAsLive(periods);

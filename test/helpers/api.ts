@@ -21,7 +21,7 @@ export async function startApi(
   db: TestDatabase,
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger; now?: () => Date; ownPublicUrl?: boolean; sdkMetricsUrl?: string; metricsToken?: string } = {},
+  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger; now?: () => Date; ownPublicUrl?: boolean; sdkMetricsUrl?: string; metricsToken?: string; allowPrivateWebhookTargets?: boolean } = {},
 ): Promise<ApiHarness> {
   // Listen first, so pages can link to the server itself (`ownPublicUrl`, for browser tests).
   const server: Server = createServer();
@@ -34,6 +34,7 @@ export async function startApi(
     ...(o.checkout ? { checkout: o.checkout } : {}),
     ...(o.sdkMetricsUrl ? { sdkMetricsUrl: o.sdkMetricsUrl } : {}),
     ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
+    ...(o.allowPrivateWebhookTargets ? { allowPrivateWebhookTargets: true } : {}),
   }, o.gateways ?? []);
   server.on('request', app);
   return {

@@ -8,7 +8,7 @@ import { STANDARD_POLICY } from '../../src/domain/policy';
 /** What happened to an invoice, and when: each entry turns the invoice's state into events. */
 export type Fact = readonly [at: string, decide: (state: InvoiceState) => InvoiceEventBody[]];
 
-export const pay = (amountCents: number, paymentId: string = randomUUID()): Fact[1] => (s) => decidePayment(s, { paymentId, amountCents, currency: s.input.currency });
+export const pay = (amountCents: number, paymentId: string = randomUUID(), o: { receivedAt?: string; unappliedSource?: string } = {}): Fact[1] => (s) => decidePayment(s, { paymentId, amountCents, currency: s.input.currency, ...o });
 export const refund = (amountCents: number): Fact[1] => (s) => decideRefund(s, { paymentId: s.paymentIds[0]!, refundId: randomUUID(), amountCents, currency: s.input.currency });
 export const fee = (amountCents: number): Fact[1] => (s) => [{ type: 'late_fee_applied', stepIndex: 3, amountCents, currency: s.input.currency }];
 export const voided: Fact[1] = (s) => decideVoid(s);

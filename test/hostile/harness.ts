@@ -45,11 +45,18 @@ export async function newCustomer(api: ApiHarness, o: Record<string, unknown> = 
   return res.body.id;
 }
 
-/** An open invoice created through the API (its workflow started), far from its first reminder. */
-export async function newInvoice(api: ApiHarness, totalCents = 10_000, o: { customerId?: string; currency?: string } = {}): Promise<{ id: string; workflowId: string; customerId: string }> {
+/**
+ * An open invoice created through the API, far from its first reminder, once it is issued: its issue
+ * email sent and its events in Postgres, so that row counts taken next move only for what a test does.
+ */
+export async function newInvoice(api: ApiHarness, totalCents = 10_000, o: { customerId?: string; currency?: string; sql?: Sql } = {}): Promise<{ id: string; workflowId: string; customerId: string }> {
   const customerId = o.customerId ?? (await newCustomer(api, o.currency ? { currency: o.currency } : {}));
   const res = await api.request('POST', '/api/invoices', { body: { customerId, lines: [{ description: 'Services', quantity: 1, unitAmountCents: totalCents }], dueIn: '60d' } });
   if (res.status !== 201) throw new Error(`invoice: ${res.status} ${JSON.stringify(res.body)}`);
+  await eventually(async () => {
+    const issued = await api.request('GET', `/api/invoices/${res.body.id}/timeline`);
+    expect(issued.body.events.map((e: { action: string }) => e.action)).toContain('invoice.email_sent');
+  });
   return { id: res.body.id, workflowId: res.body.workflowId, customerId };
 }
 

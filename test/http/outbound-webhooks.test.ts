@@ -20,8 +20,9 @@ let crm: Awaited<ReturnType<typeof startRecorder>>;
 beforeAll(async () => {
   await insertPolicyVersion(stack.db.sql, { name: 'hooks', steps: [{ offset: '1s', template: 'reminder_overdue' }, { offset: '10m', template: 'final_notice', finalNotice: true }] });
   await insertPolicyVersion(stack.db.sql, { name: 'handoff', steps: [{ offset: '1s', template: 'final_notice', finalNotice: true, handOff: true }] } as never);
-  api = await startApi(stack.db, stack.env, stack.workers.taskQueue);
-  dispatcher = await startWebhookDispatcher({ sql: stack.db.sql, log: createLogger('silent'), retryDelaysMs: [100, 100], intervalMs: 50, timeoutMs: 2_000 });
+  // The endpoints are local recorders: private targets are allowed here (test/hostile/security.test.ts covers the refusal).
+  api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { allowPrivateWebhookTargets: true });
+  dispatcher = await startWebhookDispatcher({ sql: stack.db.sql, log: createLogger('silent'), retryDelaysMs: [100, 100], intervalMs: 50, timeoutMs: 2_000, allowPrivateTargets: true });
   erp = await startRecorder(() => ({ status: 200, body: {} }));
   crm = await startRecorder(() => ({ status: 204, body: null }));
 });

@@ -176,7 +176,8 @@ describe('Stripe', () => {
   it('a payment in another currency is recorded and flagged for a human, never applied', async () => {
     const { invoice: inv } = await invoice();
     expect((await postStripe(stripeEvent('payment_intent.succeeded', paymentIntent(inv.id, 50_000, { currency: 'eur' })))).status).toBe(200);
-    await eventually(async () => expect(await stack.db.sql`SELECT status, flag_reason FROM payments WHERE invoice_id = ${inv.id}`).toEqual([{ status: 'flagged', flag_reason: 'currency_mismatch' }]));
+    await eventually(async () => expect(await stack.db.sql`SELECT kind, reason, amount_cents, currency FROM ledger_flags WHERE invoice_id = ${inv.id}`).toEqual([{ kind: 'payment_flagged', reason: 'currency_mismatch', amount_cents: 50_000, currency: 'EUR' }]));
+    expect(await stack.db.sql`SELECT 1 FROM payments WHERE invoice_id = ${inv.id}`).toHaveLength(0);
     expect((await state(inv.workflowId)).amountDueCents).toBe(50_000);
   });
 
@@ -206,7 +207,7 @@ describe('Stripe', () => {
     await handle.result();
     const second = paymentIntent(inv.id, 10_000);
     await postStripe(stripeEvent('payment_intent.succeeded', second));
-    await eventually(async () => expect(await stack.db.sql`SELECT invoice_id, status FROM payments WHERE id = ${second.id}`).toEqual([{ invoice_id: inv.id, status: 'unapplied' }]));
+    await eventually(async () => expect(await stack.db.sql`SELECT hint_invoice_id, status, source FROM unapplied_payments WHERE id = ${second.id}`).toEqual([{ hint_invoice_id: inv.id, status: 'unapplied', source: 'stripe' }]));
   });
 
   it('a Checkout Session paid by a delayed method (bank debit) applies only once its payment succeeds; a failed one is recorded', async () => {

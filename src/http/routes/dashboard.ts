@@ -1,4 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { createDashboardSession, endDashboardSession, touchDashboardSession } from '../../db/dashboard-sessions';
+import { listAttention, type AttentionItem } from '../../db/attention';
 import express, { Router, type Request, type Response } from 'express';
 import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket } from '../../db/receivables';
 import { formatMoney } from '../../domain/money';
@@ -21,34 +23,40 @@ interface AttentionRow {
   workflowId: string;
 }
 
+/** How long a dashboard sign-in lasts. */
+const SESSION_TTL_MS = 12 * 3_600_000;
+
 /**
  * `GET /dashboard` for finance leads and ops: aging (chart and table), the KPIs of the last 30 days,
- * and the open invoices needing a human (disputed, promised, at final notice), each linked to its
- * workflow in the Temporal UI. Signing in takes the API token once; the session is an HttpOnly,
- * SameSite=Strict cookie derived from it (rotating the token signs everyone out).
+ * and what needs a human (disputed, promised, final-notice invoices; refused projections, flagged
+ * payments and refunds), each invoice linked to its workflow in the Temporal UI. Signing in takes the
+ * API token once and opens a session kept in Postgres (an HttpOnly, SameSite=Strict cookie holds its
+ * random token); signing out or 12 hours end it on the server.
  */
 export function dashboardRoutes(ctx: HttpContext): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '4kb' }));
-  const session = createHmac('sha256', ctx.apiToken).update('dashboard-session').digest('base64url');
   const secure = ctx.publicUrl.startsWith('https:');
-  const signedIn = (req: Request) => {
+  const signedIn = async (req: Request) => {
     const value = cookie(req, COOKIE);
-    return value !== undefined && value.length === session.length && timingSafeEqual(Buffer.from(value), Buffer.from(session));
+    return value !== undefined && touchDashboardSession(ctx.sql, value, ctx.now());
   };
 
   router.get('/', async (req, res) => {
-    if (!signedIn(req)) return signIn(res, 200, null);
+    if (!(await signedIn(req))) return signIn(res, 200, null);
     res.type('html').send(await dashboardPage(ctx));
   });
-  router.post('/login', (req, res) => {
+  router.post('/login', async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const ok = token.length === ctx.apiToken.length && timingSafeEqual(Buffer.from(token), Buffer.from(ctx.apiToken));
     if (!ok) return signIn(res, 401, 'That is not the API token.');
-    res.set('Set-Cookie', `${COOKIE}=${session}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=43200${secure ? '; Secure' : ''}`);
+    const session = await createDashboardSession(ctx.sql, { now: ctx.now(), ttlMs: SESSION_TTL_MS });
+    res.set('Set-Cookie', `${COOKIE}=${session.token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure ? '; Secure' : ''}`);
     res.redirect(303, `${ctx.publicUrl}/dashboard`);
   });
-  router.post('/logout', (_req, res) => {
+  router.post('/logout', async (req, res) => {
+    const value = cookie(req, COOKIE);
+    if (value) await endDashboardSession(ctx.sql, value);
     res.set('Set-Cookie', `${COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`);
     res.redirect(303, `${ctx.publicUrl}/dashboard`);
   });
@@ -74,6 +82,14 @@ function cookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+const ATTENTION_LABELS: Readonly<Record<AttentionItem['kind'], string>> = {
+  projection_failed: 'Ledger write refused',
+  payment_flagged: 'Payment flagged',
+  refund_flagged: 'Refund flagged',
+  inbox_flagged: 'Gateway event flagged',
+  unapplied_cash: 'Unapplied cash',
+};
+
 const BUCKET_COLOURS: Readonly<Record<AgingBucket, string>> = { current: '#3a7d44', '1-30': '#9bbf4a', '31-60': '#e0b33c', '61-90': '#e07b3c', '90+': '#c0392b' };
 
 /** One horizontal stacked bar per currency, buckets left to right; widths relative to the largest total. */
@@ -97,7 +113,7 @@ function agingChart(totals: { currency: string; buckets: Record<AgingBucket, num
 async function dashboardPage(ctx: HttpContext): Promise<string> {
   const today = ctx.now().toISOString().slice(0, 10);
   const from = addDays(today, -29);
-  const [aging, figures, attention, flagged] = await Promise.all([
+  const [aging, figures, attention, problems] = await Promise.all([
     agingByCustomer(ctx.sql, today),
     kpis(ctx.sql, from, today),
     ctx.sql<AttentionRow[]>`
@@ -106,7 +122,7 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
       FROM invoices i JOIN customers c ON c.id = i.customer_id
       WHERE i.status = 'open' AND (i.disputed OR i.promised_date IS NOT NULL OR i.dunning_stage IN ('final_notice', 'handoff_notice'))
       ORDER BY i.disputed DESC, i.due_on LIMIT 200`,
-    ctx.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'flagged'`,
+    listAttention(ctx.sql, 100),
   ]);
   const totals = new Map<string, { currency: string; buckets: Record<AgingBucket, number>; total: number }>();
   for (const r of aging) {
@@ -134,7 +150,11 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
       <td class="num">${formatMoney(k.collectedCents, k.currency)}</td><td class="num">${formatMoney(k.billedCents, k.currency)}</td><td class="num">${formatMoney(k.writtenOffCents, k.currency)}</td><td class="num">${num(k.badDebtPercent, ' %')}</td></tr>`)}
     </tbody></table>
     <h2>Needs attention</h2>
-    ${flagged[0]!.n > 0 ? html`<p class="alert">${flagged[0]!.n} gateway event(s) flagged for review in the webhook inbox.</p>` : ''}
+    ${problems.length === 0 ? '' : html`
+    <table id="ledger-attention"><thead><tr><th>What</th><th>Invoice</th><th>Why</th><th class="num">Amount</th><th>Since</th></tr></thead><tbody>
+    ${problems.map((p) => html`<tr><td>${ATTENTION_LABELS[p.kind]}</td><td>${p.number ?? '—'}</td><td>${p.reason}</td>
+      <td class="num">${p.amountCents !== null && p.currency ? formatMoney(p.amountCents, p.currency) : ''}</td><td>${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC</td></tr>`)}
+    </tbody></table>`}
     ${attention.length === 0 ? html`<p>No disputed, promised or final-notice invoices.</p>` : html`
     <table id="attention"><thead><tr><th>Invoice</th><th>Customer</th><th class="num">Due now</th><th>Due date</th><th>Why</th><th>Workflow</th></tr></thead><tbody>
     ${attention.map((r) => html`<tr><td>${r.number}</td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>

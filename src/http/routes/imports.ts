@@ -25,7 +25,7 @@ export function importRoutes(ctx: HttpContext): Router {
       await Promise.all(Array.from({ length: 4 }, async () => {
         while (next < rows.length) {
           const i = next++;
-          results[i] = await rowResult(() => one(parseRow(schema, rows[i])));
+          results[i] = await rowResult(() => one(parseRow(schema, rows[i])), ctx.log);
         }
       }));
       const count = (status: string) => results.filter((r) => r.status === status).length;
@@ -48,11 +48,18 @@ function parseRow<S extends z.ZodType>(schema: S, row: unknown): z.output<S> {
   throw new DomainError(ErrorCode.VALIDATION, issue.message, { field: issue.path.map(String).join('.') });
 }
 
-async function rowResult(run: () => Promise<ImportOutcome>): Promise<RowResult> {
+/**
+ * One row's outcome. The other rows of the batch have committed whatever happens to this one, so even
+ * an unexpected failure is this row's error, logged, not the batch's 500.
+ */
+async function rowResult(run: () => Promise<ImportOutcome>, log: HttpContext['log']): Promise<RowResult> {
   try {
     return await run();
   } catch (err) {
-    if (!(err instanceof DomainError)) throw err;
+    if (!(err instanceof DomainError)) {
+      log.error({ err }, 'import row failed unexpectedly');
+      return { status: 'error', error: { code: 'INTERNAL', message: 'this row could not be imported; it changed nothing (see the engine log)' } };
+    }
     const field = typeof err.details.field === 'string' && err.details.field ? err.details.field : undefined;
     return { status: 'error', error: { code: err.code, message: err.message, ...(field ? { field } : {}) } };
   }

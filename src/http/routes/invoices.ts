@@ -6,9 +6,9 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { createInvoice, createInvoiceSchema } from '../../services/create-invoice';
 import { startCheckout } from '../../services/start-checkout';
 import {
-  manualPaymentSchema, openDispute, promiseSchema, promiseToPay, reasonSchema, recordManualPayment, resolveDispute, voidInvoice,
+  manualPaymentSchema, openDispute, promiseSchema, promiseToPay, reasonSchema, recordManualPayment, resolveDispute, resolveFlag, resolveFlagSchema, voidInvoice,
 } from '../../services/invoice-commands';
-import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages';
+import { invoiceStateQuery, retryProjectionSignal, type InvoiceView } from '../../../workflows/messages';
 import { workflowUrl, type HttpContext } from '../context';
 import { parseBody, parseValue } from '../errors';
 import { uuidParam } from './params';
@@ -44,6 +44,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
       disputed: live?.disputed ?? row.disputed,
       promisedDate: live ? live.promisedDate : row.promisedDate,
       nextAction: live?.nextAction ?? null,
+      needsAttention: live?.needsAttention ?? [],
       policy: { name: row.policyName, version: row.policyVersion },
       workflowId: row.workflowId,
       temporalUrl: workflowUrl(ctx, row.workflowId),
@@ -127,6 +128,22 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const row = await load(req);
     const session = await startCheckout(ctx, row.id);
     res.json({ sessionId: session.id, url: session.url, expiresAt: session.expiresAt.toISOString(), amountCents: session.amountCents, currency: session.currency });
+  });
+
+  /** A human settled a flagged payment or refund (`payment:<id>`, `refund:<id>`) outside the ledger. */
+  router.post('/:id/flags/:flagId/resolve', async (req, res) => {
+    const row = await load(req);
+    const flagId = String(req.params.flagId);
+    if (!singleLine(600).safeParse(flagId).success) throw new DomainError(ErrorCode.NOT_FOUND, 'no such flag');
+    const body = parseBody(resolveFlagSchema, req.body);
+    res.json(await present(row, await resolveFlag(deps, row.id, flagId, body, 'api')));
+  });
+
+  /** After the cause of a refused projection is fixed: project now instead of at the next hourly retry. */
+  router.post('/:id/projection/retry', async (req, res) => {
+    const row = await load(req);
+    await ctx.client.workflow.getHandle(row.workflowId).signal(retryProjectionSignal);
+    res.status(202).json({ invoiceId: row.id, status: 'retrying' });
   });
 
   router.post('/:id/promise', async (req, res) => {

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { findUnappliedPayment, listUnappliedPayments } from '../../db/unapplied-payments';
+import { listUnappliedPayments } from '../../db/unapplied-payments';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { applyUnappliedPayment } from '../../services/invoice-commands';
+import { singleLine } from '../../domain/input';
+import { applyUnappliedPayment } from '../../services/apply-unapplied-payment';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 
@@ -14,13 +15,15 @@ export function paymentRoutes(ctx: HttpContext): Router {
   const router = Router();
   router.get('/unapplied', async (req, res) => {
     const { limit } = parseBody(listQuery, req.query);
-    res.json({ payments: await listUnappliedPayments(ctx.sql, limit) });
+    const payments = await listUnappliedPayments(ctx.sql, limit);
+    res.json({ payments: payments.map((p) => ({ ...p, ref: `${p.source}:${p.id}` })) });
   });
+  /** `:id` is the payment's id, or `<source>:<id>` when two sources used the same one. */
   router.post('/:id/apply', async (req, res) => {
+    const ref = String(req.params.id);
+    if (!singleLine(600).safeParse(ref).success) throw new DomainError(ErrorCode.NOT_FOUND, 'no such unapplied payment');
     const { invoiceId } = parseBody(applySchema, req.body);
-    const payment = await findUnappliedPayment(ctx.sql, String(req.params.id));
-    if (!payment) throw new DomainError(ErrorCode.NOT_FOUND, `no unapplied payment ${req.params.id}`);
-    res.json(await applyUnappliedPayment({ sql: ctx.sql, client: ctx.client }, invoiceId, payment, 'api'));
+    res.json(await applyUnappliedPayment({ sql: ctx.sql, client: ctx.client }, ref, invoiceId, 'api'));
   });
   return router;
 }

@@ -6,6 +6,7 @@ import { addDays } from '../../domain/schedule';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 import { calendarDate } from '../../domain/input';
+import { csvDocument } from '../../domain/csv';
 
 const agingQuery = z.strictObject({
   asOf: calendarDate.optional(),
@@ -31,7 +32,6 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}
 
 type Buckets = Record<AgingBucket, number>;
 const emptyBuckets = (): Buckets => Object.fromEntries(AGING_BUCKETS.map((b) => [b, 0])) as Buckets;
-const csvField = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 
 export function reportRoutes(ctx: HttpContext): Router {
   const router = Router();
@@ -54,9 +54,8 @@ export function reportRoutes(ctx: HttpContext): Router {
       currencies.set(r.currency, t);
     }
     if (format === 'csv') {
-      const lines = [['customer_id', 'customer', 'currency', ...AGING_BUCKETS, 'total', 'invoices'].join(',')];
-      for (const c of customers.values()) lines.push([c.customerId, c.name, c.currency, ...AGING_BUCKETS.map((b) => c.buckets[b]), c.totalCents, c.invoices].map(csvField).join(','));
-      res.type('text/csv').set('Content-Disposition', `attachment; filename="aging-${asOf}.csv"`).send(lines.join('\n') + '\n');
+      const rows = [...customers.values()].map((c) => [c.customerId, c.name, c.currency, ...AGING_BUCKETS.map((b) => c.buckets[b]), c.totalCents, c.invoices]);
+      res.type('text/csv').set('Content-Disposition', `attachment; filename="aging-${asOf}.csv"`).send(csvDocument(['customer_id', 'customer', 'currency', ...AGING_BUCKETS, 'total', 'invoices'], rows));
       return;
     }
     res.json({ asOf, buckets: AGING_BUCKETS, totals: [...currencies.values()].sort((a, b) => a.currency.localeCompare(b.currency)), customers: [...customers.values()] });
@@ -75,9 +74,8 @@ export function reportRoutes(ctx: HttpContext): Router {
     if (addDays(from, MAX_PERIOD_DAYS) <= to) throw new DomainError(ErrorCode.VALIDATION, `the period ${from} – ${to} is longer than ${MAX_PERIOD_DAYS} days (10 years)`, { field: q.from ? 'to' : 'from' });
     const { days, currencies } = await kpis(ctx.sql, from, to);
     if (q.format === 'csv') {
-      const lines = [['from', 'to', 'days', ...KPI_COLUMNS.map(snake)].join(',')];
-      for (const c of currencies) lines.push([from, to, days, ...KPI_COLUMNS.map((k) => c[k] ?? '')].map(csvField).join(','));
-      res.type('text/csv').set('Content-Disposition', `attachment; filename="kpis-${from}-${to}.csv"`).send(lines.join('\n') + '\n');
+      const rows = currencies.map((c) => [from, to, days, ...KPI_COLUMNS.map((k) => c[k] ?? '')]);
+      res.type('text/csv').set('Content-Disposition', `attachment; filename="kpis-${from}-${to}.csv"`).send(csvDocument(['from', 'to', 'days', ...KPI_COLUMNS.map(snake)], rows));
       return;
     }
     res.json({ from, to, days, currencies });

@@ -30,7 +30,7 @@ export function webhookEndpointRoutes(ctx: HttpContext): Router {
 
   /** Answers with the signing secret; it can be read again from GET /:id/secret. */
   router.post('/', async (req, res) => {
-    const endpoint = await createWebhookEndpoint(ctx.sql, parseBody(createWebhookEndpointSchema, req.body), 'api');
+    const endpoint = await createWebhookEndpoint(ctx.sql, parseBody(createWebhookEndpointSchema, req.body), 'api', { allowPrivateTargets: ctx.allowPrivateWebhookTargets ?? false });
     res.status(201).json(present(endpoint, true));
   });
   router.get('/', async (_req, res) => {
