@@ -3,6 +3,7 @@ import { eventually } from '../helpers/eventually';
 import {
   fingerprint, genericEvent, inboxSettled, liveState, newCustomer, newInvoice, paymentIntent, postGeneric, postStripe, stripeEvent, useHostileStack,
 } from './harness';
+import { recordHistory } from '../helpers/histories';
 
 // Money that arrives twice, under colliding ids, or as refunds that do not fit must never be counted
 // twice or vanish: what each workflow applies is exactly what the ledger holds (the ledger check
@@ -139,6 +140,7 @@ describe('refunds apply only to a payment of the invoice, in its currency, up to
       expect(items).toHaveLength(5);
       return items;
     });
+    await recordHistory(h.stack.env.client.workflow.getHandle(a.workflowId), 'refunds-checked-and-flagged');
     expect(attention.map((i: { kind: string; reason: string }) => `${i.kind}:${i.reason}`).sort()).toEqual([
       'refund_flagged:currency_mismatch', 'refund_flagged:exceeds_payment', 'refund_flagged:exceeds_payment', 'refund_flagged:unknown_payment', 'refund_flagged:unknown_payment',
     ].sort());

@@ -4,6 +4,7 @@ import { eventually } from '../helpers/eventually';
 import {
   fingerprint, historyLength, inboxSettled, liveState, newInvoice, paymentIntent, postStripe, stripeEvent, useHostileStack,
 } from './harness';
+import { recordHistory } from '../helpers/histories';
 
 // No input may stall an invoice: what Postgres cannot store is refused at the edge, and should the
 // projection still be refused (a poison event), the invoice says so and every caller gets an answer.
@@ -91,5 +92,6 @@ describe('a poison event (Postgres refuses the projection)', () => {
       expect(await sql()`SELECT paid_cents, disputed FROM invoices WHERE id = ${inv.id}`).toEqual([{ paid_cents: 4_000, disputed: false }]);
       expect((await h.api.request('GET', '/api/attention')).body.items.filter((i: { invoiceId: string }) => i.invoiceId === inv.id)).toEqual([]);
     }, 15_000);
+    await recordHistory(h.stack.env.client.workflow.getHandle(inv.workflowId), 'poison-event-healed');
   });
 });

@@ -11,6 +11,7 @@ import { startApi, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
+import { recordHistory } from '../helpers/histories';
 
 const STRIPE_SECRET = 'whsec_test_' + randomUUID().replace(/-/g, '');
 const GENERIC_SECRET = 'generic-secret-' + randomUUID();
@@ -138,6 +139,9 @@ describe('Stripe', () => {
       return s;
     });
     expect({ status: same.status, due: same.amountDueCents, paid: same.amountPaidCents }).toEqual({ status: reopened.status, due: reopened.amountDueCents, paid: reopened.amountPaidCents });
+    // Held as a flag until its payment arrived, then applied: nothing is left for a human.
+    expect(same.needsAttention).toEqual([]);
+    await recordHistory(outOfOrder.handle, 'refund-before-its-payment');
   });
 
   it('chargebacks: opened disputes the invoice (reminders pause); lost takes the money back', async () => {
