@@ -6,6 +6,7 @@ import { createApp } from '../src/http/app';
 import { createLogger } from '../src/log';
 import { createBenchDatabase } from './bench/database';
 import { loadReceivables } from './bench/report-data';
+import { reportLedgerCheck } from './bench/ledger';
 
 // npm run bench:reports — loads BENCH_INVOICES (default 1,000,000) invoices into a fresh database and
 // times the aging and KPI reports through the real HTTP API, beside two baselines run on the same data.
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
       console.log(`${t.name.padEnd(width)}  ${fmt(p50).padStart(10)}  ${fmt(t.runs[0]!).padStart(10)}  ${fmt(t.runs[t.runs.length - 1]!).padStart(10)}  ${verdict}${t.note ? ` (${t.note})` : ''}`);
     }
     console.log(`\n${RUNS} timed runs each after 2 warm-ups (first reads: one run; live baselines: 5 after 1; rebuild: 3 after 1), sequential, through HTTP for the reports.`);
+    // The book is loaded in SQL (no workflows): Postgres is checked against the ledger identity.
+    await reportLedgerCheck(db.sql, null);
   } finally {
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
     await db.drop();

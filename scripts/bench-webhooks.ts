@@ -8,6 +8,7 @@ import { startInboxRelay } from '../src/services/inbox-relay';
 import { startServerProcess } from './bench/processes';
 import { startBenchStack } from './bench/stack';
 import type { LoadJob, LoadResult } from './bench/webhook-load';
+import { reportLedgerCheck } from './bench/ledger';
 
 // npm run bench:webhooks — signed Stripe events against POST /webhooks/stripe at a steady rate, then
 // at peak, with a bare Express JSON endpoint measured the same way in the same run as the upper bound.
@@ -123,6 +124,7 @@ async function main() {
   console.log(`  acknowledged (2xx) ${acknowledged}, stored in the inbox ${counts!.inbox} (2xx + in flight when the load stopped), 1-cent payments applied ${applied}, payment rows ${counts!.payments} (distinct ids ${counts!.distinct})`);
   console.log(`  lost ${Math.max(0, inbox - applied)}, applied twice ${Math.max(0, applied - inbox) + (counts!.payments - counts!.distinct)}; relay (concurrency ${RELAY_CONCURRENCY}) caught up ${drainSeconds.toFixed(1)} s after the load ended`);
 
+  await reportLedgerCheck(stack.sql, stack.env.client);
   await relay.stop();
   await ours.stop();
   await bare.stop();

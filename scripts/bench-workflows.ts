@@ -7,6 +7,7 @@ import { createInvoice } from '../src/services/create-invoice';
 import { paymentReceivedSignal } from '../workflows/messages';
 import { startBenchStack } from './bench/stack';
 import type { BaselineShape } from './bench/workflows';
+import { reportLedgerCheck } from './bench/ledger';
 
 // npm run bench:workflows — N invoices through issue → 2 reminders → payment → completion on a
 // seconds-scale policy, then N bare baseline workflows of the same shape, on the same server and worker.
@@ -157,6 +158,7 @@ async function main() {
   console.log(`    of which timer→workflow decision p50/p99 ${(quantile(decisionLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(decisionLate, 0.99) / 1000).toFixed(3)} s`);
   console.log(`  baseline timer→email lateness p50/p99 ${(quantile(baselineLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(baselineLate, 0.99) / 1000).toFixed(3)} s over ${baselineLate.length} steps (same burst, no-op activities)`);
   console.log(`  worker process peak RSS            ${(peakRss / 2 ** 20).toFixed(0)} MiB (worker, driver and client share the process)`);
+  await reportLedgerCheck(sql, env.client);
 
   await stack.stop();
 }

@@ -30,10 +30,16 @@ export interface ScheduleInput {
   readonly shiftMs?: number;
 }
 
+/**
+ * Policies are validated to ±10 years of the due date; one stored before that bound may say more.
+ * Its steps act at the bound instead of making a date no clock can show (which would stop the workflow).
+ */
+const MAX_OFFSET_MS = 3650 * 86_400_000;
+
 export function computeSchedule({ policy, dueAt, timeZone, shiftMs = 0 }: ScheduleInput): ScheduledStep[] {
   const dueMs = Date.parse(dueAt);
   return policy.steps.map((step, index) => {
-    const scheduledMs = dueMs + parseDuration(step.offset) + shiftMs;
+    const scheduledMs = dueMs + Math.max(-MAX_OFFSET_MS, Math.min(MAX_OFFSET_MS, safeDuration(step.offset))) + shiftMs;
     const sendMs = policy.sendWindow ? nextOpening(scheduledMs, policy.sendWindow, timeZone) : scheduledMs;
     return {
       index,
@@ -72,6 +78,14 @@ export function nextOpening(instantMs: number, window: SendWindow, timeZone: str
   }
   // Unreachable for a validated window (at least one weekday); fail safe by not delaying.
   return instantMs;
+}
+
+function safeDuration(offset: string): number {
+  try {
+    return parseDuration(offset);
+  } catch {
+    return offset.trim().startsWith('-') ? -MAX_OFFSET_MS : MAX_OFFSET_MS;
+  }
 }
 
 export function isValidTimeZone(zone: string): boolean {

@@ -83,3 +83,12 @@ describe('nextOpening', () => {
     expect(new Date(nextOpening(at, weekdays9to17, 'Asia/Tokyo')).toISOString()).toBe('2026-03-09T00:00:00.000Z');
   });
 });
+
+describe('policies stored before offsets were bounded', () => {
+  it('act at ten years from the due date instead of at a date no clock can show', () => {
+    const policy: PolicyDocument = { name: 'old', steps: [{ offset: '99999999d', template: 'reminder_overdue' }, { offset: '999999999999999999d', template: 'final_notice' }] };
+    const [far, beyond] = computeSchedule({ policy, dueAt: '2026-12-31T23:59:59.999Z', timeZone: 'UTC' });
+    expect(far!.scheduledAt).toBe('2036-12-28T23:59:59.999Z');
+    expect(beyond!.scheduledAt).toBe('2036-12-28T23:59:59.999Z');
+  });
+});

@@ -4,6 +4,10 @@ import {
   fingerprint, genericEvent, inboxSettled, liveState, newCustomer, newInvoice, paymentIntent, postGeneric, postStripe, stripeEvent, useHostileStack,
 } from './harness';
 import { recordHistory } from '../helpers/histories';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runTestCli } from '../helpers/cli';
 
 // Money that arrives twice, under colliding ids, or as refunds that do not fit must never be counted
 // twice or vanish: what each workflow applies is exactly what the ledger holds (the ledger check
@@ -204,5 +208,32 @@ describe('parallel commands on one invoice', () => {
     }
     const applied = answers.filter((r, i) => i % 4 === 0 && r.status === 201).length;
     expect((await liveState(h, a.workflowId)).amountPaidCents).toBe(applied * 100);
+  });
+});
+
+describe('npm run cli -- ledger check', () => {
+  it('finds nothing on a consistent book, and names an invoice whose ledger was tampered with', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ledger-check-'));
+    const clean = await runTestCli(h.api, dir, ['ledger', 'check']);
+    expect([clean.code, clean.err]).toEqual([0, '']);
+    expect(clean.out).toMatch(/^checked \d+ invoices \(\d+ against their workflow\): no differences/);
+    expect(clean.progress).toContain('ledger check');
+
+    const inv = await newInvoice(h.api, 7_000);
+    await h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 2_000, currency: 'USD' } });
+    // What a projection that drops a row would leave: the invoice row says paid, the payments do not.
+    await sql()`UPDATE payments SET amount_cents = amount_cents - 1 WHERE invoice_id = ${inv.id}`;
+    try {
+      const found = await runTestCli(h.api, dir, ['ledger', 'check', '--invoice', inv.id, '--json']);
+      expect(found.code).toBe(1);
+      const report = JSON.parse(found.out);
+      expect(report.checked).toBe(1);
+      expect(report.differences).toEqual(expect.arrayContaining([
+        expect.objectContaining({ invoiceId: inv.id, check: 'identity', field: 'paidCents' }),
+        expect.objectContaining({ invoiceId: inv.id, check: 'workflow', field: expect.stringMatching(/^payments\./) }),
+      ]));
+    } finally {
+      await sql()`UPDATE payments SET amount_cents = amount_cents + 1 WHERE invoice_id = ${inv.id}`;
+    }
   });
 });
