@@ -39,3 +39,12 @@ export async function listAttention(sql: Sql, limit: number): Promise<AttentionI
     ORDER BY since, kind, ref
     LIMIT ${limit}`;
 }
+
+/** How many items wait for a human, per kind (for the metrics an alert watches). */
+export async function countAttention(sql: Sql): Promise<{ kind: AttentionKind; n: number }[]> {
+  return sql<{ kind: AttentionKind; n: number }[]>`
+    SELECT 'projection_failed' AS kind, count(*)::int AS n FROM projection_failures WHERE resolved_at IS NULL
+    UNION ALL SELECT kind, count(*)::int FROM ledger_flags WHERE resolved_at IS NULL GROUP BY kind
+    UNION ALL SELECT 'inbox_flagged', count(*)::int FROM webhook_inbox WHERE status = 'flagged'
+    UNION ALL SELECT 'unapplied_cash', count(*)::int FROM unapplied_payments WHERE status <> 'applied'`;
+}

@@ -85,3 +85,30 @@ export async function countInvoices(sql: Sql): Promise<number> {
   const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM invoices`;
   return row!.n;
 }
+
+export interface UnappliedCashProblem {
+  readonly source: string;
+  readonly id: string;
+  readonly invoiceId: string | null;
+  readonly message: string;
+}
+
+/**
+ * Unapplied cash counted as it should be: once marked applied it is on exactly one invoice's ledger,
+ * for its amount, and until then on none (otherwise the same money would count twice).
+ */
+export async function findUnappliedCashProblems(sql: Sql): Promise<UnappliedCashProblem[]> {
+  const rows = await sql<{ source: string; id: string; status: string; claimedInvoiceId: string | null; amountCents: number; ledgerRows: number; ledgerCents: number | null }[]>`
+    SELECT u.source, u.id, u.status, u.claimed_invoice_id AS "claimedInvoiceId", u.amount_cents AS "amountCents",
+           (SELECT count(*)::int FROM payments p WHERE p.kind = 'payment' AND p.id = u.id AND p.gateway = u.source) AS "ledgerRows",
+           (SELECT p.amount_cents FROM payments p WHERE p.invoice_id = u.claimed_invoice_id AND p.kind = 'payment' AND p.id = u.id AND p.gateway = u.source) AS "ledgerCents"
+    FROM unapplied_payments u
+    WHERE u.status = 'applied' OR EXISTS (SELECT 1 FROM payments p WHERE p.kind = 'payment' AND p.id = u.id AND p.gateway = u.source)`;
+  const problems: UnappliedCashProblem[] = [];
+  for (const r of rows) {
+    const at = { source: r.source, id: r.id, invoiceId: r.claimedInvoiceId };
+    if (r.status !== 'applied') problems.push({ ...at, message: `unapplied payment ${r.source}:${r.id} is on ${r.ledgerRows} invoice ledger(s) but still waits to be applied` });
+    else if (r.ledgerRows !== 1 || r.ledgerCents !== r.amountCents) problems.push({ ...at, message: `unapplied payment ${r.source}:${r.id} of ${r.amountCents} is marked applied but is on ${r.ledgerRows} invoice ledger(s) (${r.ledgerCents ?? 'none'} on its invoice)` });
+  }
+  return problems;
+}

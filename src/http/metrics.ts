@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Sql } from '../db/client';
+import { countAttention } from '../db/attention';
 
 /**
  * Prometheus metrics of this process: the API's requests, Node's runtime, and gauges read from
@@ -40,6 +41,18 @@ export function createMetrics(sql: Sql) {
     async collect() {
       const rows = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'pending'`.catch(() => (scrapeErrors.inc(), []));
       this.set(rows[0]?.n ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'collections_needs_attention',
+    help: 'Items only a human can settle, per kind: projection_failed (a ledger write Postgres refused; alert on > 0), payment_flagged, refund_flagged, inbox_flagged, unapplied_cash',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await countAttention(sql).catch(() => (scrapeErrors.inc(), []));
+      for (const kind of ['projection_failed', 'payment_flagged', 'refund_flagged', 'inbox_flagged', 'unapplied_cash'] as const) this.set({ kind }, 0);
+      for (const r of rows) this.set({ kind: r.kind }, r.n);
     },
   });
   new Gauge({

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import { countInvoices, listStoredLedgers, type StoredLedger } from '../db/ledger-check';
+import { countInvoices, findUnappliedCashProblems, listStoredLedgers, type StoredLedger } from '../db/ledger-check';
 import { identityProblems, ledgerDifferences, type LedgerProblem } from '../domain/ledger';
 import { invoiceLedgerQuery, type InvoiceLedgerView } from '../../workflows/messages';
 
@@ -53,6 +53,12 @@ export async function checkLedgerPage(deps: LedgerCheckDeps, o: { after?: string
       differences.push(...outcome.problems.map((p) => ({ ...p, invoiceId: row.invoiceId, number: row.number })));
     }
   }));
+  // Book-wide: unapplied cash counted once (checked with the first page).
+  if (!o.after && !o.invoiceIds) {
+    for (const p of await findUnappliedCashProblems(deps.sql)) {
+      differences.push({ check: 'identity', field: `unapplied.${p.source}:${p.id}`, message: p.message, invoiceId: p.invoiceId ?? '', number: `${p.source}:${p.id}` });
+    }
+  }
   differences.sort((a, b) => a.number.localeCompare(b.number) || a.field.localeCompare(b.field));
   return {
     checked: stored.length,

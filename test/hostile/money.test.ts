@@ -235,5 +235,18 @@ describe('npm run cli -- ledger check', () => {
     } finally {
       await sql()`UPDATE payments SET amount_cents = amount_cents + 1 WHERE invoice_id = ${inv.id}`;
     }
+
+    // Applied cash that shows as waiting again would be counted twice: the book-wide part names it.
+    const paymentId = await unappliedCash(1_200);
+    const target = await newInvoice(h.api);
+    expect((await h.api.request('POST', `/api/payments/${paymentId}/apply`, { body: { invoiceId: target.id } })).status).toBe(200);
+    await sql()`UPDATE unapplied_payments SET status = 'unapplied', claimed_invoice_id = NULL WHERE id = ${paymentId}`;
+    try {
+      const twice = await runTestCli(h.api, dir, ['ledger', 'check']);
+      expect(twice.code).toBe(1);
+      expect(twice.out).toContain(`unapplied payment generic:${paymentId} is on 1 invoice ledger(s) but still waits to be applied`);
+    } finally {
+      await sql()`UPDATE unapplied_payments SET status = 'applied', claimed_invoice_id = ${target.id} WHERE id = ${paymentId}`;
+    }
   });
 });

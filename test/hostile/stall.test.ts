@@ -76,6 +76,8 @@ describe('a poison event (Postgres refuses the projection)', () => {
         const found = await h.stack.env.client.workflow.count(`WorkflowId = '${inv.workflowId}' AND NeedsAttention = 'projection_failed'`);
         expect(found.count).toBe(1);
       }, 15_000);
+      // An alert can watch this gauge.
+      expect(await (await fetch(`${h.api.url}/metrics`)).text()).toMatch(/^collections_needs_attention\{kind="projection_failed"\} 1$/m);
       // It waits instead of retrying in a loop: the history does not grow.
       const length = await historyLength(h, inv.workflowId);
       await new Promise((r) => setTimeout(r, 3_000));

@@ -2,7 +2,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { listEmails } from '../../src/db/email-log';
 import { createPortalToken } from '../../src/db/portal-tokens';
 import { createInvoice } from '../../src/services/create-invoice';
-import { invoiceStateQuery } from '../../workflows/messages';
+import { invoiceStateQuery, paymentReceivedSignal } from '../../workflows/messages';
 import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
@@ -128,6 +128,9 @@ describe('dashboard', () => {
     const { invoice, handle } = await invoiceFixture(deps(), { totalCents: 50_000, customer: { name: 'Attention AG', currency: 'EUR', timeZone: 'Europe/Berlin' } });
     await api.request('POST', `/api/invoices/${invoice.id}/dispute`, { body: { reason: 'wrong rate' } });
     await eventually(async () => expect((await handle.query(invoiceStateQuery)).disputed).toBe(true));
+    // Money the invoice would not take (another currency) waits for a human, on the dashboard too.
+    await handle.signal(paymentReceivedSignal, { paymentId: 'pi_wrong_currency', amountCents: 9_900, currency: 'JPY', actor: 'gateway:stripe' });
+    await eventually(async () => expect((await handle.query(invoiceStateQuery)).needsAttention).toEqual(['payment_flagged']));
 
     await page.goto(`${api.url}/dashboard`);
     await page.getByLabel('API token').fill('wrong-token-0123456789');
@@ -141,6 +144,11 @@ describe('dashboard', () => {
     const eur = page.locator('#aging tr', { hasText: 'EUR' });
     await expect(eur.locator('td').last().textContent()).resolves.toMatch(/^EUR [\d,]+\.\d\d$/);
     await expect(page.locator('#kpis tbody tr').count()).resolves.toBeGreaterThan(0);
+    const flagged = page.locator('#ledger-attention tr', { hasText: invoice.number });
+    await expect(flagged.locator('td').first().textContent()).resolves.toBe('Payment flagged');
+    await expect(flagged.locator('td').nth(2).textContent()).resolves.toBe('in another currency than the invoice');
+    await expect(flagged.locator('td').nth(3).textContent()).resolves.toBe('JPY 9,900');
+    if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/dashboard.png`, fullPage: true });
     const attention = page.locator('#attention tr', { hasText: invoice.number });
     await expect(attention.locator('td').nth(4).textContent()).resolves.toBe('disputed');
     await expect(attention.locator('a').getAttribute('href')).resolves.toBe(`http://localhost:8233/namespaces/default/workflows/invoice-${invoice.id}`);

@@ -90,6 +90,14 @@ const ATTENTION_LABELS: Readonly<Record<AttentionItem['kind'], string>> = {
   unapplied_cash: 'Unapplied cash',
 };
 
+/** Flag reasons in words (other reasons, such as a refused ledger write, are shown as they are). */
+const REASON_LABELS: Readonly<Record<string, string>> = {
+  currency_mismatch: 'in another currency than the invoice',
+  invalid_amount: 'an amount no ledger can hold',
+  unknown_payment: 'names a payment this invoice did not receive',
+  exceeds_payment: 'more than is left of the payment',
+};
+
 const BUCKET_COLOURS: Readonly<Record<AgingBucket, string>> = { current: '#3a7d44', '1-30': '#9bbf4a', '31-60': '#e0b33c', '61-90': '#e07b3c', '90+': '#c0392b' };
 
 /** One horizontal stacked bar per currency, buckets left to right; widths relative to the largest total. */
@@ -151,10 +159,12 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     </tbody></table>
     <h2>Needs attention</h2>
     ${problems.length === 0 ? '' : html`
+    <h3>Money</h3>
     <table id="ledger-attention"><thead><tr><th>What</th><th>Invoice</th><th>Why</th><th class="num">Amount</th><th>Since</th></tr></thead><tbody>
-    ${problems.map((p) => html`<tr><td>${ATTENTION_LABELS[p.kind]}</td><td>${p.number ?? '—'}</td><td>${p.reason}</td>
+    ${problems.map((p) => html`<tr><td>${ATTENTION_LABELS[p.kind]}</td><td>${p.number ?? '—'}</td><td>${REASON_LABELS[p.reason] ?? p.reason}</td>
       <td class="num">${p.amountCents !== null && p.currency ? formatMoney(p.amountCents, p.currency) : ''}</td><td>${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC</td></tr>`)}
     </tbody></table>`}
+    <h3>Invoices</h3>
     ${attention.length === 0 ? html`<p>No disputed, promised or final-notice invoices.</p>` : html`
     <table id="attention"><thead><tr><th>Invoice</th><th>Customer</th><th class="num">Due now</th><th>Due date</th><th>Why</th><th>Workflow</th></tr></thead><tbody>
     ${attention.map((r) => html`<tr><td>${r.number}</td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>
