@@ -7,7 +7,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -103,19 +102,6 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const assertProjecting = () => {
     if (guarded && projectionFailure) throw ledgerWritePending();
   };
-  /**
-   * An update handler acts only once its acceptance is in history. A workflow task that accepts an
-   * update can still be lost (a speculative task dropped, a completion refused under a burst of
-   * updates); the projection, a local activity, would by then have written that task's events to
-   * Postgres, and the next attempt may number other events the same. Past this timer, every event
-   * an activation emits follows from history alone, so the projection's sequence numbers are stable.
-   * Unguarded, handlers stay synchronous up to their emit (not even an idle `await`), as recorded
-   * histories expect the order of commands that follows.
-   */
-  const accepted = async () => {
-    await sleep(1);
-    assertProjecting();
-  };
   /** Runs one action of the ladder; its events are projected once it is over (or when a command needs them). */
   const act = async (action: () => Promise<void>) => {
     acting = batchProjection;
@@ -176,7 +162,6 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Commands: refused by their validators (never entering history) when they cannot apply.
   const command = (def: typeof voidInvoiceUpdate, check: () => void, decide: () => InvoiceEventBody[]) =>
     setHandler(def, async ({ actor, reason }) => {
-      if (guarded) await accepted();
       await persisted(emit(refusable(decide), actor, reason));
       return view();
     }, { validator: ({ actor, reason }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); check(); }) });
@@ -184,22 +169,18 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   command(openDisputeUpdate, () => checkOpenDispute(state), () => decideOpenDispute(state));
   command(resolveDisputeUpdate, () => checkResolveDispute(state), () => decideResolveDispute(state));
   setHandler(promiseToPayUpdate, async ({ actor, reason, date }) => {
-    if (guarded) await accepted();
     await persisted(emit(refusable(() => decidePromise(state, date, Date.now())), actor, reason));
     return view();
   }, { validator: ({ actor, reason, date }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); checkPromise(state, date, Date.now()); }) });
   setHandler(recordPaymentUpdate, async ({ actor, reason, ...payment }) => {
-    if (guarded) await accepted();
     await persisted(emit(refusable(() => { checkPayment(state, payment); return decidePayment(state, payment); }), actor, reason));
     return view();
   }, { validator: ({ actor, reason, ...payment }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason, unappliedSource: payment.unappliedSource, receivedAt: payment.receivedAt }); checkPayment(state, payment); }) });
   setHandler(resolveFlagUpdate, async ({ actor, flagId, resolution }) => {
-    if (guarded) await accepted();
     await persisted(emit(refusable(() => decideResolveFlag(state, flagId, resolution)), actor, resolution));
     return view();
   }, { validator: ({ actor, flagId, resolution }) => refusable(() => { assertProjecting(); checkText({ actor, flagId }); checkResolveFlag(state, flagId, resolution); }) });
   setHandler(migratePolicyUpdate, async ({ actor, reason, policy, migrationId }) => {
-    if (guarded) await accepted();
     const events = refusable(() => decideMigration(state, policy, migrationId, Date.now()));
     if (events.length > 0) upsertSearchAttributes([{ key: PolicyVersionKey, value: policy.version }]);
     await persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
@@ -226,8 +207,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       await condition(() => (state.events.length > persistedSeq && (!acting || flushWanted > persistedSeq || projectionFailure !== null)) || finished);
       if (state.events.length <= persistedSeq) return;
       const target = state.events.length;
+      // Events a command emitted are tentative until the workflow task that accepted the command is in
+      // history: under a burst of updates that task can still be lost (a speculative task dropped, a
+      // completion refused), and the next attempt may number other events the same. A local activity
+      // would write them to Postgres within that task; a regular activity is scheduled with it, so it
+      // only ever writes what history holds. Events of signals and timers are in history already.
+      const tentative = guarded && flushWanted > persistedSeq;
       try {
-        await project({
+        await (tentative ? recordInvoiceEvents : project)({
           invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state),
           ...(projectionFailure ? { afterFailure: true } : {}),
         });

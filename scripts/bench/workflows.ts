@@ -1,4 +1,4 @@
-import { condition, defineSignal, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 
 import { emailTaskQueue } from '../../src/temporal/task-queues';
 
@@ -12,6 +12,26 @@ const { noop } = proxyActivities<Noops>({ startToCloseTimeout: '1 minute' });
 const { noopEmail } = proxyActivities<Noops>({ taskQueue: emailTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '1 minute' });
 
 export const baselinePaid = defineSignal('paid');
+export const baselineCommand = defineUpdate<number, [number]>('command');
+export const baselineDone = defineSignal('done');
+const { noop: noopLocally } = proxyLocalActivities<Noops>({ startToCloseTimeout: '1 minute' });
+
+/**
+ * The baselines of `bench:commands`: an update handler of the invoice commands' shape (validator,
+ * state change, projection, reply) with no business logic: the projection as a local activity, as
+ * before the 'money-integrity' patch, or (`regularProjection`) as a regular activity, as since.
+ */
+export async function baselineCommandWorkflow(o: { regularProjection: boolean }): Promise<void> {
+  let applied = 0;
+  let done = false;
+  setHandler(baselineDone, () => void (done = true));
+  setHandler(baselineCommand, async (amount) => {
+    applied += amount;
+    await (o.regularProjection ? noop() : noopLocally());
+    return applied;
+  }, { validator: (amount) => { if (amount <= 0) throw new Error('refused'); } });
+  await condition(() => done);
+}
 
 export interface BaselineShape {
   /** Sleep before each step (ms), like the invoice's timers. */
