@@ -150,6 +150,8 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     events: readonly InvoiceEvent[];
     snapshot: InvoiceSnapshot;
     afterFailure?: boolean;
+    /** Set by workflows that handle a refusal (since 'money-integrity'); older ones get retries, as before. */
+    surfaceRefusal?: boolean;
   }): Promise<{ applied: number }> {
     try {
       return await projectInvoiceEvents(sql, input);
@@ -159,6 +161,8 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       const seq = input.events[0]?.seq ?? 0;
       await recordProjectionFailure(sql, { invoiceId: input.invoiceId, seq, error: refusal.message, sqlState: refusal.sqlState });
       Context.current().log.error('Postgres refused the projection of an invoice; it waits for a fix', { invoiceId: input.invoiceId, seq, sqlState: refusal.sqlState, error: refusal.message });
+      // A workflow started before it cannot wait for a fix: it keeps retrying (and is listed meanwhile).
+      if (!input.surfaceRefusal) throw ApplicationFailure.retryable(refusal.message, 'PROJECTION_REFUSED');
       throw ApplicationFailure.create({ type: 'PROJECTION_REJECTED', message: refusal.message, nonRetryable: true, details: [{ seq, sqlState: refusal.sqlState }] });
     }
   }

@@ -217,6 +217,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         await (tentative ? recordInvoiceEvents : project)({
           invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state),
           ...(projectionFailure ? { afterFailure: true } : {}),
+          ...(guarded ? { surfaceRefusal: true } : {}),
         });
       } catch (err) {
         if (!guarded || !isPoison(err)) throw err;

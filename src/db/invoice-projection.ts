@@ -19,7 +19,7 @@ export type { InvoiceSnapshot } from '../domain/invoice';
  */
 export async function projectInvoiceEvents(
   sql: Sql,
-  input: { invoiceId: string; customerId: string; events: readonly InvoiceEvent[]; snapshot: InvoiceSnapshot; afterFailure?: boolean },
+  input: { invoiceId: string; customerId: string; events: readonly InvoiceEvent[]; snapshot: InvoiceSnapshot; afterFailure?: boolean; surfaceRefusal?: boolean },
 ): Promise<{ applied: number }> {
   const { invoiceId, customerId, snapshot } = input;
   return sql.begin(async (tx) => {
@@ -96,7 +96,8 @@ export async function projectInvoiceEvents(
     await enqueueOutboundEvents(tx as unknown as Sql, invoiceId, outboundEventsOf(invoice, events, snapshot));
 
     // Whatever refused earlier events has been fixed: they are stored now.
-    if (input.afterFailure) await tx`UPDATE projection_failures SET resolved_at = now() WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL`;
+    // (Workflows started before 'money-integrity' retry a refusal without saying so: checked every time.)
+    if (input.afterFailure || !input.surfaceRefusal) await tx`UPDATE projection_failures SET resolved_at = now() WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL`;
 
     const last = events[events.length - 1]!;
     const at = (type: InvoiceEvent['type']) => events.find((e) => e.type === type)?.at ?? null;

@@ -7,6 +7,7 @@ import { createResendMailer } from '../../src/email/mailer';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startRecorder } from '../helpers/recorder';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
+import { MockActivityEnvironment } from '@temporalio/testing';
 
 let db: TestDatabase;
 let recorder: Awaited<ReturnType<typeof startRecorder>>;
@@ -130,4 +131,24 @@ it('renders the same PDF bytes for the same invoice, and records events idempote
   expect(await db.sql`SELECT id FROM payments WHERE invoice_id = ${id}`).toEqual([{ id: 'pi_1' }]);
   expect(await db.sql`SELECT amount_cents FROM late_fees WHERE invoice_id = ${id}`).toEqual([{ amount_cents: 1500 }]);
   expect(await db.sql`SELECT amount_due_cents, last_event_seq FROM invoices WHERE id = ${id}`).toEqual([{ amount_due_cents: 101_500, last_event_seq: 2 }]);
+});
+
+it('a projection Postgres refuses is recorded for ops; it fails for good only for workflows that wait for a fix', async () => {
+  const id = await invoice();
+  const [row] = await db.sql<{ customerId: string; totalCents: number }[]>`SELECT customer_id AS "customerId", total_cents AS "totalCents" FROM invoices WHERE id = ${id}`;
+  const snapshot = (feesCents: number) => ({ status: 'open' as const, feesCents, paidCents: 0, refundedCents: 0, amountDueCents: row!.totalCents + feesCents, dunningStage: 'late_fee_notice', disputed: false, promisedDate: null });
+  // A fee of zero: the late_fees CHECK refuses it (what a bug or a schema change could make).
+  const poison = { invoiceId: id, customerId: row!.customerId, events: [{ seq: 1, at: '2026-12-16T10:00:00.000Z', actor: 'workflow', type: 'late_fee_applied' as const, stepIndex: 3, amountCents: 0, currency: 'EUR' }], snapshot: snapshot(0) };
+  const env = new MockActivityEnvironment();
+  const legacy = await failureOf(env.run(activities.recordInvoiceEvents, poison));
+  expect([legacy.nonRetryable, legacy.type]).toEqual([false, 'PROJECTION_REFUSED']); // a workflow from before retries, as it did
+  const surfaced = await failureOf(env.run(activities.recordInvoiceEvents, { ...poison, surfaceRefusal: true }));
+  expect([surfaced.nonRetryable, surfaced.type, surfaced.message]).toEqual([true, 'PROJECTION_REJECTED', 'Postgres 23514: late_fees violates constraint late_fees_amount_cents_check']);
+  expect(await db.sql`SELECT seq, sql_state, resolved_at FROM projection_failures WHERE invoice_id = ${id}`).toEqual([{ seq: 1, sql_state: '23514', resolved_at: null }]);
+  expect(await db.sql`SELECT last_event_seq FROM invoices WHERE id = ${id}`).toEqual([{ last_event_seq: 0 }]); // nothing half-written
+
+  // Fixed (here: the event as it should have been): stored, and the failure resolved.
+  const fixed = { ...poison, events: [{ ...poison.events[0]!, amountCents: 1500 }], snapshot: snapshot(1500), surfaceRefusal: true, afterFailure: true };
+  expect(await env.run(activities.recordInvoiceEvents, fixed)).toEqual({ applied: 1 });
+  expect((await db.sql`SELECT resolved_at FROM projection_failures WHERE invoice_id = ${id}`)[0]!.resolved_at).toBeInstanceOf(Date);
 });

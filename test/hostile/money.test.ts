@@ -50,6 +50,19 @@ describe('unapplied cash is applied at most once', () => {
     expect((await liveState(h, b.workflowId)).amountPaidCents).toBe(0);
   });
 
+  it('a claim left by a request that died is taken over once its invoice is seen not to have the cash', async () => {
+    const paymentId = await unappliedCash(3_300);
+    const [crashed, next] = await Promise.all([newInvoice(h.api), newInvoice(h.api)]);
+    // A request claimed the cash for `crashed`, then died before its update reached the workflow.
+    await sql()`UPDATE unapplied_payments SET status = 'applying', claimed_invoice_id = ${crashed.id}, claimed_at = now() WHERE id = ${paymentId}`;
+    const early = await h.api.request('POST', `/api/payments/${paymentId}/apply`, { body: { invoiceId: next.id } });
+    expect([early.status, early.body.error.code]).toEqual([409, 'PAYMENT_ALREADY_APPLIED']); // it may still land
+    await sql()`UPDATE unapplied_payments SET claimed_at = now() - interval '5 minutes' WHERE id = ${paymentId}`;
+    const later = await h.api.request('POST', `/api/payments/${paymentId}/apply`, { body: { invoiceId: next.id } });
+    expect([later.status, later.body.amountPaidCents]).toEqual([200, 3_300]);
+    expect((await liveState(h, crashed.workflowId)).amountPaidCents).toBe(0);
+  });
+
   it('cash refused by the invoice (another currency) stays unapplied for another try', async () => {
     const paymentId = await unappliedCash(2_000);
     const eur = await newInvoice(h.api, 10_000, { currency: 'EUR' });
