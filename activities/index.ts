@@ -2,12 +2,12 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../src/db/client';
-import { findCustomer } from '../src/db/customers';
+import { findCustomer, type CustomerRow } from '../src/db/customers';
 import { findInvoiceDocument, saveInvoiceDocument } from '../src/db/documents';
-import { findEmail, recordEmail } from '../src/db/email-log';
+import { dropSendingEmail, findEmail, findSendingEmail, keepSendingEmail, recordEmail } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
 import { recordProjectionFailure, refusalOf } from '../src/db/projection-failures';
-import { findInvoice, findInvoiceLines } from '../src/db/invoices';
+import { findInvoice, findInvoiceLines, type InvoiceRow } from '../src/db/invoices';
 import { findPolicyVersion } from '../src/db/policies';
 import { refreshReportSnapshots as refreshSnapshots, type SnapshotRefresh } from '../src/db/report-snapshots';
 import { createPortalToken } from '../src/db/portal-tokens';
@@ -92,9 +92,59 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     if (logged) return { status: 'already_sent', transport: logged.transport, providerMessageId: logged.providerMessageId };
 
     const { invoice, customer } = await loadInvoice(input.invoiceId);
-    // Each email carries its own portal link (a retry after a failed send makes another; unused ones expire).
+    // A retry (after a crash once the provider had it) sends the first attempt's exact bytes, which
+    // the provider recognises under the idempotency key; only a first attempt renders.
+    const email = (await findSendingEmail(sql, input.idempotencyKey)) ?? (await keepSendingEmail(sql, {
+      idempotencyKey: input.idempotencyKey,
+      recipient: customer.email,
+      ...(await render(input, invoice, customer)),
+    }));
+    const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;
+    if (input.attachPdf && !document) throw ApplicationFailure.retryable(`invoice ${invoice.id} has no PDF yet`, 'DOCUMENT_MISSING');
+    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
+
+    let providerMessageId: string | null;
+    let status: SendEmailResult['status'] = 'sent';
+    try {
+      ({ providerMessageId } = await mailer.deliver({ idempotencyKey: input.idempotencyKey, from, to: email.recipient, subject: email.subject, html: email.html, text: email.text, attachments }));
+    } catch (err) {
+      if (!(err instanceof MailerError)) throw err;
+      if (err.alreadyAccepted) {
+        // Sent under this key before (by an attempt whose content we no longer have): it went out.
+        providerMessageId = null;
+        status = 'already_sent';
+      } else if (!err.retryable) {
+        await dropSendingEmail(sql, input.idempotencyKey);
+        throw ApplicationFailure.nonRetryable(err.message, 'EMAIL_REJECTED', { statusCode: err.statusCode });
+      } else {
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: 'EMAIL_PROVIDER_UNAVAILABLE',
+          ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+        });
+      }
+    }
+    // The stored copy shows the email as sent, without the live portal token (only its hash is kept).
+    await recordEmail(sql, {
+      idempotencyKey: input.idempotencyKey,
+      invoiceId: invoice.id,
+      customerId: customer.id,
+      template: input.template,
+      recipient: email.recipient,
+      subject: email.subject,
+      html: withoutPortalTokens(email.html),
+      text: withoutPortalTokens(email.text),
+      attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
+      transport: mailer.transport,
+      providerMessageId,
+    });
+    return { status, transport: mailer.transport, providerMessageId };
+  }
+
+  /** The email of one step, with a portal link of its own (only the link's hash is kept). */
+  async function render(input: SendEmailInput, invoice: InvoiceRow, customer: CustomerRow) {
     const portal = await createPortalToken(sql, { customerId: customer.id, createdFor: input.idempotencyKey, now: new Date() });
-    const rendered = renderEmail(input.template, {
+    return renderEmail(input.template, {
       customerName: customer.name,
       invoiceNumber: invoice.number,
       currency: invoice.currency,
@@ -106,36 +156,6 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       portalUrl: `${publicUrl}/portal/${portal.token}`,
       seller,
     });
-    const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;
-    if (input.attachPdf && !document) throw ApplicationFailure.retryable(`invoice ${invoice.id} has no PDF yet`, 'DOCUMENT_MISSING');
-    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
-
-    let providerMessageId: string | null;
-    try {
-      ({ providerMessageId } = await mailer.deliver({ idempotencyKey: input.idempotencyKey, from, to: customer.email, ...rendered, attachments }));
-    } catch (err) {
-      if (!(err instanceof MailerError)) throw err;
-      if (!err.retryable) throw ApplicationFailure.nonRetryable(err.message, 'EMAIL_REJECTED', { statusCode: err.statusCode });
-      throw ApplicationFailure.create({
-        message: err.message,
-        type: 'EMAIL_PROVIDER_UNAVAILABLE',
-        ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
-      });
-    }
-    // The stored copy shows the email as sent, without the live portal token (only its hash is kept).
-    const stored = { subject: rendered.subject, html: withoutToken(rendered.html, portal.token), text: withoutToken(rendered.text, portal.token) };
-    await recordEmail(sql, {
-      idempotencyKey: input.idempotencyKey,
-      invoiceId: invoice.id,
-      customerId: customer.id,
-      template: input.template,
-      recipient: customer.email,
-      ...stored,
-      attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
-      transport: mailer.transport,
-      providerMessageId,
-    });
-    return { status: 'sent', transport: mailer.transport, providerMessageId };
   }
 
   /**
@@ -221,4 +241,4 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Where a stored email had its portal link: the link is personal and lives only in the customer's inbox. */
 export const PORTAL_LINK_PLACEHOLDER = '[personal-link]';
-const withoutToken = (body: string, token: string) => body.split(token).join(PORTAL_LINK_PLACEHOLDER);
+const withoutPortalTokens = (body: string) => body.replace(/\/portal\/[A-Za-z0-9_-]{43}/g, `/portal/${PORTAL_LINK_PLACEHOLDER}`);

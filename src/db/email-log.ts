@@ -20,15 +20,53 @@ export async function findEmail(sql: Sql, idempotencyKey: string): Promise<Email
   return row;
 }
 
-/** Records a sent email; a second record under the same key is ignored. Returns whether it was new. */
+/**
+ * Records a sent email (and forgets its in-flight copy) in one transaction; a second record under
+ * the same key is ignored. Returns whether it was new.
+ */
 export async function recordEmail(sql: Sql, e: EmailLogEntry): Promise<boolean> {
-  const rows = await sql`
-    INSERT INTO email_log (idempotency_key, invoice_id, customer_id, template, recipient, subject, html, text, attachments, transport, provider_message_id)
-    VALUES (${e.idempotencyKey}, ${e.invoiceId}, ${e.customerId}, ${e.template}, ${e.recipient}, ${e.subject}, ${e.html}, ${e.text},
-            ${sql.json(e.attachments)}, ${e.transport}, ${e.providerMessageId})
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING 1`;
-  return rows.length === 1;
+  return sql.begin(async (tx) => {
+    const rows = await tx`
+      INSERT INTO email_log (idempotency_key, invoice_id, customer_id, template, recipient, subject, html, text, attachments, transport, provider_message_id)
+      VALUES (${e.idempotencyKey}, ${e.invoiceId}, ${e.customerId}, ${e.template}, ${e.recipient}, ${e.subject}, ${e.html}, ${e.text},
+              ${tx.json(e.attachments)}, ${e.transport}, ${e.providerMessageId})
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING 1`;
+    await tx`DELETE FROM email_sending WHERE idempotency_key = ${e.idempotencyKey}`;
+    return rows.length === 1;
+  });
+}
+
+/** An email rendered for sending: exactly what goes to the provider, on every attempt. */
+export interface SendingEmail {
+  idempotencyKey: string;
+  recipient: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/**
+ * Keeps the rendered email before it is sent, once per key: the first attempt's rendering wins, and
+ * every later attempt (a retry after a crash) gets those same bytes back.
+ */
+export async function keepSendingEmail(sql: Sql, e: SendingEmail): Promise<SendingEmail> {
+  // An email's attempts end within a day (the activity's schedule-to-close); older copies are orphans.
+  await sql`DELETE FROM email_sending WHERE created_at < now() - interval '2 days'`;
+  await sql`INSERT INTO email_sending (idempotency_key, recipient, subject, html, text) VALUES (${e.idempotencyKey}, ${e.recipient}, ${e.subject}, ${e.html}, ${e.text})
+            ON CONFLICT (idempotency_key) DO NOTHING`;
+  return (await findSendingEmail(sql, e.idempotencyKey))!;
+}
+
+export async function findSendingEmail(sql: Sql, idempotencyKey: string): Promise<SendingEmail | undefined> {
+  const [row] = await sql<SendingEmail[]>`
+    SELECT idempotency_key AS "idempotencyKey", recipient, subject, html, text FROM email_sending WHERE idempotency_key = ${idempotencyKey}`;
+  return row;
+}
+
+/** Forgets an in-flight copy whose email will never be sent (refused for good). */
+export async function dropSendingEmail(sql: Sql, idempotencyKey: string): Promise<void> {
+  await sql`DELETE FROM email_sending WHERE idempotency_key = ${idempotencyKey}`;
 }
 
 export async function listEmails(sql: Sql, filter: { invoiceId?: string; limit: number }): Promise<EmailLogEntry[]> {

@@ -24,6 +24,11 @@ export class MailerError extends Error {
     readonly retryable: boolean,
     readonly statusCode: number | null,
     readonly retryAfterMs?: number,
+    /**
+     * The provider already accepted an email under this idempotency key (Resend's 409
+     * `invalid_idempotent_request`: the key was used with other content). It was sent.
+     */
+    readonly alreadyAccepted = false,
   ) {
     super(message);
   }
@@ -53,7 +58,8 @@ export function createResendMailer(apiKey: string, baseUrl?: string): Mailer {
       if (error) {
         const status = (error as { statusCode?: number | null }).statusCode ?? null;
         const retryable = status === null || status === 429 || status >= 500 || error.name === 'concurrent_idempotent_requests';
-        throw new MailerError(`resend refused the email (${status ?? 'no response'} ${error.name}): ${error.message}`, retryable, status, retryAfterMs(headers));
+        const alreadyAccepted = status === 409 && error.name === 'invalid_idempotent_request';
+        throw new MailerError(`resend refused the email (${status ?? 'no response'} ${error.name}): ${error.message}`, retryable, status, retryAfterMs(headers), alreadyAccepted);
       }
       return { providerMessageId: data?.id ?? null };
     },

@@ -152,3 +152,64 @@ it('a projection Postgres refuses is recorded for ops; it fails for good only fo
   expect(await env.run(activities.recordInvoiceEvents, fixed)).toEqual({ applied: 1 });
   expect((await db.sql`SELECT resolved_at FROM projection_failures WHERE invoice_id = ${id}`)[0]!.resolved_at).toBeInstanceOf(Date);
 });
+
+describe('exactly once across a crash after the provider accepted the email (Resend idempotency contract)', () => {
+  /** Resend's contract: the same key and body answer the same id; the same key with another body, 409. */
+  async function resendContract() {
+    const seen = new Map<string, { body: string; id: string }>();
+    return startRecorder((req) => {
+      const key = String(req.headers['idempotency-key']);
+      const prior = seen.get(key);
+      if (!prior) {
+        const id = `re_${randomUUID()}`;
+        seen.set(key, { body: req.raw, id });
+        return { status: 200, body: { id } };
+      }
+      if (prior.body === req.raw) return { status: 200, body: { id: prior.id } };
+      return { status: 409, body: { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same idempotency key used with a different request payload' } };
+    });
+  }
+
+  it('a retry after the crash sends byte-identical content, is recognised, and is logged once', async () => {
+    const provider = await resendContract();
+    try {
+      const resend = createResendMailer('re_test_key', provider.url);
+      let crashes = 1;
+      // The process dies after Resend accepted the email, before our log row was written.
+      const crashing = { transport: resend.transport, deliver: async (email: Parameters<typeof resend.deliver>[0]) => {
+        const result = await resend.deliver(email);
+        if (crashes-- > 0) throw new Error('worker lost after delivery');
+        return result;
+      } };
+      const crashy = createActivities({ sql: db.sql, mailer: crashing, publicUrl: 'https://ar.example.com', from: 'Acme AR <ar@acme.test>', seller: 'Acme Ltd' });
+      const id = await invoice();
+      await expect(crashy.sendInvoiceEmail(input(id))).rejects.toThrow('worker lost after delivery');
+      const retried = await crashy.sendInvoiceEmail(input(id));
+      expect(retried.status).toBe('sent');
+      expect(provider.requests).toHaveLength(2);
+      expect(provider.requests[1]!.raw).toBe(provider.requests[0]!.raw); // byte-identical
+      expect(retried.providerMessageId).toMatch(/^re_/);
+      expect(await db.sql`SELECT provider_message_id FROM email_log WHERE invoice_id = ${id}`).toHaveLength(1);
+      expect(await db.sql`SELECT 1 FROM portal_tokens WHERE created_for = ${`invoice-${id}/issue`}`).toHaveLength(1); // one link, not one per attempt
+      expect(await db.sql`SELECT 1 FROM email_sending WHERE idempotency_key = ${`invoice-${id}/issue`}`).toHaveLength(0);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('a 409 for a key this email was already sent under is "already sent", not a refusal', async () => {
+    const provider = await resendContract();
+    try {
+      const resend = createResendMailer('re_test_key', provider.url);
+      const a = createActivities({ sql: db.sql, mailer: resend, publicUrl: 'https://ar.example.com', from: 'Acme AR <ar@acme.test>', seller: 'Acme Ltd' });
+      const id = await invoice();
+      // Sent once under this key by an attempt whose content is lost (say, a worker of an older release).
+      await fetch(`${provider.url}/emails`, { method: 'POST', headers: { 'idempotency-key': `invoice-${id}/issue`, 'content-type': 'application/json' }, body: '{"other":"body"}' });
+      const result = await a.sendInvoiceEmail(input(id));
+      expect(result.status).toBe('already_sent');
+      expect(await db.sql`SELECT provider_message_id FROM email_log WHERE invoice_id = ${id}`).toEqual([{ provider_message_id: null }]);
+    } finally {
+      await provider.close();
+    }
+  });
+});
