@@ -9,7 +9,7 @@ import { createSql, type Sql } from './db/client';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { migrate } from './db/migrate';
 import { seedPolicy } from './db/policies';
-import { STANDARD_POLICY } from './domain/policy';
+import { EARLIER_STANDARD_POLICIES, STANDARD_POLICY } from './domain/policy';
 import { createOutboxMailer, createResendMailer, type Mailer } from './email/mailer';
 import { genericAdapter } from './gateways/generic';
 import { stripeAdapter } from './gateways/stripe';
@@ -72,7 +72,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     stops.push(() => sql.end({ timeout: 5 }));
     const applied = await migrate(sql);
     if (applied.length) log.info({ applied }, 'migrations applied');
-    await seedPolicy(sql, STANDARD_POLICY);
+    await seedPolicy(sql, STANDARD_POLICY, EARLIER_STANDARD_POLICIES);
 
     let local: LocalTemporal | undefined;
     let address = config.TEMPORAL_ADDRESS;

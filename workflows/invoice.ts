@@ -73,6 +73,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // payments they name, a zero invoice settles at issue, a projection Postgres refuses (a poison
   // event) is surfaced and waits for a fix instead of retrying forever, and NeedsAttention is kept.
   const guarded = patched('money-integrity');
+  // Since 'calendar-day-offsets': day offsets are days on the customer's calendar, acting at the send
+  // window's opening or 09:00 (see computeSchedule). Pinned in the input, so a reopened run keeps it.
+  if (!input.resume && !state.input.scheduleRules && patched('calendar-day-offsets')) state = { ...state, input: { ...state.input, scheduleRules: 'calendar' } };
   let acting = false;
   let flushWanted = 0;
   let projectionFailure: ProjectionFailure | null = null;

@@ -107,6 +107,7 @@ export async function projectInvoiceEvents(
         status = ${snapshot.status}, fees_cents = ${snapshot.feesCents}, paid_cents = ${snapshot.paidCents},
         refunded_cents = ${snapshot.refundedCents}, amount_due_cents = ${snapshot.amountDueCents},
         dunning_stage = ${snapshot.dunningStage}, disputed = ${snapshot.disputed}, promised_date = ${snapshot.promisedDate},
+        schedule_rules = coalesce(${snapshot.scheduleRules ?? null}, schedule_rules),
         last_event_seq = ${last.seq},
         paid_at = CASE WHEN ${snapshot.status} = 'paid' THEN coalesce(${at('paid')}::timestamptz, paid_at) END,
         closed_at = coalesce(${closedAt}::timestamptz, closed_at),

@@ -30,6 +30,8 @@ export interface InvoiceRow {
   externalId: string | null;
   externalNumber: string | null;
   paidBeforeImportCents: number | null;
+  /** How its schedule reads day offsets, once its workflow said (see `ScheduleRules`). */
+  scheduleRules: 'instant' | 'calendar' | null;
   createdAt: Date;
 }
 
@@ -47,7 +49,7 @@ const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", curre
   policy_name AS "policyName", policy_version AS "policyVersion", workflow_id AS "workflowId",
   workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash",
   recurring_plan_id AS "recurringPlanId", billing_period AS "billingPeriod", external_id AS "externalId",
-  external_number AS "externalNumber", paid_before_import_cents AS "paidBeforeImportCents", created_at AS "createdAt"`;
+  external_number AS "externalNumber", paid_before_import_cents AS "paidBeforeImportCents", schedule_rules AS "scheduleRules", created_at AS "createdAt"`;
 
 export interface NewInvoice {
   id: string;

@@ -43,8 +43,28 @@ export async function listPolicies(sql: Sql): Promise<PolicySummary[]> {
     FROM policies ORDER BY name, version DESC`;
 }
 
-/** Creates version 1 of `document` when no version of that name exists (start-up seeding). */
-export async function seedPolicy(sql: Sql, document: PolicyDocument): Promise<void> {
-  await sql`INSERT INTO policies (name, version, document) VALUES (${document.name}, 1, ${sql.json(document as never)})
-            ON CONFLICT DO NOTHING`;
+/**
+ * Start-up seeding: version 1 of `document` when no version of that name exists, or its next
+ * version when the latest one is exactly what an earlier release seeded (a policy someone edited is
+ * left as it is). Running invoices stay on the version they started with.
+ */
+export async function seedPolicy(sql: Sql, document: PolicyDocument, earlier: readonly PolicyDocument[] = []): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${'policy:' + document.name}))`;
+    const [latest] = await tx<{ version: number; document: PolicyDocument }[]>`
+      SELECT version, document FROM policies WHERE name = ${document.name} ORDER BY version DESC LIMIT 1`;
+    if (latest && !earlier.some((e) => sameDocument(e, latest.document))) return;
+    const version = (latest?.version ?? 0) + 1;
+    await tx`INSERT INTO policies (name, version, document) VALUES (${document.name}, ${version}, ${tx.json(document as never)})`;
+    if (latest) {
+      await tx`INSERT INTO audit_log (entity_type, entity_id, action, actor, reason, data)
+               VALUES ('policy', ${document.name}, 'policy.version_created', 'seed', 'the default policy of this release', ${tx.json({ version })})`;
+    }
+  });
+}
+
+/** Documents equal as JSON values (Postgres' jsonb orders keys its own way). */
+function sameDocument(a: PolicyDocument, b: PolicyDocument): boolean {
+  const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, canonical(x)])) : v);
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

@@ -287,7 +287,7 @@ export function decideMigration(state: InvoiceState, policy: PolicyVersion, migr
   checkMigration(state, policy);
   const current = state.input.policy;
   if (current.version === policy.version) return [];
-  const schedule = computeSchedule({ policy, dueAt: state.input.dueAt, timeZone: state.input.timeZone, shiftMs: state.pausedMs });
+  const schedule = computeSchedule({ policy, dueAt: state.input.dueAt, timeZone: state.input.timeZone, shiftMs: state.pausedMs, rules: state.input.scheduleRules ?? 'instant' });
   const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
   return [{
     type: 'policy_migrated',
@@ -314,7 +314,7 @@ export function migrationOutcome(state: InvoiceState, migrationId: string): Migr
 export function decideImport(state: InvoiceState, nowMs: number): InvoiceEventBody[] {
   const { input } = state;
   if (!input.imported) throw new DomainError(ErrorCode.VALIDATION, 'not an imported invoice');
-  const schedule = computeSchedule({ policy: input.policy, dueAt: input.dueAt, timeZone: input.timeZone });
+  const schedule = computeSchedule({ policy: input.policy, dueAt: input.dueAt, timeZone: input.timeZone, rules: input.scheduleRules ?? 'instant' });
   const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
   return [{
     type: 'imported',

@@ -21,8 +21,8 @@ export type Plan =
 
 /** The schedule for this invoice's pinned policy, shifted by time spent disputed. */
 export function scheduleFor(state: InvoiceState): ScheduledStep[] {
-  const { policy, dueAt, timeZone } = state.input;
-  return computeSchedule({ policy, dueAt, timeZone, shiftMs: state.pausedMs });
+  const { policy, dueAt, timeZone, scheduleRules } = state.input;
+  return computeSchedule({ policy, dueAt, timeZone, shiftMs: state.pausedMs, rules: scheduleRules ?? 'instant' });
 }
 
 /**

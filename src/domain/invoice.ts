@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode } from './errors';
 import type { PolicyVersion } from './policy';
+import type { ScheduleRules } from './schedule';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 
@@ -43,6 +44,11 @@ export interface InvoiceWorkflowInput {
    * its ladder starts at the first step still ahead, and what was paid before counts as paid.
    */
   readonly imported?: { readonly paidBeforeCents: number; readonly externalId: string };
+  /**
+   * How the schedule reads day offsets (see `computeSchedule`): `calendar` for invoices whose workflow
+   * started since the 'calendar-day-offsets' patch (the workflow pins it), else `instant`.
+   */
+  readonly scheduleRules?: ScheduleRules;
 }
 
 export interface InvoiceSnapshot {
@@ -54,6 +60,8 @@ export interface InvoiceSnapshot {
   readonly dunningStage: string;
   readonly disputed: boolean;
   readonly promisedDate: string | null;
+  /** Absent for invoices started before the 'calendar-day-offsets' patch (they read offsets as instants). */
+  readonly scheduleRules?: ScheduleRules;
 }
 
 export interface Ledger {
@@ -294,6 +302,7 @@ export function snapshotOf(state: InvoiceState): InvoiceSnapshot {
     dunningStage: state.dunningStage,
     disputed: state.disputed,
     promisedDate: state.promise?.date ?? null,
+    ...(state.input.scheduleRules ? { scheduleRules: state.input.scheduleRules } : {}),
   };
 }
 

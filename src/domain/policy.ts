@@ -59,16 +59,29 @@ export function percentToBasisPoints(percent: number): number {
   return Math.round(percent * 100);
 }
 
-/** The seeded default policy (-3d reminder … 45d hand-off). */
+const STANDARD_STEPS: PolicyDocument['steps'] = [
+  { offset: '-3d', template: 'reminder_upcoming' },
+  { offset: '0d', template: 'reminder_due_today' },
+  { offset: '7d', template: 'reminder_overdue' },
+  { offset: '14d', template: 'late_fee_notice', lateFee: { percent: 1.5 } },
+  { offset: '30d', template: 'final_notice', finalNotice: true, creditHold: true },
+  { offset: '45d', template: 'handoff_notice', handOff: true },
+];
+
+/**
+ * The seeded default policy (-3d reminder … 45d hand-off), sent in business hours in the customer's
+ * zone (Monday to Friday, 09:00–17:00).
+ */
 export const STANDARD_POLICY: PolicyDocument = {
   name: 'standard',
-  description: 'Friendly reminder before due, escalating to a late fee, final notice with credit hold, then hand-off.',
-  steps: [
-    { offset: '-3d', template: 'reminder_upcoming' },
-    { offset: '0d', template: 'reminder_due_today' },
-    { offset: '7d', template: 'reminder_overdue' },
-    { offset: '14d', template: 'late_fee_notice', lateFee: { percent: 1.5 } },
-    { offset: '30d', template: 'final_notice', finalNotice: true, creditHold: true },
-    { offset: '45d', template: 'handoff_notice', handOff: true },
-  ],
+  description: 'Friendly reminder before due, escalating to a late fee, final notice with credit hold, then hand-off; in business hours.',
+  steps: STANDARD_STEPS,
+  sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' },
 };
+
+/** Default policies seeded by earlier releases: an install still on one gets the current one as its next version. */
+export const EARLIER_STANDARD_POLICIES: readonly PolicyDocument[] = [{
+  name: 'standard',
+  description: 'Friendly reminder before due, escalating to a late fee, final notice with credit hold, then hand-off.',
+  steps: STANDARD_STEPS,
+}];

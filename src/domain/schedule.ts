@@ -1,10 +1,16 @@
 import { DateTime, IANAZone } from 'luxon';
-import { parseDuration } from './duration';
+import { calendarDays, parseDuration } from './duration';
 import { WEEKDAYS, type LateFee, type PolicyDocument, type SendWindow, type StepTemplate } from './policy';
 
 /**
  * The one schedule function: turns a policy, a due instant and the customer's time zone into the
  * instants at which each step acts. The workflow, the simulator, the API and the portal all call it.
+ *
+ * Under the `calendar` rules (invoices started since the 'calendar-day-offsets' patch), an offset of
+ * days or weeks means a day on the customer's calendar: due date + N, acting at the opening of the
+ * send window that day (or the next opening), or at 09:00 when the policy has no window. Offsets with
+ * hours, minutes or seconds stay relative to the due instant. Under the `instant` rules (invoices
+ * started before), every offset is added to the due instant, which is the end of the due day.
  */
 export interface ScheduledStep {
   readonly index: number;
@@ -28,19 +34,47 @@ export interface ScheduleInput {
   readonly timeZone: string;
   /** Milliseconds the ladder was paused (disputes); pushes every step later. */
   readonly shiftMs?: number;
+  /** How day offsets are read (see above). @default 'instant' */
+  readonly rules?: ScheduleRules;
 }
+
+export type ScheduleRules = 'instant' | 'calendar';
+
+/**
+ * When day offsets act for a policy without a send window: from 09:00 in the customer's zone, any
+ * day (a step pushed later by a dispute acts then if it falls before 17:00, else at the next 09:00).
+ */
+export const DEFAULT_DAY_WINDOW: SendWindow = { days: WEEKDAYS, start: '09:00', end: '17:00' };
 
 /**
  * Policies are validated to ±10 years of the due date; one stored before that bound may say more.
  * Its steps act at the bound instead of making a date no clock can show (which would stop the workflow).
  */
-const MAX_OFFSET_MS = 3650 * 86_400_000;
+const MAX_OFFSET_DAYS = 3650;
+const MAX_OFFSET_MS = MAX_OFFSET_DAYS * 86_400_000;
 
-export function computeSchedule({ policy, dueAt, timeZone, shiftMs = 0 }: ScheduleInput): ScheduledStep[] {
+/** `window.start` on `date` (YYYY-MM-DD) on the customer's wall clock (a time in a DST gap resolves forward). */
+function openingOn(date: string, window: SendWindow, timeZone: string): number {
+  const [hour, minute] = window.start.split(':').map(Number) as [number, number];
+  return DateTime.fromISO(date, { zone: timeZone }).set({ hour, minute }).toMillis();
+}
+
+export function computeSchedule({ policy, dueAt, timeZone, shiftMs = 0, rules = 'instant' }: ScheduleInput): ScheduledStep[] {
   const dueMs = Date.parse(dueAt);
+  const dueDate = localDate(dueMs, timeZone);
   return policy.steps.map((step, index) => {
-    const scheduledMs = dueMs + Math.max(-MAX_OFFSET_MS, Math.min(MAX_OFFSET_MS, safeDuration(step.offset))) + shiftMs;
-    const sendMs = policy.sendWindow ? nextOpening(scheduledMs, policy.sendWindow, timeZone) : scheduledMs;
+    const days = rules === 'calendar' ? calendarDays(step.offset) : null;
+    let scheduledMs: number;
+    let sendMs: number;
+    if (days !== null) {
+      const window = policy.sendWindow ?? DEFAULT_DAY_WINDOW;
+      const day = addDays(dueDate, Math.max(-MAX_OFFSET_DAYS, Math.min(MAX_OFFSET_DAYS, days)));
+      scheduledMs = openingOn(day, window, timeZone) + shiftMs;
+      sendMs = nextOpening(scheduledMs, window, timeZone);
+    } else {
+      scheduledMs = dueMs + Math.max(-MAX_OFFSET_MS, Math.min(MAX_OFFSET_MS, safeDuration(step.offset))) + shiftMs;
+      sendMs = policy.sendWindow ? nextOpening(scheduledMs, policy.sendWindow, timeZone) : scheduledMs;
+    }
     return {
       index,
       offset: step.offset,

@@ -78,7 +78,7 @@ function hypothetical(i: z.infer<typeof hypotheticalInvoice>, policy: PolicyVers
   const dueAt = i.dueDate ? endOfLocalDay(i.dueDate, i.timeZone) : new Date(i.dueAt!).toISOString();
   const state = initialState({
     invoiceId: 'simulation', number: 'SIMULATION', customerId: 'simulation', timeZone: i.timeZone, currency: i.currency,
-    totalCents: i.totalCents, issueDate: issuedAt.slice(0, 10), dueAt, policy,
+    totalCents: i.totalCents, issueDate: issuedAt.slice(0, 10), dueAt, policy, scheduleRules: 'calendar',
   });
   return { state, issuedAt, id: null };
 }
@@ -88,9 +88,11 @@ async function existing(sql: Sql, invoiceId: string, policy: PolicyVersion): Pro
   if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
   const customer = await findCustomer(sql, invoice.customerId);
   if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${invoice.customerId} does not exist`);
+  // An invoice whose workflow has not said yet will read day offsets as days, as every new one does.
   const start = initialState({
     invoiceId: invoice.id, number: invoice.number, customerId: customer.id, timeZone: customer.timeZone, currency: invoice.currency,
     totalCents: invoice.totalCents, issueDate: invoice.issueDate, dueAt: invoice.dueAt.toISOString(), policy,
+    scheduleRules: invoice.scheduleRules ?? (invoice.workflowStarted ? 'instant' : 'calendar'),
   });
   const state: InvoiceState = { ...start, ledger: { ...start.ledger, paidCents: invoice.paidCents, refundedCents: invoice.refundedCents } };
   return { state, issuedAt: invoice.createdAt.toISOString(), id: invoice.id };

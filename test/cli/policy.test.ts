@@ -97,7 +97,7 @@ describe('policy simulate', () => {
     const res = await cli(['policy', 'simulate', 'standard', '--amount', '100001', '--currency', 'USD', '--tz', 'America/Chicago', '--due', '2026-12-31', '--issued', '2026-12-01T15:00:00Z']);
     expect(res.code).toBe(0);
     expect(res.out).toContain('standard v1 on a hypothetical invoice: USD 1,000.01 due 2027-01-01T05:59:59.999Z (America/Chicago)');
-    expect(res.out).toMatch(/2027-01-14T23:59:59\.999-06:00\s+step 3 late_fee_notice\s+\+USD 15\.00\s+due USD 1,015\.01/);
+    expect(res.out).toMatch(/2027-01-14T09:00:00\.000-06:00\s+step 3 late_fee_notice\s+\+USD 15\.00\s+due USD 1,015\.01/);
     expect(res.out).toContain('→ uncollectible, USD 1,015.01 due (fees USD 15.00)');
   });
 

@@ -48,7 +48,7 @@ describe('decideImport', () => {
   };
   const input: InvoiceWorkflowInput = {
     invoiceId: 'inv', number: 'INV-1', customerId: 'c', timeZone: 'Europe/Berlin', currency: 'EUR', totalCents: 120_050,
-    issueDate: '2026-10-01', dueAt: '2026-11-01T22:59:59.999Z', policy, imported: { externalId: 'I-1', paidBeforeCents: 20_000 },
+    issueDate: '2026-10-01', dueAt: '2026-11-01T22:59:59.999Z', policy, imported: { externalId: 'I-1', paidBeforeCents: 20_000 }, scheduleRules: 'calendar',
   };
   const take = (nowIso: string) => {
     const state = initialState(input);
@@ -61,7 +61,8 @@ describe('decideImport', () => {
     expect(amountDue(state.ledger)).toBe(100_050);
     expect(state.ledger.feesCents).toBe(0);
     const plan = planNext(state, Date.parse('2026-11-10T12:00:00Z'));
-    expect(plan).toMatchObject({ kind: 'wait', next: { step: { index: 2, template: 'final_notice' }, at: '2026-11-15T22:59:59.999Z' } });
+    // Due 1 November in Berlin; +14d is Sunday 15 November, so Monday's opening (09:00 CET).
+    expect(plan).toMatchObject({ kind: 'wait', next: { step: { index: 2, template: 'final_notice' }, at: '2026-11-16T08:00:00.000Z' } });
   });
 
   it('takes a not-yet-due invoice over with its whole ladder ahead, and one past every step with none', () => {

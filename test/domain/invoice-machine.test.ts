@@ -2,7 +2,11 @@ import { decideOpenDispute, decidePayment, decidePromise, decideRefund, decideRe
 import { decideSteps, planNext } from '../../src/domain/dunning';
 import { DomainError } from '../../src/domain/errors';
 import { amountDue, assertTransition, initialState, record, type InvoiceEventBody, type InvoiceState } from '../../src/domain/invoice';
-import { STANDARD_POLICY } from '../../src/domain/policy';
+import { EARLIER_STANDARD_POLICIES } from '../../src/domain/policy';
+
+// The rules of these tests are the instant rules (invoices started before 'calendar-day-offsets'),
+// on the windowless default of that time; the calendar rules are in schedule.test.ts and simulate.test.ts.
+const STANDARD_POLICY = EARLIER_STANDARD_POLICIES[0]!;
 
 const DUE = '2026-03-31T23:59:59.999Z';
 const DAY = 86_400_000;

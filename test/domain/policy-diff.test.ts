@@ -1,5 +1,8 @@
 import { describeChange, diffPolicies } from '../../src/domain/policy-diff';
-import { STANDARD_POLICY, type PolicyDocument } from '../../src/domain/policy';
+import { EARLIER_STANDARD_POLICIES, type PolicyDocument } from '../../src/domain/policy';
+
+// The windowless default of earlier releases, so that adding a window is a change to name.
+const STANDARD_POLICY = EARLIER_STANDARD_POLICIES[0]!;
 
 describe('diffPolicies', () => {
   it('finds nothing between a policy and itself', () => {

@@ -1,5 +1,6 @@
+import { DateTime } from 'luxon';
 import { parseDuration } from '../../src/domain/duration';
-import { STANDARD_POLICY, type PolicyDocument } from '../../src/domain/policy';
+import { EARLIER_STANDARD_POLICIES, STANDARD_POLICY, type PolicyDocument } from '../../src/domain/policy';
 import { computeSchedule, endOfLocalDay, nextOpening } from '../../src/domain/schedule';
 
 const weekdays9to17 = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' } as const;
@@ -12,17 +13,18 @@ describe('parseDuration', () => {
     ['30s', 30_000],
     ['2m', 120_000],
     ['1d12h', 36 * 3_600_000],
+    ['2w', 14 * 86_400_000],
   ])('%s', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '3', 'd', '3w', '1.5d', '--3d', '3d-'])('rejects %p', (text) => {
+  it.each(['', '3', 'd', '3y', '1.5d', '--3d', '3d-'])('rejects %p', (text) => {
     expect(() => parseDuration(text)).toThrow(/not a duration/);
   });
 });
 
-describe('computeSchedule', () => {
+describe('computeSchedule, instant rules (invoices started before calendar-day offsets)', () => {
   it('places the standard ladder at offsets from the due instant', () => {
     const dueAt = '2026-03-31T21:59:59.999Z';
-    const steps = computeSchedule({ policy: STANDARD_POLICY, dueAt, timeZone: 'UTC' });
+    const steps = computeSchedule({ policy: EARLIER_STANDARD_POLICIES[0]!, dueAt, timeZone: 'UTC' });
     expect(steps.map((s) => s.sendAt)).toEqual([
       '2026-03-28T21:59:59.999Z',
       '2026-03-31T21:59:59.999Z',
@@ -90,5 +92,66 @@ describe('policies stored before offsets were bounded', () => {
     const [far, beyond] = computeSchedule({ policy, dueAt: '2026-12-31T23:59:59.999Z', timeZone: 'UTC' });
     expect(far!.scheduledAt).toBe('2036-12-28T23:59:59.999Z');
     expect(beyond!.scheduledAt).toBe('2036-12-28T23:59:59.999Z');
+  });
+});
+
+describe('computeSchedule, calendar rules: day offsets are days on the customer calendar', () => {
+  const calendar = (policy: PolicyDocument, dueDate: string, timeZone: string, shiftMs = 0) =>
+    computeSchedule({ policy, dueAt: endOfLocalDay(dueDate, timeZone), timeZone, shiftMs, rules: 'calendar' });
+  const local = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toFormat('ccc yyyy-MM-dd HH:mm');
+  const noWindow = (offsets: string[]): PolicyDocument => ({ name: 'n', steps: offsets.map((offset) => ({ offset, template: 'reminder_overdue' as const })) });
+
+  it('acts on the due date at the window opening, not at 09:00 the next day (due 15 Dec in Berlin)', () => {
+    const steps = calendar(STANDARD_POLICY, '2026-12-15', 'Europe/Berlin');
+    expect(steps.map((s) => local(s.sendAt, 'Europe/Berlin'))).toEqual([
+      'Mon 2026-12-14 09:00', // -3d is Saturday 12 December: the next opening
+      'Tue 2026-12-15 09:00', // due today, on the due day
+      'Tue 2026-12-22 09:00',
+      'Tue 2026-12-29 09:00',
+      'Thu 2027-01-14 09:00',
+      'Fri 2027-01-29 09:00',
+    ]);
+  });
+
+  it('acts at 09:00 local when the policy has no window, weekends included', () => {
+    const steps = calendar(noWindow(['-3d', '0d', '4d']), '2026-12-15', 'America/Chicago');
+    expect(steps.map((s) => s.sendAt)).toEqual(['2026-12-12T15:00:00.000Z', '2026-12-15T15:00:00.000Z', '2026-12-19T15:00:00.000Z']);
+  });
+
+  it('stays at 09:00 on the wall clock across both daylight-saving changes', () => {
+    const spring = calendar(noWindow(['1d', '2d', '3d']), '2026-03-28', 'Europe/Berlin'); // clocks go forward on 29 March
+    expect(spring.map((s) => s.sendAt)).toEqual(['2026-03-29T07:00:00.000Z', '2026-03-30T07:00:00.000Z', '2026-03-31T07:00:00.000Z']);
+    const autumn = calendar(noWindow(['0d', '1d']), '2026-10-24', 'Europe/Berlin'); // back on 25 October
+    expect(autumn.map((s) => s.sendAt)).toEqual(['2026-10-24T07:00:00.000Z', '2026-10-25T08:00:00.000Z']);
+  });
+
+  it.each([
+    ['Pacific/Pago_Pago', '2026-12-31T20:00:00.000Z'], // UTC−11
+    ['America/Sao_Paulo', '2026-12-31T12:00:00.000Z'],
+    ['UTC', '2026-12-31T09:00:00.000Z'],
+    ['Asia/Kathmandu', '2026-12-31T03:15:00.000Z'], // UTC+05:45
+    ['Pacific/Chatham', '2026-12-30T19:15:00.000Z'], // UTC+13:45 in summer
+    ['Pacific/Kiritimati', '2026-12-30T19:00:00.000Z'], // UTC+14: the day before in UTC
+  ])('due today in %s is 09:00 there on the due date', (zone, sendAt) => {
+    const [step] = calendar(noWindow(['0d']), '2026-12-31', zone);
+    expect(step!.sendAt).toBe(sendAt);
+  });
+
+  it('reads weeks as seven days and keeps sub-day offsets relative to the due instant', () => {
+    const steps = calendar(noWindow(['2w', '1w1d', '30s', '1d12h']), '2026-12-15', 'UTC');
+    expect(steps.map((s) => s.sendAt)).toEqual([
+      '2026-12-29T09:00:00.000Z',
+      '2026-12-23T09:00:00.000Z',
+      '2026-12-16T00:00:29.999Z', // the end of the due day + 30 s
+      '2026-12-17T11:59:59.999Z',
+    ]);
+  });
+
+  it('pushes a step by the time disputed, into the next opening when it falls outside the window', () => {
+    const policy: PolicyDocument = { ...STANDARD_POLICY, steps: [{ offset: '7d', template: 'reminder_overdue' }] };
+    // Due Tue 15 Dec → +7d Tue 22 Dec 09:00; 3 h disputed → 12:00, inside the window.
+    expect(local(calendar(policy, '2026-12-15', 'Europe/Berlin', 3 * 3_600_000)[0]!.sendAt, 'Europe/Berlin')).toBe('Tue 2026-12-22 12:00');
+    // 3 days 10 h disputed → Fri 25 Dec 19:00, after hours → Monday 28 Dec 09:00.
+    expect(local(calendar(policy, '2026-12-15', 'Europe/Berlin', (3 * 24 + 10) * 3_600_000)[0]!.sendAt, 'Europe/Berlin')).toBe('Mon 2026-12-28 09:00');
   });
 });

@@ -17,10 +17,11 @@ import { simulateDunning } from '../../src/domain/simulate';
 const DAY = 86_400_000;
 const ZONES = ['Pacific/Pago_Pago', 'America/Los_Angeles', 'America/Sao_Paulo', 'UTC', 'Europe/Berlin', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati'];
 
-function invoice(totalCents: number, o: { currency?: string; timeZone?: string; dueAt?: string; policy?: PolicyVersion } = {}): InvoiceState {
+function invoice(totalCents: number, o: { currency?: string; timeZone?: string; dueAt?: string; policy?: PolicyVersion; scheduleRules?: 'instant' | 'calendar' } = {}): InvoiceState {
   return initialState({
     invoiceId: 'inv', number: 'INV-1', customerId: 'cus', timeZone: o.timeZone ?? 'UTC', currency: o.currency ?? 'USD', totalCents,
     issueDate: '2026-01-01', dueAt: o.dueAt ?? '2026-01-31T23:59:59.999Z', policy: o.policy ?? { ...STANDARD_POLICY, version: 1 },
+    ...(o.scheduleRules ? { scheduleRules: o.scheduleRules } : {}),
   });
 }
 
@@ -132,7 +133,8 @@ describe('policies', () => {
       fc.constantFrom(...ZONES),
       fc.integer({ min: 0, max: 3_650 }),
       fc.date({ min: new Date('2020-01-01'), max: new Date('2035-12-31'), noInvalidDate: true }),
-      (doc, total, timeZone, dueInDays, issuedAt) => {
+      fc.constantFrom('instant' as const, 'calendar' as const),
+      (doc, total, timeZone, dueInDays, issuedAt, scheduleRules) => {
         let policy: PolicyVersion;
         try {
           policy = { ...parsePolicyDocument(doc), version: 1 };
@@ -142,7 +144,7 @@ describe('policies', () => {
           return;
         }
         const dueDate = new Date(issuedAt.getTime() + dueInDays * DAY).toISOString().slice(0, 10);
-        const state = invoice(total, { timeZone, dueAt: endOfLocalDay(dueDate, timeZone), policy });
+        const state = invoice(total, { timeZone, dueAt: endOfLocalDay(dueDate, timeZone), policy, scheduleRules });
         const { actions, final } = simulateDunning(state, issuedAt.getTime());
         for (const a of actions) {
           expect(Number.isNaN(Date.parse(a.actsAt))).toBe(false);

@@ -110,12 +110,13 @@ describe('policy simulation', () => {
     expect(res.body.policy).toEqual({ name: 'standard', version: 1 });
     expect(res.body.invoice).toEqual({ id: null, totalCents: 100_001, currency: 'USD', timeZone: 'America/Chicago', dueAt: '2027-01-01T05:59:59.999Z', issuedAt: '2026-12-01T15:00:00.000Z', paidCents: 0 });
     expect(res.body.actions.map((a: { template: string; actsAtLocal: string; lateFeeCents: number; amountDueCents: number }) => [a.template, a.actsAtLocal, a.lateFeeCents, a.amountDueCents])).toEqual([
-      ['reminder_upcoming', '2026-12-28T23:59:59.999-06:00', 0, 100_001],
-      ['reminder_due_today', '2026-12-31T23:59:59.999-06:00', 0, 100_001],
-      ['reminder_overdue', '2027-01-07T23:59:59.999-06:00', 0, 100_001],
-      ['late_fee_notice', '2027-01-14T23:59:59.999-06:00', 1500, 101_501],
-      ['final_notice', '2027-01-30T23:59:59.999-06:00', 0, 101_501],
-      ['handoff_notice', '2027-02-14T23:59:59.999-06:00', 0, 101_501],
+      // Days on the customer's calendar, in business hours (the standard policy's window, Mon–Fri 09:00–17:00).
+      ['reminder_upcoming', '2026-12-28T09:00:00.000-06:00', 0, 100_001],
+      ['reminder_due_today', '2026-12-31T09:00:00.000-06:00', 0, 100_001],
+      ['reminder_overdue', '2027-01-07T09:00:00.000-06:00', 0, 100_001],
+      ['late_fee_notice', '2027-01-14T09:00:00.000-06:00', 1500, 101_501],
+      ['final_notice', '2027-02-01T09:00:00.000-06:00', 0, 101_501], // 30 January is a Saturday
+      ['handoff_notice', '2027-02-15T09:00:00.000-06:00', 0, 101_501], // 14 February, a Sunday
     ]);
     expect(res.body.final).toEqual({ status: 'uncollectible', dunningStage: 'handoff_notice', feesCents: 1500, amountDueCents: 101_501 });
   });
@@ -127,8 +128,8 @@ describe('policy simulation', () => {
     expect(res.status).toBe(200);
     expect(res.body.policy).toEqual({ name: 'draft-window', version: null });
     expect(res.body.actions.map((a: { actsAtLocal: string; lateFeeCents: number }) => [a.actsAtLocal, a.lateFeeCents])).toEqual([
-      ['2026-12-07T09:00:00.000-06:00', 0], // end of Friday → Monday's opening
-      ['2026-12-08T09:00:00.000-06:00', 2000],
+      ['2026-12-04T09:00:00.000-06:00', 0], // due today: Friday's opening, on the due date
+      ['2026-12-07T09:00:00.000-06:00', 2000], // +3d is a Monday
     ]);
     expect(await count('policies')).toBe(before);
   });
@@ -140,7 +141,7 @@ describe('policy simulation', () => {
     const res = await simulate({ policy: { name: 'standard', version: 1 }, invoiceId: created.body.id });
     expect(res.status).toBe(200);
     expect(res.body.invoice).toMatchObject({ id: created.body.id, totalCents: 5997, paidCents: 1997, timeZone: 'America/Chicago' });
-    expect(res.body.actions[0]).toMatchObject({ template: 'reminder_upcoming', actsAtLocal: '2027-02-26T23:59:59.999-06:00', amountDueCents: 4000, past: false });
+    expect(res.body.actions[0]).toMatchObject({ template: 'reminder_upcoming', actsAtLocal: '2027-02-26T09:00:00.000-06:00', amountDueCents: 4000, past: false });
     expect(res.body.actions[3]).toMatchObject({ lateFeeCents: 60 }); // 1.5 % of 40.00
   });
 

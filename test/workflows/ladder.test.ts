@@ -5,6 +5,7 @@ import { invoiceSnapshotQuery, type InvoiceView } from '../../workflows/messages
 import { invoiceFixture } from '../helpers/fixtures';
 import { recordHistory } from '../helpers/histories';
 import { useStack } from '../helpers/stack';
+import { DateTime } from 'luxon';
 
 const stack = useStack('time-skipping');
 
@@ -29,9 +30,16 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
     `invoice-${invoice.id}/issue`, ...[0, 1, 2, 3, 4, 5].map((i) => `invoice-${invoice.id}/step-${i}`),
   ]);
 
-  // Each reminder went out at its scheduled instant (durable timers, no drift).
+  // Each reminder went out at its scheduled instant (durable timers, no drift), on a working day at
+  // 09:00 in the customer's zone (the standard policy's business hours; day offsets are calendar days).
   const sent = result.timeline.filter((e) => e.type === 'step_performed');
   for (const e of sent) if (e.type === 'step_performed') expect(Date.parse(e.at) - Date.parse(e.sendAt)).toBeLessThan(5_000);
+  for (const s of result.steps) {
+    const local = DateTime.fromISO(s.sendAt, { zone: customer.timeZone });
+    expect([local.toFormat('HH:mm'), local.weekday <= 5]).toEqual(['09:00', true]);
+  }
+  const [rules] = await stack.db.sql`SELECT schedule_rules FROM invoices WHERE id = ${invoice.id}`;
+  expect(rules!.schedule_rules).toBe('calendar');
 
   // The policy simulator runs the same decisions: what it predicts from the invoice's input is what the workflow did.
   const { input } = await handle.query(invoiceSnapshotQuery);
