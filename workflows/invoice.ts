@@ -2,11 +2,14 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  continueAsNew,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +22,7 @@ import {
 import { cleanText } from '../src/domain/text';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
+import { keyedEntries } from '../src/domain/keyed';
 import { ledgerFactsOf } from '../src/domain/ledger';
 import { amountDue, initialState, record, snapshotOf, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
@@ -26,11 +30,14 @@ import { emailTaskQueue } from '../src/temporal/task-queues';
 import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, NeedsAttentionKey, PolicyVersionKey } from '../src/temporal/search-attributes';
 import {
   chargebackSignal, invoiceLedgerQuery, invoiceSnapshotQuery, invoiceStateQuery, migratePolicyUpdate, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
-  promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, retryProjectionSignal, voidInvoiceUpdate, type InvoiceView, type ProjectionFailure,
+  promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, retryProjectionSignal, voidInvoiceUpdate, HISTORY_BUDGET, type InvoiceView, type ProjectionFailure,
 } from './messages';
 
 /** How long a projection Postgres refused waits before it is tried again on its own (a retry signal is sooner). */
 const POISON_RETRY = '1 hour';
+/** Most events one projection activity carries (since 'continue-as-new'); a longer backlog takes several. */
+const MAX_PROJECTION_BATCH = 500;
+
 
 const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -61,8 +68,8 @@ const { sendInvoiceEmail } = proxyActivities<Activities>({
  */
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceView> {
   let state: InvoiceState = initialState(input);
-  // A reopened invoice's earlier events were persisted by its previous run.
-  let persistedSeq = input.resume?.events.length ?? 0;
+  // A reopened or continued invoice's earlier events were persisted by its previous run.
+  let persistedSeq = input.resume ? (input.resume.persistedThrough ?? state.books.lastSeq) : 0;
   let changes = 0;
   // Since 'batched-projection': events of one action (issue, or a step and its email) are projected
   // to Postgres together, roughly halving projection activities. Older histories keep one per batch.
@@ -76,6 +83,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Since 'calendar-day-offsets': day offsets are days on the customer's calendar, acting at the send
   // window's opening or 09:00 (see computeSchedule). Pinned in the input, so a reopened run keeps it.
   if (!input.resume && !state.input.scheduleRules && patched('calendar-day-offsets')) state = { ...state, input: { ...state.input, scheduleRules: 'calendar' } };
+  // Since 'continue-as-new': a long-lived invoice continues as new before its history grows large
+  // (see `continueIfLong`), carrying its state and books but not the events already in Postgres.
+  const continues = patched('continue-as-new');
   let acting = false;
   let flushWanted = 0;
   let projectionFailure: ProjectionFailure | null = null;
@@ -85,9 +95,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     if (bodies.length > 0) {
       state = record(state, bodies, { at: new Date().toISOString(), actor, ...(reason ? { reason } : {}) });
       changes++;
-      syncSearchAttributes();
+      searchAttributesChanged();
     }
-    return state.events.length;
+    return state.books.lastSeq;
   };
   /**
    * Resolves once everything emitted so far is in Postgres, so callers read their own writes. When
@@ -121,7 +131,29 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     ...new Set(openFlags(state).map((f) => f.kind)),
   ];
   let lastAttributes = '';
+  let syncQueued = false;
+  /** Set once the run has decided to continue as new: it upserts nothing after that. */
+  let continued = false;
+  /**
+   * Since 'continue-as-new', search attributes follow the state once per activation (a burst of 100
+   * signals is one upsert, not 100 history events); before it, after every change.
+   */
+  function searchAttributesChanged(): void {
+    if (continues) syncQueued = true;
+    else syncSearchAttributes();
+  }
+  // Conditions are checked once the activation's jobs have run: one upsert for all of them.
+  if (continues) {
+    void (async () => {
+      for (;;) {
+        await condition(() => syncQueued || continued);
+        if (continued) return;
+        syncSearchAttributes();
+      }
+    })();
+  }
   function syncSearchAttributes(): void {
+    syncQueued = false;
     const values = { status: state.status, stage: state.dunningStage, due: amountDue(state.ledger), ...(guarded ? { attention: needsAttention() } : {}) };
     const key = JSON.stringify(values);
     if (key === lastAttributes) return;
@@ -195,30 +227,41 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     };
   }, { validator: ({ actor, reason, policy }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); checkMigration(state, policy); }) });
   setHandler(invoiceStateQuery, view);
-  setHandler(invoiceSnapshotQuery, () => state);
+  // What a reopened run starts from: with how far Postgres holds its events (all of them, once completed).
+  setHandler(invoiceSnapshotQuery, () => (continues ? { ...state, persistedThrough: persistedSeq } : state));
   setHandler(invoiceLedgerQuery, () => ({
     facts: ledgerFactsOf(state),
-    persistedSeq: state.events[persistedSeq - 1]?.seq ?? 0,
+    persistedSeq,
     projectionFailure,
-    unappliedApplied: state.events.flatMap((e) => (e.type === 'payment_received' && e.unappliedSource ? [`${e.unappliedSource}:${e.paymentId}`] : [])),
+    unappliedApplied: keyedEntries(state.books.payments).flatMap(([id, p]) => (p.unappliedSource ? [`${p.unappliedSource}:${id}`] : [])),
   }));
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   let finished = false;
+  let projecting = false;
+  let closing = false;
   const projection = (async () => {
     for (;;) {
-      await condition(() => (state.events.length > persistedSeq && (!acting || flushWanted > persistedSeq || projectionFailure !== null)) || finished);
-      if (state.events.length <= persistedSeq) return;
-      const target = state.events.length;
+      // While the run is closing (continuing as new), only a command waiting for its events is projected.
+      await condition(() => (state.books.lastSeq > persistedSeq && (!acting || flushWanted > persistedSeq || projectionFailure !== null) && (!closing || flushWanted > persistedSeq)) || finished);
+      if (state.books.lastSeq <= persistedSeq) return;
+      const unwritten = state.events.filter((e) => e.seq > persistedSeq);
+      // Since 'continue-as-new', in batches that keep an activity's input (and its history event) small.
+      const pending = continues ? unwritten.slice(0, MAX_PROJECTION_BATCH) : unwritten;
+      const target = pending[pending.length - 1]!.seq;
       // Events a command emitted are tentative until the workflow task that accepted the command is in
       // history: under a burst of updates that task can still be lost (a speculative task dropped, a
       // completion refused), and the next attempt may number other events the same. A local activity
       // would write them to Postgres within that task; a regular activity is scheduled with it, so it
       // only ever writes what history holds. Events of signals and timers are in history already.
+      // Since 'continue-as-new' every event is: a local activity's write outlives a workflow task that
+      // the server then fails (a storm of signals during a long task force-closes it), and a later
+      // attempt may number events otherwise. Only what a completed task scheduled reaches Postgres.
       const tentative = guarded && flushWanted > persistedSeq;
+      projecting = true;
       try {
-        await (tentative ? recordInvoiceEvents : project)({
-          invoiceId: input.invoiceId, customerId: input.customerId, events: state.events.slice(persistedSeq), snapshot: snapshotOf(state),
+        await (tentative || continues ? recordInvoiceEvents : project)({
+          invoiceId: input.invoiceId, customerId: input.customerId, events: pending, snapshot: snapshotOf(state),
           ...(projectionFailure ? { afterFailure: true } : {}),
           ...(guarded ? { surfaceRefusal: true } : {}),
         });
@@ -226,16 +269,19 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         if (!guarded || !isPoison(err)) throw err;
         // Postgres refused these events (the activity recorded why): say so, then wait for a fix.
         const failure = err instanceof ActivityFailure ? err.cause : err;
-        projectionFailure = { seq: state.events[persistedSeq]!.seq, error: (failure as Error).message, at: new Date().toISOString() };
-        syncSearchAttributes();
+        projectionFailure = { seq: pending[0]!.seq, error: (failure as Error).message, at: new Date().toISOString() };
+        searchAttributesChanged();
+        projecting = false;
         retryWanted = false;
         await condition(() => retryWanted, POISON_RETRY);
         continue;
+      } finally {
+        projecting = false;
       }
       persistedSeq = target;
       if (projectionFailure) {
         projectionFailure = null;
-        syncSearchAttributes();
+        searchAttributesChanged();
       }
     }
   })();
@@ -272,7 +318,48 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Nobody is chased for nothing (new invoices of zero are refused; this settles any that exist).
   if (guarded && state.status === 'open' && amountDue(state.ledger) === 0) emit([{ type: 'paid' }], 'workflow', 'nothing is owed');
 
+  /**
+   * Continues as new when Temporal suggests it or the history passes HISTORY_BUDGET events: once
+   * every event is in Postgres and no handler is running, the next run starts from this state (its
+   * books, the pinned policy and rules) with none of the events, which the audit log keeps.
+   */
+  async function continueIfLong(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < HISTORY_BUDGET) return;
+    // No new projection starts; the one under way and every handler finish first (a refused projection
+    // is tried again by the next run). Checked and acted on in one step: nothing changes in between.
+    closing = true;
+    const ready = () => !projecting && allHandlersFinished();
+    while (!ready()) await condition(ready);
+    syncSearchAttributes();
+    continued = true;
+    const unwritten = state.events.filter((e) => e.seq > persistedSeq);
+    await continueAsNew<typeof invoiceWorkflow>({ ...state.input, resume: { ...state, events: unwritten, persistedThrough: persistedSeq } });
+  }
+
+  /**
+   * Since 'continue-as-new', the timer for the next action is kept while that action stays due at the
+   * same instant: a payment that leaves the next reminder where it was adds no timer events.
+   */
+  let alarm: { at: string; rang: boolean; scope: CancellationScope } | null = null;
+  function alarmAt(at: string, summary: string): { rang: boolean };
+  function alarmAt(at: null): void;
+  function alarmAt(at: string | null, summary?: string): { rang: boolean } | void {
+    if (at !== null && alarm?.at === at && !alarm.rang) return alarm;
+    if (alarm && !alarm.rang) alarm.scope.cancel();
+    alarm = null;
+    if (at === null) return;
+    const scope = new CancellationScope();
+    const next = { at, rang: false, scope };
+    // A cancelled alarm is simply replaced; cancelling the workflow reaches the loop's own wait.
+    scope.run(() => sleep(Math.max(1, Date.parse(at) - Date.now()), { summary })).then(() => { next.rang = true; }, () => undefined);
+    alarm = next;
+    return next;
+  }
+
   for (;;) {
+    // Not even an idle `await` unpatched: recorded histories expect the order of commands that follows.
+    if (continues) await continueIfLong();
     const plan = planNext(state, Date.now());
     if (plan.kind === 'done') break;
     if (plan.kind === 'promise_broken') {
@@ -291,12 +378,17 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     if (plan.kind === 'wait') {
       const { step, reason, at } = plan.next;
       const summary = reason === 'promise_deadline' ? `promise to pay deadline ${at}` : `step ${step?.index} ${step?.template} at ${at}`;
-      await condition(() => changes !== seen, Math.max(1, Date.parse(at) - Date.now()), { summary });
+      if (continues) {
+        const alarm = alarmAt(at, summary);
+        await condition(() => changes !== seen || alarm.rang);
+      } else await condition(() => changes !== seen, Math.max(1, Date.parse(at) - Date.now()), { summary });
     } else {
+      if (continues) alarmAt(null);
       await condition(() => changes !== seen);
     }
   }
 
+  if (continues) alarmAt(null);
   finished = true;
   await projection;
   await condition(allHandlersFinished);
@@ -331,12 +423,9 @@ function refusable<T>(fn: () => T): T {
 
 function viewOf(state: InvoiceState): InvoiceView {
   const { input, ledger } = state;
-  // Step indices refer to the current policy version: only events since the last migration count.
-  const lastMigration = [...state.events].reverse().find((e) => e.type === 'policy_migrated');
-  const imported = state.events.find((e) => e.type === 'imported');
-  const superseded = lastMigration?.type === 'policy_migrated' ? lastMigration.resumeAtStep : imported?.type === 'imported' ? imported.resumeAtStep : 0;
-  const since = lastMigration?.seq ?? 0;
-  const skipped = new Set(state.events.flatMap((e) => (e.type === 'step_skipped' && e.seq > since ? [e.stepIndex] : [])));
+  // Step indices refer to the current policy version: the books count only what happened since the last migration.
+  const superseded = state.books.supersededBelow;
+  const skipped = new Set(state.books.skippedSteps);
   return {
     invoiceId: input.invoiceId,
     number: input.number,

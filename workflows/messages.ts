@@ -6,6 +6,9 @@ import type { LedgerFacts } from '../src/domain/ledger';
 import type { PolicyVersion } from '../src/domain/policy';
 import type { ScheduledStep } from '../src/domain/schedule';
 
+/** History length past which an invoice continues as new (Temporal warns at 10,240 events and stops at 51,200). */
+export const HISTORY_BUDGET = 2_000;
+
 /** Who reports a fact or issues a command; lands in the audit trail. */
 interface Attributed {
   readonly actor: string;
@@ -90,6 +93,10 @@ export interface InvoiceView {
   /** Why the invoice needs a human: `projection_failed`, `payment_flagged`, `refund_flagged`. */
   readonly needsAttention: readonly string[];
   readonly steps: readonly (ScheduledStep & { readonly status: StepStatus })[];
+  /**
+   * The events of this run: all of them until the invoice continues as new, then those since (the whole
+   * trail is in Postgres: `GET /api/invoices/:id/timeline`).
+   */
   readonly timeline: readonly InvoiceEvent[];
 }
 

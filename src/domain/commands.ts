@@ -1,5 +1,7 @@
 import { DomainError, ErrorCode } from './errors';
 import { amountDue, excessPaid, record, type InvoiceEventBody, type InvoiceState, type PaymentFact, type RefundFact, type RefundFlag } from './invoice';
+import type { OpenFlag } from './books';
+import { keyedGet } from './keyed';
 import { MAX_AMOUNT_MINOR } from './money';
 import { cleanText, isStorableText } from './text';
 import type { PolicyVersion } from './policy';
@@ -147,14 +149,12 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact, rules: 
  * fit, so the order of delivery does not change the ledger.
  */
 function refundsAwaiting(state: InvoiceState, paymentEvents: readonly InvoiceEventBody[], paymentId: string): InvoiceEventBody[] {
-  const waiting = openFlags(state).filter((f) => f.kind === 'refund_flagged' && f.reason === 'unknown_payment');
+  const waiting = openFlags(state).filter((f) => f.kind === 'refund_flagged' && f.reason === 'unknown_payment' && f.refund?.paymentId === paymentId);
   if (waiting.length === 0) return [];
   let after = record(state, paymentEvents, { at: '1970-01-01T00:00:00.000Z', actor: 'simulation' });
   const out: InvoiceEventBody[] = [];
   for (const flag of waiting) {
-    const e = state.events.find((x) => x.type === 'refund_flagged' && `refund:${x.refundId}` === flag.flagId);
-    if (e?.type !== 'refund_flagged' || e.paymentId !== paymentId) continue;
-    const fact: RefundFact = { paymentId, refundId: e.refundId, amountCents: e.reportedCents ?? e.amountCents, currency: e.currency, ...(e.cumulative ? { cumulative: true } : {}) };
+    const fact: RefundFact = flag.refund!;
     const judged = judgeRefund(after, fact);
     if (judged[0]?.type === 'refund_flagged') continue; // still does not fit: it stays flagged
     const resolution = judged.length === 0 ? `an earlier refund total of payment ${paymentId}, covered by a later one` : `applied once payment ${paymentId} arrived`;
@@ -167,9 +167,7 @@ function refundsAwaiting(state: InvoiceState, paymentEvents: readonly InvoiceEve
 
 /** What this invoice received under a payment id (0 when it received nothing under it). */
 export function receivedUnder(state: InvoiceState, paymentId: string): number {
-  let received = 0;
-  for (const e of state.events) if (e.type === 'payment_received' && e.paymentId === paymentId) received += e.amountCents;
-  return received;
+  return keyedGet(state.books.payments, paymentId)?.amountCents ?? 0;
 }
 
 /**
@@ -225,15 +223,9 @@ function judgeRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[
   return events;
 }
 
-/** The flags (`payment:<id>`, `refund:<id>`) a human has not resolved yet, with why each was raised. */
-export function openFlags(state: InvoiceState): { flagId: string; kind: 'payment_flagged' | 'refund_flagged'; reason: string }[] {
-  const open = new Map<string, { flagId: string; kind: 'payment_flagged' | 'refund_flagged'; reason: string }>();
-  for (const e of state.events) {
-    if (e.type === 'payment_flagged') open.set(`payment:${e.paymentId}`, { flagId: `payment:${e.paymentId}`, kind: e.type, reason: e.flag });
-    if (e.type === 'refund_flagged') open.set(`refund:${e.refundId}`, { flagId: `refund:${e.refundId}`, kind: e.type, reason: e.flag });
-    if (e.type === 'flag_resolved') open.delete(e.flagId);
-  }
-  return [...open.values()];
+/** The flags (`payment:<id>`, `refund:<id>`) a human has not resolved yet, with why each was raised, oldest first. */
+export function openFlags(state: InvoiceState): OpenFlag[] {
+  return Object.values(state.books.openFlags);
 }
 
 export function checkResolveFlag(state: InvoiceState, flagId: string, resolution: string): void {
@@ -302,8 +294,7 @@ export function decideMigration(state: InvoiceState, policy: PolicyVersion, migr
 
 /** `migrated` when this migration moved the invoice (also on a retried delivery), else `already`. */
 export function migrationOutcome(state: InvoiceState, migrationId: string): MigrationOutcome {
-  const last = [...state.events].reverse().find((e) => e.type === 'policy_migrated');
-  return last?.type === 'policy_migrated' && last.migrationId === migrationId ? 'migrated' : 'already';
+  return state.books.lastMigrationId === migrationId ? 'migrated' : 'already';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from './errors';
 import type { PolicyVersion } from './policy';
 import type { ScheduleRules } from './schedule';
+import { emptyBooks, foldBooks, rebuildBooks, type InvoiceBooks } from './books';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 
@@ -183,13 +184,22 @@ export interface InvoiceState {
    * Step idempotency keys and late fees carry it, so a step index reused by the new version is a new step.
    */
   readonly policyGeneration?: number;
+  /** What the events add up to (payments, refunds, fees, credit, open flags, …); see `InvoiceBooks`. */
+  readonly books: InvoiceBooks;
+  /**
+   * The events of this run: all of them, or, once the workflow has continued as new, those since
+   * (every earlier one is in Postgres, and added up in `books`).
+   */
   readonly events: readonly InvoiceEvent[];
+  /** Set when the workflow continued as new: events up to this sequence number are in Postgres. */
+  readonly persistedThrough?: number;
 }
 
 export function initialState(input: InvoiceWorkflowInput): InvoiceState {
   if (input.resume) {
     const { resume, ...rest } = input;
-    return { ...resume, input: rest };
+    // A snapshot from before the books existed carries every event: they are added up once.
+    return { ...resume, input: rest, books: resume.books ?? rebuildBooks(resume.events) };
   }
   return {
     input,
@@ -204,6 +214,7 @@ export function initialState(input: InvoiceWorkflowInput): InvoiceState {
     pausedMs: 0,
     creditHold: false,
     finalNotice: false,
+    books: emptyBooks(),
     events: [],
   };
 }
@@ -215,7 +226,7 @@ function withStatus(state: InvoiceState, to: InvoiceStatus): InvoiceState {
 
 /** Folds one event into the state. Pure; the only place state changes. */
 export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
-  const next = { ...state, events: [...state.events, event] };
+  const next = { ...state, events: [...state.events, event], books: foldBooks(state.books, event) };
   const { ledger } = state;
   switch (event.type) {
     case 'step_performed':
@@ -286,7 +297,7 @@ export function record(
   meta: { at: string; actor: string; reason?: string },
 ): InvoiceState {
   return bodies.reduce<InvoiceState>(
-    (s, body) => evolve(s, { ...body, seq: s.events.length + 1, at: meta.at, actor: meta.actor, ...(meta.reason ? { reason: meta.reason } : {}) } as InvoiceEvent),
+    (s, body) => evolve(s, { ...body, seq: s.books.lastSeq + 1, at: meta.at, actor: meta.actor, ...(meta.reason ? { reason: meta.reason } : {}) } as InvoiceEvent),
     state,
   );
 }

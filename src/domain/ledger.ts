@@ -1,4 +1,4 @@
-import { amountDue, excessPaid, type InvoiceEvent, type InvoiceState, type InvoiceStatus } from './invoice';
+import { amountDue, excessPaid, type InvoiceState, type InvoiceStatus } from './invoice';
 
 /**
  * An invoice's ledger as one side sees it: the workflow (from its events) or Postgres (from the
@@ -31,39 +31,14 @@ export interface LedgerEntry {
   readonly currency: string;
 }
 
-/** Where the paid-before-import amount of an ERP invoice is booked. */
-export const importPaymentId = (externalId: string) => `erp-import:${externalId}`;
-export const feeKey = (generation: number, stepIndex: number) => `${generation}/${stepIndex}`;
+import { keyedEntries, keyedToRecord } from './keyed';
 
-/** The ledger the workflow believes in, derived from its events alone. */
+export { feeKey, importPaymentId } from './books';
+
+/** The ledger the workflow believes in: what its events add up to (its books). */
 export function ledgerFactsOf(state: InvoiceState): LedgerFacts {
-  const payments: Record<string, LedgerEntry> = {};
-  const refunds: Record<string, LedgerEntry & { paymentId: string }> = {};
-  const fees: Record<string, LedgerEntry> = {};
-  let creditCents = 0;
-  for (const e of state.events) {
-    switch (e.type) {
-      case 'payment_received':
-        payments[e.paymentId] = { amountCents: e.amountCents, currency: e.currency };
-        break;
-      case 'imported':
-        if (e.paidBeforeCents > 0) payments[importPaymentId(e.externalId)] = { amountCents: e.paidBeforeCents, currency: e.currency };
-        break;
-      case 'payment_refunded':
-        refunds[e.refundId] = { paymentId: e.paymentId, amountCents: e.amountCents, currency: e.currency };
-        break;
-      case 'late_fee_applied':
-        fees[feeKey(e.generation ?? 0, e.stepIndex)] = { amountCents: e.amountCents, currency: e.currency };
-        break;
-      case 'credit_recorded':
-        creditCents += e.amountCents;
-        break;
-      case 'credit_reversed':
-        creditCents -= e.amountCents;
-        break;
-    }
-  }
-  const { ledger } = state;
+  const { books, ledger } = state;
+  const payments = Object.fromEntries(keyedEntries(books.payments).map(([id, p]) => [id, { amountCents: p.amountCents, currency: p.currency }]));
   return {
     status: state.status,
     currency: state.input.currency,
@@ -72,16 +47,12 @@ export function ledgerFactsOf(state: InvoiceState): LedgerFacts {
     paidCents: ledger.paidCents,
     refundedCents: ledger.refundedCents,
     amountDueCents: amountDue(ledger),
-    creditCents,
+    creditCents: books.creditCents,
     payments,
-    refunds,
-    fees,
-    lastSeq: lastSeqOf(state.events),
+    refunds: keyedToRecord(books.refunds),
+    fees: books.fees,
+    lastSeq: books.lastSeq,
   };
-}
-
-function lastSeqOf(events: readonly InvoiceEvent[]): number {
-  return events.length === 0 ? 0 : events[events.length - 1]!.seq;
 }
 
 export interface LedgerProblem {

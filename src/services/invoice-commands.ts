@@ -10,7 +10,7 @@ import { findInvoice, type InvoiceRow } from '../db/invoices';
 import { DomainError, ErrorCode, isErrorCode } from '../domain/errors';
 import { calendarDate, currencyCode, minorUnits, multiLine, singleLine } from '../domain/input';
 import {
-  invoiceStateQuery, openDisputeUpdate, promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, voidInvoiceUpdate, type InvoiceView,
+  invoiceLedgerQuery, invoiceStateQuery, openDisputeUpdate, promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, voidInvoiceUpdate, type InvoiceView,
 } from '../../workflows/messages';
 
 export interface CommandDeps {
@@ -129,7 +129,7 @@ export async function recordManualPayment(
   } catch (err) {
     const duplicate = err instanceof DomainError && err.code === ErrorCode.DUPLICATE_PAYMENT;
     const completedByIt = err instanceof DomainError && err.code === ErrorCode.INVOICE_PAID;
-    if (key && (duplicate || completedByIt) && (await currentView(deps, id)).timeline.some((e) => e.type === 'payment_received' && e.paymentId === paymentId)) {
+    if (key && (duplicate || completedByIt) && (await appliedPayments(deps, id))[paymentId]) {
       return { view: await currentView(deps, id), replayed: true };
     }
     // Refused before it was applied: the key is free for a corrected request (as Stripe's keys are).
@@ -138,6 +138,13 @@ export async function recordManualPayment(
     }
     throw err;
   }
+}
+
+/** The payments the invoice's workflow applied, by id (all of them, across continued runs). */
+async function appliedPayments(deps: CommandDeps, invoiceId: string): Promise<Readonly<Record<string, unknown>>> {
+  const invoice = await findInvoice(deps.sql, invoiceId);
+  if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
+  return (await deps.client.workflow.getHandle(invoice.workflowId).query(invoiceLedgerQuery)).facts.payments;
 }
 
 /** The live view from the workflow (running or completed). */

@@ -3,6 +3,7 @@ import { decideChargeback, decidePayment, decideRefund } from '../../src/domain/
 import { decideSteps, planNext } from '../../src/domain/dunning';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceState } from '../../src/domain/invoice';
+import { rebuildBooks } from '../../src/domain/books';
 import { identityProblems, ledgerFactsOf } from '../../src/domain/ledger';
 import { MAX_AMOUNT_MINOR } from '../../src/domain/money';
 import { STANDARD_POLICY, STEP_TEMPLATES, type PolicyVersion } from '../../src/domain/policy';
@@ -90,6 +91,27 @@ describe('the money rules, over any sequence of payments, refunds, chargebacks a
         }
       }
     }), { numRuns: 1_000 });
+  });
+
+  it('decide the same after a continue-as-new at any point, carrying the books and none of the events', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 100_000 }), fc.array(fact, { maxLength: 40 }), fc.nat(40), (total, facts, cut) => {
+      let whole = invoice(total);
+      let nowMs = Date.parse('2026-01-01T12:00:00Z');
+      facts.slice(0, cut).forEach((f) => ({ state: whole, nowMs } = happen(whole, f, nowMs)));
+      let continued = initialState({ ...whole.input, resume: { ...whole, events: [], persistedThrough: whole.books.lastSeq } });
+      let continuedNow = nowMs;
+      for (const f of facts.slice(cut)) {
+        ({ state: whole, nowMs } = happen(whole, f, nowMs));
+        ({ state: continued, nowMs: continuedNow } = happen(continued, f, continuedNow));
+      }
+      const { events: all, ...wholeRest } = whole;
+      const { events: since, ...continuedRest } = continued;
+      expect({ ...continuedRest, persistedThrough: undefined }).toEqual({ ...wholeRest, persistedThrough: undefined });
+      expect(since).toEqual(all.filter((e) => e.seq > all.length - since.length));
+      expect(ledgerFactsOf(continued)).toEqual(ledgerFactsOf(whole));
+      // The books are what the events add up to, however they were reached.
+      expect(rebuildBooks(all)).toEqual(whole.books);
+    }), { numRuns: 500 });
   });
 
   it('charge every late fee exactly once, however the clock jumps (catch-up)', () => {
