@@ -86,6 +86,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Since 'continue-as-new': a long-lived invoice continues as new before its history grows large
   // (see `continueIfLong`), carrying its state and books but not the events already in Postgres.
   const continues = patched('continue-as-new');
+  // Since 'parked-invoices': an open invoice with nothing more to do on its own is `parked` (in
+  // NeedsAttention and its projection), and an import past every step follows the catch-up rule.
+  const parkedVisible = patched('parked-invoices');
   let acting = false;
   let flushWanted = 0;
   let projectionFailure: ProjectionFailure | null = null;
@@ -126,9 +129,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   };
   const view = (): InvoiceView => ({ ...viewOf(state), needsAttention: needsAttention() });
 
+  const parked = () => parkedVisible && planNext(state, Date.now()).kind === 'parked';
   const needsAttention = (): string[] => [
     ...(projectionFailure ? ['projection_failed'] : []),
     ...new Set(openFlags(state).map((f) => f.kind)),
+    ...(parked() ? ['parked'] : []),
   ];
   let lastAttributes = '';
   let syncQueued = false;
@@ -261,7 +266,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       projecting = true;
       try {
         await (tentative || continues ? recordInvoiceEvents : project)({
-          invoiceId: input.invoiceId, customerId: input.customerId, events: pending, snapshot: snapshotOf(state),
+          invoiceId: input.invoiceId, customerId: input.customerId, events: pending, snapshot: { ...snapshotOf(state), ...(parkedVisible ? { parked: parked() } : {}) },
           ...(projectionFailure ? { afterFailure: true } : {}),
           ...(guarded ? { surfaceRefusal: true } : {}),
         });
@@ -306,7 +311,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   if (input.imported && !input.resume) {
     await act(async () => {
       await renderInvoiceDocument({ invoiceId: input.invoiceId });
-      emit(decideImport(state, Date.now()), 'import', 'open invoice taken over from the ERP');
+      emit(decideImport(state, Date.now(), parkedVisible ? 'catch-up' : 'legacy'), 'import', 'open invoice taken over from the ERP');
     });
   } else if (!input.resume) {
     await act(async () => {
@@ -445,7 +450,7 @@ function viewOf(state: InvoiceState): InvoiceView {
     policy: { name: input.policy.name, version: input.policy.version },
     nextAction: nextActionOf(state, Date.now()),
     needsAttention: openFlags(state).map((f) => f.kind).filter((k, i, all) => all.indexOf(k) === i),
-    steps: scheduleFor(state).map((step) => ({
+    steps: scheduleFor(state, Date.now()).map((step) => ({
       ...step,
       status: step.index >= state.nextStepIndex ? 'pending' : step.index < superseded ? 'superseded' : skipped.has(step.index) ? 'skipped' : 'done',
     })),

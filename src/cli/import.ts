@@ -35,6 +35,7 @@ const INVOICE_COLUMNS: readonly Column[] = [
   { field: 'amountPaid', names: ['amount_paid', 'paid'], required: false },
   { field: 'description', names: ['description', 'memo'], required: false },
   { field: 'policy', names: ['policy', 'dunning_policy'], required: false },
+  { field: 'catchUp', names: ['catch_up'], required: false },
 ];
 
 const CHUNK = 100;

@@ -1,6 +1,6 @@
 import type { Sql } from './client';
 
-export type AttentionKind = 'projection_failed' | 'payment_flagged' | 'refund_flagged' | 'inbox_flagged' | 'unapplied_cash';
+export type AttentionKind = 'projection_failed' | 'payment_flagged' | 'refund_flagged' | 'inbox_flagged' | 'unapplied_cash' | 'parked';
 
 /** Something only a human can settle, with where to find it. */
 export interface AttentionItem {
@@ -17,7 +17,8 @@ export interface AttentionItem {
 
 /**
  * Everything waiting for a human, oldest first: projections Postgres refused, flagged payments and
- * refunds, gateway events the relay could not place, and unapplied cash.
+ * refunds, gateway events the relay could not place, unapplied cash, and open invoices past their last
+ * step that nothing will chase (parked).
  */
 export async function listAttention(sql: Sql, limit: number): Promise<AttentionItem[]> {
   return sql<AttentionItem[]>`
@@ -35,6 +36,9 @@ export async function listAttention(sql: Sql, limit: number): Promise<AttentionI
       UNION ALL
       SELECT 'unapplied_cash', u.hint_invoice_id::text, i.number, u.source || ':' || u.id, u.reason, u.amount_cents, u.currency, u.received_at
       FROM unapplied_payments u LEFT JOIN invoices i ON i.id = u.hint_invoice_id WHERE u.status <> 'applied'
+      UNION ALL
+      SELECT 'parked', p.id::text, p.number, 'invoice:' || p.id, 'ladder_finished', p.amount_due_cents, p.currency, p.parked_at
+      FROM invoices p WHERE p.parked_at IS NOT NULL AND p.status = 'open'
     ) items
     ORDER BY since, kind, ref
     LIMIT ${limit}`;
@@ -46,5 +50,6 @@ export async function countAttention(sql: Sql): Promise<{ kind: AttentionKind; n
     SELECT 'projection_failed' AS kind, count(*)::int AS n FROM projection_failures WHERE resolved_at IS NULL
     UNION ALL SELECT kind, count(*)::int FROM ledger_flags WHERE resolved_at IS NULL GROUP BY kind
     UNION ALL SELECT 'inbox_flagged', count(*)::int FROM webhook_inbox WHERE status = 'flagged'
-    UNION ALL SELECT 'unapplied_cash', count(*)::int FROM unapplied_payments WHERE status <> 'applied'`;
+    UNION ALL SELECT 'unapplied_cash', count(*)::int FROM unapplied_payments WHERE status <> 'applied'
+    UNION ALL SELECT 'parked', count(*)::int FROM invoices WHERE parked_at IS NOT NULL AND status = 'open'`;
 }

@@ -1,4 +1,4 @@
-import type { InvoiceStatus } from '../domain/invoice';
+import type { ImportCatchUp, InvoiceStatus } from '../domain/invoice';
 import type { Sql } from './client';
 
 export interface InvoiceRow {
@@ -32,6 +32,14 @@ export interface InvoiceRow {
   paidBeforeImportCents: number | null;
   /** How its schedule reads day offsets, once its workflow said (see `ScheduleRules`). */
   scheduleRules: 'instant' | 'calendar' | null;
+  /** An import's choice for an invoice past every step (see `InvoiceWorkflowInput.imported`). */
+  importCatchUp: ImportCatchUp | null;
+  /** As its workflow last projected them (null before the 'parked-invoices' release wrote them). */
+  nextStepIndex: number | null;
+  pausedMs: number | null;
+  promiseDeadline: Date | null;
+  /** Since when it has been open with nothing more to do on its own; null when it is not parked. */
+  parkedAt: Date | null;
   createdAt: Date;
 }
 
@@ -49,7 +57,9 @@ const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", curre
   policy_name AS "policyName", policy_version AS "policyVersion", workflow_id AS "workflowId",
   workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash",
   recurring_plan_id AS "recurringPlanId", billing_period AS "billingPeriod", external_id AS "externalId",
-  external_number AS "externalNumber", paid_before_import_cents AS "paidBeforeImportCents", schedule_rules AS "scheduleRules", created_at AS "createdAt"`;
+  external_number AS "externalNumber", paid_before_import_cents AS "paidBeforeImportCents", schedule_rules AS "scheduleRules",
+  import_catch_up AS "importCatchUp", next_step_index AS "nextStepIndex", paused_ms::float8 AS "pausedMs", promise_deadline AS "promiseDeadline",
+  parked_at AS "parkedAt", created_at AS "createdAt"`;
 
 export interface NewInvoice {
   id: string;
@@ -64,7 +74,7 @@ export interface NewInvoice {
   idempotencyKey: string | null;
   requestHash: string;
   recurring?: { planId: string; billingPeriod: string };
-  imported?: { externalId: string; externalNumber: string | null; paidBeforeCents: number };
+  imported?: { externalId: string; externalNumber: string | null; paidBeforeCents: number; catchUp?: ImportCatchUp };
   lines: readonly Omit<InvoiceLineRow, 'position'>[];
 }
 
@@ -77,12 +87,12 @@ export async function insertInvoice(sql: Sql, inv: NewInvoice, actor: string): P
     const [row] = await tx<InvoiceRow[]>`
       INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at,
                             policy_name, policy_version, workflow_id, idempotency_key, request_hash,
-                            recurring_plan_id, billing_period, external_id, external_number, paid_before_import_cents)
+                            recurring_plan_id, billing_period, external_id, external_number, paid_before_import_cents, import_catch_up)
       VALUES (${inv.id}, 'INV-' || lpad(nextval('invoice_number_seq')::text, 6, '0'), ${inv.customerId}, ${inv.currency},
               ${inv.totalCents}, ${inv.totalCents}, ${inv.issueDate}, ${inv.dueAt}, ${inv.policyName}, ${inv.policyVersion},
               ${inv.workflowId}, ${inv.idempotencyKey}, ${inv.requestHash},
               ${inv.recurring?.planId ?? null}, ${inv.recurring?.billingPeriod ?? null},
-              ${inv.imported?.externalId ?? null}, ${inv.imported?.externalNumber ?? null}, ${inv.imported?.paidBeforeCents ?? null})
+              ${inv.imported?.externalId ?? null}, ${inv.imported?.externalNumber ?? null}, ${inv.imported?.paidBeforeCents ?? null}, ${inv.imported?.catchUp ?? null})
       ON CONFLICT DO NOTHING
       RETURNING ${COLUMNS(tx as unknown as Sql)}`;
     if (!row) return null;

@@ -302,11 +302,20 @@ export function migrationOutcome(state: InvoiceState, migrationId: string): Migr
  * send time is still ahead (earlier steps had their time in the ERP's hands and are neither
  * performed nor caught up), and the amount paid before the import counts as paid.
  */
-export function decideImport(state: InvoiceState, nowMs: number): InvoiceEventBody[] {
+export function decideImport(state: InvoiceState, nowMs: number, rules: 'catch-up' | 'legacy' = 'catch-up'): InvoiceEventBody[] {
   const { input } = state;
   if (!input.imported) throw new DomainError(ErrorCode.VALIDATION, 'not an imported invoice');
-  const schedule = computeSchedule({ policy: input.policy, dueAt: input.dueAt, timeZone: input.timeZone, rules: input.scheduleRules ?? 'instant' });
-  const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
+  const schedule = computeSchedule({ policy: input.policy, dueAt: input.dueAt, timeZone: input.timeZone, rules: input.scheduleRules ?? 'instant', ...(rules === 'catch-up' ? { repeatAround: nowMs } : {}) });
+  const future = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
+  const firstFuture = future === -1 ? schedule.length : future;
+  const stepsAhead = firstFuture < input.policy.steps.length;
+  // Past every step of its policy: the catch-up rule performs the latest one due (with its fee, once),
+  // unless the import asked for no action; then it waits for what is still ahead (a repetition), or
+  // for a human (parked). Before 'parked-invoices' such an invoice silently did nothing.
+  let resumeAt: number;
+  if (rules === 'legacy') resumeAt = future === -1 ? input.policy.steps.length : future;
+  else if (stepsAhead || firstFuture === 0 || input.imported.catchUp === 'none') resumeAt = schedule[firstFuture]?.index ?? lastIndex(schedule) + 1;
+  else resumeAt = schedule[firstFuture - 1]!.index;
   return [{
     type: 'imported',
     dueAt: input.dueAt,
@@ -314,6 +323,8 @@ export function decideImport(state: InvoiceState, nowMs: number): InvoiceEventBo
     externalId: input.imported.externalId,
     paidBeforeCents: input.imported.paidBeforeCents,
     currency: input.currency,
-    resumeAtStep: firstFuture === -1 ? schedule.length : firstFuture,
+    resumeAtStep: resumeAt,
   }];
 }
+
+const lastIndex = (schedule: readonly { index: number }[]) => schedule[schedule.length - 1]?.index ?? -1;

@@ -3,26 +3,39 @@ import { percentOfCents } from './money';
 import { percentToBasisPoints, type LateFee, type StepTemplate } from './policy';
 import { computeSchedule, type ScheduledStep } from './schedule';
 
-/** What the invoice waits for next, as shown to ops engineers and customers. */
-export interface NextAction {
-  /** ISO instant of the next thing the workflow will do on its own. */
-  readonly at: string;
-  readonly step: { readonly index: number; readonly template: StepTemplate } | null;
-  readonly reason: 'step' | 'promise_deadline';
-}
+/**
+ * What the invoice waits for next, as shown to ops engineers and customers: an instant, or why there
+ * is none while it is open (`disputed`: paused until the dispute is resolved; `ladder_finished`: past
+ * its last step with no hand-off and no repeating tail, so nothing more will happen on its own).
+ */
+export type NextAction =
+  | {
+    /** ISO instant of the next thing the workflow will do on its own. */
+    readonly at: string;
+    readonly step: { readonly index: number; readonly template: StepTemplate; readonly repetition?: number } | null;
+    readonly reason: 'step' | 'promise_deadline';
+  }
+  | { readonly at: null; readonly step: null; readonly reason: 'disputed' | 'ladder_finished' };
+
+/** A next action with an instant. */
+export type TimedAction = Extract<NextAction, { readonly at: string }>;
 
 export type Plan =
   | { readonly kind: 'done' }
   | { readonly kind: 'paused'; readonly reason: 'disputed' }
-  | { readonly kind: 'idle' }
+  /** Open, past its last step, nothing more to do on its own: needs a human (NeedsAttention `parked`). */
+  | { readonly kind: 'parked' }
   | { readonly kind: 'promise_broken' }
   | { readonly kind: 'perform'; readonly steps: readonly ScheduledStep[] }
-  | { readonly kind: 'wait'; readonly next: NextAction };
+  | { readonly kind: 'wait'; readonly next: TimedAction };
 
-/** The schedule for this invoice's pinned policy, shifted by time spent disputed. */
-export function scheduleFor(state: InvoiceState): ScheduledStep[] {
+/**
+ * The schedule for this invoice's pinned policy, shifted by time spent disputed; a repeating tail is
+ * listed around `nowMs` (see `computeSchedule`).
+ */
+export function scheduleFor(state: InvoiceState, nowMs?: number): ScheduledStep[] {
   const { policy, dueAt, timeZone, scheduleRules } = state.input;
-  return computeSchedule({ policy, dueAt, timeZone, shiftMs: state.pausedMs, rules: scheduleRules ?? 'instant' });
+  return computeSchedule({ policy, dueAt, timeZone, shiftMs: state.pausedMs, rules: scheduleRules ?? 'instant', ...(nowMs !== undefined ? { repeatAround: nowMs } : {}) });
 }
 
 /**
@@ -33,10 +46,10 @@ export function planNext(state: InvoiceState, nowMs: number): Plan {
   if (state.status !== 'open') return { kind: 'done' };
   if (state.disputed) return { kind: 'paused', reason: 'disputed' };
   if (state.promise && nowMs >= Date.parse(state.promise.deadline)) return { kind: 'promise_broken' };
-  const pending = scheduleFor(state).slice(state.nextStepIndex);
+  const pending = scheduleFor(state, nowMs).filter((step) => step.index >= state.nextStepIndex);
   const first = pending[0];
-  if (!first) return { kind: 'idle' };
-  const stepInfo = { index: first.index, template: first.template };
+  if (!first) return { kind: 'parked' };
+  const stepInfo = { index: first.index, template: first.template, ...(first.repetition ? { repetition: first.repetition } : {}) };
   if (state.promise) {
     return { kind: 'wait', next: { at: state.promise.deadline, step: stepInfo, reason: 'promise_deadline' } };
   }
@@ -45,15 +58,31 @@ export function planNext(state: InvoiceState, nowMs: number): Plan {
   return { kind: 'wait', next: { at: first.sendAt, step: stepInfo, reason: 'step' } };
 }
 
-/** The next action for display, or null when nothing is scheduled. */
+/** The next action for display; null once the invoice is closed (paid, void, handed off). */
 export function nextActionOf(state: InvoiceState, nowMs: number): NextAction | null {
   const plan = planNext(state, nowMs);
-  if (plan.kind === 'wait') return plan.next;
-  if (plan.kind === 'perform') {
-    const last = plan.steps[plan.steps.length - 1]!;
-    return { at: new Date(nowMs).toISOString(), step: { index: last.index, template: last.template }, reason: 'step' };
+  switch (plan.kind) {
+    case 'wait':
+      return plan.next;
+    case 'perform': {
+      const last = plan.steps[plan.steps.length - 1]!;
+      return { at: new Date(nowMs).toISOString(), step: { index: last.index, template: last.template, ...(last.repetition ? { repetition: last.repetition } : {}) }, reason: 'step' };
+    }
+    case 'promise_broken':
+      return { at: new Date(nowMs).toISOString(), step: null, reason: 'promise_deadline' };
+    case 'paused':
+      return { at: null, step: null, reason: 'disputed' };
+    case 'parked':
+      return { at: null, step: null, reason: 'ladder_finished' };
+    case 'done':
+      return null;
+    default:
+      return assertNever(plan);
   }
-  return null;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
 }
 
 /** Late fee for a step on the current open amount; null when the fee does not apply. */
@@ -98,6 +127,7 @@ export function decideSteps(state: InvoiceState, due: readonly ScheduledStep[], 
     scheduledAt: emailStep.scheduledAt,
     sendAt: emailStep.sendAt,
     catchUp: due.length > 1 || Date.parse(emailStep.sendAt) < nowMs - 60_000,
+    ...(emailStep.repetition ? { repetition: emailStep.repetition } : {}),
   });
   if (due.some((s) => s.handOff)) events.push({ type: 'handed_off' });
   return { events, emailStep };

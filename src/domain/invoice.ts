@@ -4,6 +4,7 @@ import type { ScheduleRules } from './schedule';
 import { emptyBooks, foldBooks, rebuildBooks, type InvoiceBooks } from './books';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
+export type ImportCatchUp = 'latest' | 'none';
 
 /** Allowed status changes. Refunds reopen a paid invoice; everything else is final. */
 const TRANSITIONS: Readonly<Record<InvoiceStatus, readonly InvoiceStatus[]>> = {
@@ -44,7 +45,15 @@ export interface InvoiceWorkflowInput {
    * Set for an open invoice imported from an ERP: it was issued there, so it is not issued again;
    * its ladder starts at the first step still ahead, and what was paid before counts as paid.
    */
-  readonly imported?: { readonly paidBeforeCents: number; readonly externalId: string };
+  readonly imported?: {
+    readonly paidBeforeCents: number;
+    readonly externalId: string;
+    /**
+     * For one past every step of its policy: `latest` performs the latest step due now (the catch-up
+     * rule), `none` takes no action and leaves it parked for a human. @default 'latest'
+     */
+    readonly catchUp?: ImportCatchUp;
+  };
   /**
    * How the schedule reads day offsets (see `computeSchedule`): `calendar` for invoices whose workflow
    * started since the 'calendar-day-offsets' patch (the workflow pins it), else `instant`.
@@ -63,6 +72,12 @@ export interface InvoiceSnapshot {
   readonly promisedDate: string | null;
   /** Absent for invoices started before the 'calendar-day-offsets' patch (they read offsets as instants). */
   readonly scheduleRules?: ScheduleRules;
+  /** With `pausedMs` and `promiseDeadline`, what the schedule function needs to tell the next action. */
+  readonly nextStepIndex?: number;
+  readonly pausedMs?: number;
+  readonly promiseDeadline?: string | null;
+  /** Open with nothing more to do on its own (since 'parked-invoices'; absent before). */
+  readonly parked?: boolean;
 }
 
 export interface Ledger {
@@ -115,7 +130,8 @@ export type InvoiceEventBody =
   | Ev<'imported', { dueAt: string; policy: string; externalId: string; paidBeforeCents: number; currency: string; resumeAtStep: number }>
   | Ev<'email_sent', { template: string; stepIndex: number | null; idempotencyKey: string }>
   | Ev<'email_failed', { template: string; stepIndex: number | null; error: string }>
-  | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean }>
+  /** `repetition`: set when the step is a repetition of the policy's endless tail (`repeatEvery`). */
+  | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean; repetition?: number }>
   | Ev<'step_skipped', { stepIndex: number; template: string; scheduledAt: string }>
   | Ev<'late_fee_applied', { stepIndex: number; amountCents: number; currency: string; generation?: number }>
   | Ev<'late_fee_skipped', { stepIndex: number; why: string }>
@@ -314,6 +330,9 @@ export function snapshotOf(state: InvoiceState): InvoiceSnapshot {
     disputed: state.disputed,
     promisedDate: state.promise?.date ?? null,
     ...(state.input.scheduleRules ? { scheduleRules: state.input.scheduleRules } : {}),
+    nextStepIndex: state.nextStepIndex,
+    pausedMs: state.pausedMs,
+    promiseDeadline: state.promise?.deadline ?? null,
   };
 }
 

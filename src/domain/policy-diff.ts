@@ -6,7 +6,8 @@ export type PolicyChange =
   | { readonly kind: 'step_removed'; readonly index: number; readonly step: PolicyStep }
   | { readonly kind: 'step_changed'; readonly index: number; readonly field: keyof PolicyStep; readonly from: unknown; readonly to: unknown }
   | { readonly kind: 'send_window_changed'; readonly from: PolicyDocument['sendWindow'] | null; readonly to: PolicyDocument['sendWindow'] | null }
-  | { readonly kind: 'description_changed'; readonly from: string | null; readonly to: string | null };
+  | { readonly kind: 'description_changed'; readonly from: string | null; readonly to: string | null }
+  | { readonly kind: 'repeat_changed'; readonly from: string | null; readonly to: string | null };
 
 const STEP_FIELDS: readonly (keyof PolicyStep)[] = ['offset', 'template', 'lateFee', 'creditHold', 'finalNotice', 'handOff'];
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -16,6 +17,8 @@ export function diffPolicies(a: PolicyDocument, b: PolicyDocument): PolicyChange
   const changes: PolicyChange[] = [];
   if (!same(a.description, b.description)) changes.push({ kind: 'description_changed', from: a.description ?? null, to: b.description ?? null });
   if (!same(a.sendWindow, b.sendWindow)) changes.push({ kind: 'send_window_changed', from: a.sendWindow ?? null, to: b.sendWindow ?? null });
+  const repeat = (p: PolicyDocument) => (p.repeatEvery ? `every ${p.repeatEvery}${p.repeatTemplate ? ` (${p.repeatTemplate})` : ''}` : null);
+  if (repeat(a) !== repeat(b)) changes.push({ kind: 'repeat_changed', from: repeat(a), to: repeat(b) });
   // Flags default to false: `"handOff": false` and no handOff are the same step.
   const flags = (s: PolicyStep | undefined) => s && { ...s, creditHold: s.creditHold ?? false, finalNotice: s.finalNotice ?? false, handOff: s.handOff ?? false };
   for (let index = 0; index < Math.max(a.steps.length, b.steps.length); index++) {
@@ -37,5 +40,6 @@ export function describeChange(c: PolicyChange): string {
     case 'step_changed': return `~ step ${c.index} ${c.field}: ${show(c.from)} → ${show(c.to)}`;
     case 'send_window_changed': return `~ sendWindow: ${show(c.from)} → ${show(c.to)}`;
     case 'description_changed': return `~ description: ${show(c.from)} → ${show(c.to)}`;
+    case 'repeat_changed': return `~ repeat: ${show(c.from)} → ${show(c.to)}`;
   }
 }

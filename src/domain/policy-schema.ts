@@ -70,8 +70,16 @@ export const policyDocumentSchema = z
     description: multiLine(500).optional(),
     steps: z.array(stepSchema).min(1, 'a policy needs at least one step').max(50, 'at most 50 steps'),
     sendWindow: sendWindowSchema.optional(),
+    repeatEvery: z.string().max(32).refine(isDuration, 'must be a duration such as 7d, 2w or 12h')
+      .refine((d) => !isDuration(d) || (parseDuration(d) >= 60_000 && withinOffsetBounds(d)), `must be at least 1m and at most ${POLICY_LIMITS.maxOffsetDays} days`)
+      .optional(),
+    repeatTemplate: z.enum(STEP_TEMPLATES, { error: `unknown template; expected one of ${STEP_TEMPLATES.join(', ')}` }).optional(),
   })
   .superRefine((policy, ctx) => {
+    if (policy.repeatTemplate && !policy.repeatEvery) ctx.addIssue({ code: 'custom', path: ['repeatTemplate'], message: 'needs repeatEvery' });
+    if (policy.repeatEvery && policy.steps[policy.steps.length - 1]?.handOff) {
+      ctx.addIssue({ code: 'custom', path: ['repeatEvery'], message: 'the last step hands off, so nothing follows it to repeat' });
+    }
     let previous = -Infinity;
     let growth = 1;
     let fixed = 0;

@@ -47,6 +47,14 @@ export interface PolicyDocument {
   readonly description?: string;
   readonly steps: readonly PolicyStep[];
   readonly sendWindow?: SendWindow;
+  /**
+   * Endless reminders: after the last step, the same reminder again every this long (`7d`, `2w`), for
+   * as long as the invoice stays open. Each repetition acts once; after an outage only the latest one
+   * due does. Not for a policy whose last step hands off.
+   */
+  readonly repeatEvery?: string;
+  /** The template repetitions send. @default the last step's template */
+  readonly repeatTemplate?: StepTemplate;
 }
 
 /** A stored policy: the document plus its immutable version number. */

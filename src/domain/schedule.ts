@@ -22,6 +22,8 @@ export interface ScheduledStep {
   readonly handOff: boolean;
   /** Due instant + offset (+ time paused by disputes), ISO-8601 UTC. */
   readonly scheduledAt: string;
+  /** Set on a step of the policy's repeating tail: which repetition of the last step it is (1, 2, …). */
+  readonly repetition?: number;
   /** `scheduledAt` moved into the send window, ISO-8601 UTC. Equal to it when there is no window. */
   readonly sendAt: string;
 }
@@ -36,6 +38,11 @@ export interface ScheduleInput {
   readonly shiftMs?: number;
   /** How day offsets are read (see above). @default 'instant' */
   readonly rules?: ScheduleRules;
+  /**
+   * For a policy with `repeatEvery`: the instant around which its endless tail is listed, as the
+   * latest repetition due by then (if any) and the next one after it. Without it, the first one.
+   */
+  readonly repeatAround?: number;
 }
 
 export type ScheduleRules = 'instant' | 'calendar';
@@ -59,35 +66,90 @@ function openingOn(date: string, window: SendWindow, timeZone: string): number {
   return DateTime.fromISO(date, { zone: timeZone }).set({ hour, minute }).toMillis();
 }
 
-export function computeSchedule({ policy, dueAt, timeZone, shiftMs = 0, rules = 'instant' }: ScheduleInput): ScheduledStep[] {
-  const dueMs = Date.parse(dueAt);
-  const dueDate = localDate(dueMs, timeZone);
-  return policy.steps.map((step, index) => {
-    const days = rules === 'calendar' ? calendarDays(step.offset) : null;
-    let scheduledMs: number;
-    let sendMs: number;
-    if (days !== null) {
-      const window = policy.sendWindow ?? DEFAULT_DAY_WINDOW;
-      const day = addDays(dueDate, Math.max(-MAX_OFFSET_DAYS, Math.min(MAX_OFFSET_DAYS, days)));
-      scheduledMs = openingOn(day, window, timeZone) + shiftMs;
-      sendMs = nextOpening(scheduledMs, window, timeZone);
-    } else {
-      scheduledMs = dueMs + Math.max(-MAX_OFFSET_MS, Math.min(MAX_OFFSET_MS, safeDuration(step.offset))) + shiftMs;
-      sendMs = policy.sendWindow ? nextOpening(scheduledMs, policy.sendWindow, timeZone) : scheduledMs;
-    }
-    return {
-      index,
-      offset: step.offset,
-      template: step.template,
-      ...(step.lateFee ? { lateFee: step.lateFee } : {}),
-      creditHold: step.creditHold ?? false,
-      finalNotice: step.finalNotice ?? false,
-      handOff: step.handOff ?? false,
-      scheduledAt: new Date(scheduledMs).toISOString(),
-      sendAt: new Date(sendMs).toISOString(),
-    };
-  });
+export function computeSchedule(input: ScheduleInput): ScheduledStep[] {
+  const { policy } = input;
+  const steps = policy.steps.map((step, index) => ({
+    index,
+    offset: step.offset,
+    template: step.template,
+    ...(step.lateFee ? { lateFee: step.lateFee } : {}),
+    creditHold: step.creditHold ?? false,
+    finalNotice: step.finalNotice ?? false,
+    handOff: step.handOff ?? false,
+    ...instantsOf(input, step.offset),
+  }));
+  return [...steps, ...repetitions(input, steps[steps.length - 1])];
 }
+
+/** When a step with this offset acts: the two instants of `ScheduledStep`. */
+function instantsOf({ policy, dueAt, timeZone, shiftMs = 0, rules = 'instant' }: ScheduleInput, offset: string): { scheduledAt: string; sendAt: string } {
+  const dueMs = Date.parse(dueAt);
+  const days = rules === 'calendar' ? calendarDays(offset) : null;
+  let scheduledMs: number;
+  let sendMs: number;
+  if (days !== null) {
+    const window = policy.sendWindow ?? DEFAULT_DAY_WINDOW;
+    const day = addDays(localDate(dueMs, timeZone), Math.max(-MAX_OFFSET_DAYS, Math.min(MAX_OFFSET_DAYS, days)));
+    scheduledMs = openingOn(day, window, timeZone) + shiftMs;
+    sendMs = nextOpening(scheduledMs, window, timeZone);
+  } else {
+    scheduledMs = dueMs + Math.max(-MAX_OFFSET_MS, Math.min(MAX_OFFSET_MS, safeDuration(offset))) + shiftMs;
+    sendMs = policy.sendWindow ? nextOpening(scheduledMs, policy.sendWindow, timeZone) : scheduledMs;
+  }
+  return { scheduledAt: new Date(scheduledMs).toISOString(), sendAt: new Date(sendMs).toISOString() };
+}
+
+/**
+ * The endless tail around `repeatAround`: repetition k of the last step is the last step's offset
+ * plus k × `repeatEvery` (days on the customer's calendar when both are days, else an instant
+ * offset), read by the same rules as any step. Its instants only grow with k, so the latest one due
+ * is found by bisection, and the one after it is not due yet: no burst after an outage.
+ */
+function repetitions(input: ScheduleInput, last: ScheduledStep | undefined): ScheduledStep[] {
+  const { policy } = input;
+  if (!policy.repeatEvery || !last || last.handOff) return [];
+  const every = repeatOffset(policy.repeatEvery, last.offset, input.rules ?? 'instant');
+  if (!every) return [];
+  const at = (k: number): ScheduledStep => ({
+    index: last.index + k,
+    offset: every.offsetOf(k),
+    template: policy.repeatTemplate ?? last.template,
+    creditHold: false,
+    finalNotice: false,
+    handOff: false,
+    repetition: k,
+    ...instantsOf(input, every.offsetOf(k)),
+  });
+  // Repetitions stop where any step would: ten years after the due date.
+  const maxK = Math.floor((MAX_OFFSET_MS - every.lastMs) / every.stepMs);
+  if (maxK < 1) return [];
+  const now = input.repeatAround;
+  if (now === undefined) return [at(1)];
+  // The latest k whose sendAt ≤ now: sendAt ≥ scheduledAt, and scheduledAt ≤ now bounds k from above.
+  let lo = 0;
+  let hi = Math.max(0, Math.min(maxK, Math.floor((now - Date.parse(last.scheduledAt)) / every.stepMs) + 1));
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (Date.parse(at(mid).sendAt) <= now) lo = mid;
+    else hi = mid - 1;
+  }
+  return [...(lo >= 1 ? [at(lo)] : []), ...(lo + 1 <= maxK ? [at(lo + 1)] : [])];
+}
+
+/** The k-th repetition's offset from the due date, in the units the rules read. */
+function repeatOffset(every: string, lastOffset: string, rules: ScheduleRules): { offsetOf: (k: number) => string; stepMs: number; lastMs: number } | null {
+  const stepMs = safeDuration(every);
+  const lastMs = safeDuration(lastOffset);
+  if (stepMs <= 0) return null;
+  const everyDays = calendarDays(every);
+  const lastDays = calendarDays(lastOffset);
+  if (rules === 'calendar' && everyDays !== null && lastDays !== null) {
+    return { offsetOf: (k) => signed(lastDays + k * everyDays, 'd'), stepMs, lastMs };
+  }
+  return { offsetOf: (k) => signed(Math.round((lastMs + k * stepMs) / 1000), 's'), stepMs, lastMs };
+}
+
+const signed = (n: number, unit: 'd' | 's') => `${n < 0 ? '-' : ''}${Math.abs(n)}${unit}`;
 
 /**
  * The first instant at or after `instantMs` inside the window, evaluated on the wall clock of

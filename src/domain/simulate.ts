@@ -23,7 +23,12 @@ export interface SimulatedAction {
   readonly creditHold: boolean;
   readonly finalNotice: boolean;
   readonly handOff: boolean;
+  /** Set on a repetition of the policy's endless tail (the simulation shows the first few). */
+  readonly repetition?: number;
 }
+
+/** Repetitions of an endless tail a simulation shows before it stops. */
+export const SIMULATED_REPETITIONS = 3;
 
 export interface Simulation {
   readonly actions: readonly SimulatedAction[];
@@ -67,7 +72,9 @@ export function simulateDunning(start: InvoiceState, fromMs: number): Simulation
       creditHold: plan.steps.some((s) => s.creditHold),
       finalNotice: plan.steps.some((s) => s.finalNotice),
       handOff: plan.steps.some((s) => s.handOff),
+      ...(emailStep.repetition ? { repetition: emailStep.repetition } : {}),
     });
+    if ((emailStep.repetition ?? 0) >= SIMULATED_REPETITIONS) break;
   }
   return { actions, final: { status: state.status, dunningStage: state.dunningStage, feesCents: state.ledger.feesCents, amountDueCents: amountDue(state.ledger) } };
 }

@@ -45,13 +45,13 @@ export function createMetrics(sql: Sql) {
   });
   new Gauge({
     name: 'collections_needs_attention',
-    help: 'Items only a human can settle, per kind: projection_failed (a ledger write Postgres refused; alert on > 0), payment_flagged, refund_flagged, inbox_flagged, unapplied_cash',
+    help: 'Items only a human can settle, per kind: projection_failed (a ledger write Postgres refused; alert on > 0), payment_flagged, refund_flagged, inbox_flagged, unapplied_cash, parked (open, past its last step, nothing scheduled)',
     labelNames: ['kind'] as const,
     registers: [registry],
     async collect() {
       this.reset();
       const rows = await countAttention(sql).catch(() => (scrapeErrors.inc(), []));
-      for (const kind of ['projection_failed', 'payment_flagged', 'refund_flagged', 'inbox_flagged', 'unapplied_cash'] as const) this.set({ kind }, 0);
+      for (const kind of ['projection_failed', 'payment_flagged', 'refund_flagged', 'inbox_flagged', 'unapplied_cash', 'parked'] as const) this.set({ kind }, 0);
       for (const r of rows) this.set({ kind: r.kind }, r.n);
     },
   });

@@ -28,6 +28,11 @@ export const importInvoiceSchema = z
     amountPaidCents: minorUnits({ min: 0 }).default(0),
     description: singleLine(500).optional(),
     policy: policyName.optional(),
+    /**
+     * For an invoice already past every step of its policy: `latest` (the default) performs the latest
+     * step now, with its fee once; `none` takes no action and lists it as parked for a human.
+     */
+    catchUp: z.enum(['latest', 'none'], { error: 'must be latest or none' }).optional(),
   })
   .refine((r) => r.dueDate >= r.issueDate, { message: 'is before the issue date', path: ['dueDate'] })
   .refine((r) => r.dueDate <= addDays(r.issueDate, MAX_TERM_DAYS), { message: `is more than ${MAX_TERM_DAYS} days after the issue date`, path: ['dueDate'] })
@@ -89,7 +94,7 @@ export async function importInvoice(
     workflowId: invoiceWorkflowId(id),
     idempotencyKey: null,
     requestHash: createHash('sha256').update(JSON.stringify(row)).digest('hex'),
-    imported: { externalId: row.externalId, externalNumber: row.number ?? null, paidBeforeCents: row.amountPaidCents },
+    imported: { externalId: row.externalId, externalNumber: row.number ?? null, paidBeforeCents: row.amountPaidCents, ...(row.catchUp ? { catchUp: row.catchUp } : {}) },
     lines: [{ description, quantity: 1, unitAmountCents: row.totalCents, amountCents: row.totalCents }],
   }, actor);
   if (!inserted) return started(deps, (await findInvoiceByExternalId(deps.sql, row.externalId))!, 'exists');

@@ -33,7 +33,7 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
     issueDate: invoice.issueDate,
     dueAt: invoice.dueAt.toISOString(),
     policy,
-    ...(invoice.externalId !== null ? { imported: { externalId: invoice.externalId, paidBeforeCents: invoice.paidBeforeImportCents ?? 0 } } : {}),
+    ...(invoice.externalId !== null ? { imported: { externalId: invoice.externalId, paidBeforeCents: invoice.paidBeforeImportCents ?? 0, ...(invoice.importCatchUp ? { catchUp: invoice.importCatchUp } : {}) } } : {}),
   };
   try {
     await client.workflow.start<typeof invoiceWorkflow>('invoiceWorkflow', {

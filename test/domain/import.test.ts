@@ -1,5 +1,6 @@
 import { decideImport } from '../../src/domain/commands';
-import { planNext } from '../../src/domain/dunning';
+import { decideSteps, nextActionOf, planNext } from '../../src/domain/dunning';
+import type { ScheduledStep } from '../../src/domain/schedule';
 import { amountDue, initialState, record, type InvoiceWorkflowInput } from '../../src/domain/invoice';
 import { parseMajorUnits } from '../../src/domain/money';
 import { STANDARD_POLICY, type PolicyVersion } from '../../src/domain/policy';
@@ -65,11 +66,46 @@ describe('decideImport', () => {
     expect(plan).toMatchObject({ kind: 'wait', next: { step: { index: 2, template: 'final_notice' }, at: '2026-11-16T08:00:00.000Z' } });
   });
 
-  it('takes a not-yet-due invoice over with its whole ladder ahead, and one past every step with none', () => {
+  it('takes a not-yet-due invoice over with its whole ladder ahead', () => {
     expect(take('2026-10-20T00:00:00Z').nextStepIndex).toBe(0);
-    const late = take('2026-12-20T00:00:00Z');
-    expect(late.nextStepIndex).toBe(3);
-    expect(planNext(late, Date.parse('2026-12-20T00:00:00Z'))).toEqual({ kind: 'idle' });
+  });
+
+  it('catches an invoice past every step up: the latest step acts now, with its fee once', () => {
+    const now = '2026-12-20T00:00:00Z';
+    const late = take(now);
+    expect(late.nextStepIndex).toBe(2);
+    const plan = planNext(late, Date.parse(now));
+    expect(plan).toMatchObject({ kind: 'perform', steps: [{ index: 2, template: 'final_notice' }] });
+    const withFee = initialState({ ...input, policy: { ...policy, steps: [...policy.steps.slice(0, 2), { ...policy.steps[2]!, lateFee: { amountCents: 1_000, currency: 'EUR' } }] } });
+    const caught = record(withFee, decideImport(withFee, Date.parse(now)), { at: now, actor: 'import' });
+    const { events } = decideSteps(caught, (planNext(caught, Date.parse(now)) as { steps: readonly ScheduledStep[] }).steps, Date.parse(now));
+    expect(events.filter((e) => e.type === 'late_fee_applied')).toEqual([{ type: 'late_fee_applied', stepIndex: 2, amountCents: 1_000, currency: 'EUR' }]);
+    const after = record(caught, events, { at: now, actor: 'workflow' });
+    expect(planNext(after, Date.parse(now) + 86_400_000)).toEqual({ kind: 'parked' });
+    expect(nextActionOf(after, Date.parse(now))).toEqual({ at: null, step: null, reason: 'ladder_finished' });
+  });
+
+  it('parks an invoice past every step when the import asks for no action; with an endless tail, waits for its next repetition', () => {
+    const now = '2026-12-20T00:00:00Z';
+    const none = { ...input, imported: { ...input.imported!, catchUp: 'none' as const } };
+    const parked = initialState(none);
+    const state = record(parked, decideImport(parked, Date.parse(now)), { at: now, actor: 'import' });
+    expect(state.nextStepIndex).toBe(3);
+    expect(planNext(state, Date.parse(now))).toEqual({ kind: 'parked' });
+    const endless = initialState({ ...none, policy: { ...policy, repeatEvery: '7d' } });
+    const waiting = record(endless, decideImport(endless, Date.parse(now)), { at: now, actor: 'import' });
+    // Due 1 Nov; the last step at +14d (15 Nov), then every week: the 5th repetition falls on Sunday
+    // 20 Dec and waits for Monday's opening, so nothing is due now and it is next.
+    expect(planNext(waiting, Date.parse(now))).toMatchObject({ kind: 'wait', next: { step: { template: 'final_notice', repetition: 5 }, at: '2026-12-21T08:00:00.000Z' } });
+    // Catching up instead performs the latest repetition due (the 4th, 14 Dec), not the final notice again and again.
+    const caught = initialState({ ...input, policy: { ...policy, repeatEvery: '7d' } });
+    const latest = record(caught, decideImport(caught, Date.parse(now)), { at: now, actor: 'import' });
+    expect(planNext(latest, Date.parse(now))).toMatchObject({ kind: 'perform', steps: [{ repetition: 4 }] });
+  });
+
+  it('keeps the rule of invoices imported before parked-invoices (no catch-up: the ladder is over)', () => {
+    const state = initialState(input);
+    expect(decideImport(state, Date.parse('2026-12-20T00:00:00Z'), 'legacy')).toMatchObject([{ resumeAtStep: 3 }]);
   });
 
   it('refuses an invoice that was not imported', () => {

@@ -155,3 +155,54 @@ describe('computeSchedule, calendar rules: day offsets are days on the customer 
     expect(local(calendar(policy, '2026-12-15', 'Europe/Berlin', (3 * 24 + 10) * 3_600_000)[0]!.sendAt, 'Europe/Berlin')).toBe('Mon 2026-12-28 09:00');
   });
 });
+
+describe('computeSchedule, an endless tail (repeatEvery)', () => {
+  const policy: PolicyDocument = {
+    name: 'endless',
+    steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '7d', template: 'reminder_overdue' }],
+    sendWindow: weekdays9to17,
+    repeatEvery: '7d',
+  };
+  // Due Tuesday 1 December 2026 in Berlin.
+  const base = { policy, dueAt: endOfLocalDay('2026-12-01', 'Europe/Berlin'), timeZone: 'Europe/Berlin', rules: 'calendar' as const };
+  const local = (iso: string) => DateTime.fromISO(iso, { zone: 'Europe/Berlin' }).toFormat('ccc yyyy-MM-dd HH:mm');
+
+  it('lists the first repetition a week after the last step, at the opening, with the last step\'s template', () => {
+    const steps = computeSchedule(base);
+    expect(steps.map((s) => [s.index, s.offset, s.template, s.repetition ?? null, local(s.sendAt)])).toEqual([
+      [0, '0d', 'reminder_due_today', null, 'Tue 2026-12-01 09:00'],
+      [1, '7d', 'reminder_overdue', null, 'Tue 2026-12-08 09:00'],
+      [2, '14d', 'reminder_overdue', 1, 'Tue 2026-12-15 09:00'],
+    ]);
+    expect(steps[2]).toMatchObject({ creditHold: false, finalNotice: false, handOff: false });
+    expect(steps[2]!.lateFee).toBeUndefined();
+  });
+
+  it('lists, around an instant, the latest repetition due and the next one (after an outage: no burst)', () => {
+    // 80 days later: repetitions 1…10 have passed; only the tenth is due, the eleventh is next.
+    const now = Date.parse('2027-02-20T12:00:00Z');
+    const tail = computeSchedule({ ...base, repeatAround: now }).slice(2);
+    expect(tail.map((s) => [s.index, s.repetition, local(s.sendAt)])).toEqual([
+      [11, 10, 'Tue 2027-02-16 09:00'],
+      [12, 11, 'Tue 2027-02-23 09:00'],
+    ]);
+    // Before the last step, the tail starts at its first repetition.
+    expect(computeSchedule({ ...base, repeatAround: Date.parse('2026-12-02T00:00:00Z') }).slice(2).map((s) => s.repetition)).toEqual([1]);
+  });
+
+  it('stays at 09:00 on the wall clock across daylight saving, and merges repetitions a closed window delays', () => {
+    const march = computeSchedule({ ...base, repeatAround: Date.parse('2027-04-01T00:00:00Z') }).slice(2);
+    expect(march.map((s) => local(s.sendAt))).toEqual(['Tue 2027-03-30 09:00', 'Tue 2027-04-06 09:00']);
+    // Daily repetitions under a Mon–Fri window: Saturday's and Sunday's wait for Monday, where only
+    // the latest of them (Monday's own) acts.
+    const daily = { ...base, policy: { ...policy, repeatEvery: '1d' } };
+    const monday = computeSchedule({ ...daily, repeatAround: Date.parse('2026-12-14T08:30:00Z') }).slice(2);
+    expect(monday.map((s) => [s.repetition, local(s.sendAt)])).toEqual([[6, 'Mon 2026-12-14 09:00'], [7, 'Tue 2026-12-15 09:00']]);
+  });
+
+  it('repeats sub-day intervals from the last step\'s instant, and has no tail after a hand-off', () => {
+    const demo = computeSchedule({ policy: { name: 'demo', steps: [{ offset: '30s', template: 'reminder_overdue' }], repeatEvery: '1m' }, dueAt: '2026-12-01T10:00:00.000Z', timeZone: 'UTC', rules: 'calendar', repeatAround: Date.parse('2026-12-01T10:05:10.000Z') });
+    expect(demo.slice(1).map((s) => [s.offset, s.sendAt])).toEqual([['270s', '2026-12-01T10:04:30.000Z'], ['330s', '2026-12-01T10:05:30.000Z']]);
+    expect(computeSchedule({ ...base, policy: { ...policy, steps: [{ offset: '7d', template: 'handoff_notice', handOff: true }] } })).toHaveLength(1);
+  });
+});

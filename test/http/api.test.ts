@@ -319,7 +319,7 @@ describe('invoice commands', () => {
     const { body: inv } = await newInvoice(customerId);
     const disputed = await api.request('POST', `/api/invoices/${inv.id}/dispute`, { body: { reason: 'wrong quantity' } });
     expect(disputed.status).toBe(200);
-    expect(disputed.body).toMatchObject({ disputed: true, nextAction: null });
+    expect(disputed.body).toMatchObject({ disputed: true, nextAction: { at: null, reason: 'disputed' } });
     const twice = await api.request('POST', `/api/invoices/${inv.id}/dispute`, { body: {} });
     expect([twice.status, twice.body.error.code]).toEqual([409, 'ALREADY_DISPUTED']);
     const promiseWhileDisputed = await api.request('POST', `/api/invoices/${inv.id}/promise`, { body: { date: '2099-01-01' } });

@@ -153,7 +153,7 @@ describe('Stripe', () => {
     await postStripe(stripeEvent('payment_intent.succeeded', pi));
     await eventually(async () => expect(await stack.db.sql`SELECT 1 FROM payments WHERE id = ${pi.id}`).toHaveLength(1));
     await postStripe(disputeEvent('charge.dispute.created', pi.id, 'needs_response', 20_000));
-    await eventually(async () => expect(await state(open.invoice.workflowId)).toMatchObject({ disputed: true, nextAction: null }));
+    await eventually(async () => expect(await state(open.invoice.workflowId)).toMatchObject({ disputed: true, nextAction: { at: null, reason: 'disputed' } }));
     await postStripe(disputeEvent('charge.dispute.closed', pi.id, 'lost', 20_000));
     await eventually(async () => expect(await state(open.invoice.workflowId)).toMatchObject({ disputed: false, amountPaidCents: 0, amountDueCents: 50_000 }));
 

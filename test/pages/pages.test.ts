@@ -63,7 +63,7 @@ describe('customer portal', () => {
       .resolves.toEqual([berlinDate(Date.now()), first.invoice.number, 'EUR 200.00', 'bank_transfer']);
     // Next reminder: the workflow's own next action, on the customer's clock.
     const view = await first.handle.query(invoiceStateQuery);
-    const when = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(view.nextAction!.at));
+    const when = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(view.nextAction!.at!));
     await expect(row(first.invoice.number).locator('.next').textContent())
       .resolves.toBe(`Next: a reminder that payment is coming due on ${when} (Europe/Berlin).`);
 

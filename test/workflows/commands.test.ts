@@ -47,7 +47,7 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 it('pauses reminders while disputed and resumes, shifted by the pause, when resolved', async () => {
   const { invoice, handle } = await fixture();
   const opened = await handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api', reason: 'customer disputes hours billed' }] });
-  expect(opened).toMatchObject({ disputed: true, nextAction: null });
+  expect(opened).toMatchObject({ disputed: true, nextAction: { at: null, reason: 'disputed' } });
   expect(await refusal(handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('ALREADY_DISPUTED');
   await eventually(async () => expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']));
   await sleep(4_000); // two steps would have gone out
@@ -56,7 +56,7 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
   expect(resolved.disputed).toBe(false);
   expect(resolved.nextAction?.step).toEqual({ index: 0, template: 'reminder_overdue' });
   // The ladder resumes where it stopped, later by the time spent disputed.
-  expect(Date.parse(resolved.nextAction!.at) - Date.parse(resolved.dueAt)).toBeGreaterThanOrEqual(2_000 + 3_500);
+  expect(Date.parse(resolved.nextAction!.at!) - Date.parse(resolved.dueAt)).toBeGreaterThanOrEqual(2_000 + 3_500);
   expect(await refusal(handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('NOT_DISPUTED');
   const [row] = await stack.db.sql`SELECT disputed FROM invoices WHERE id = ${invoice.id}`;
   expect(row!.disputed).toBe(false);

@@ -1,4 +1,6 @@
+import { listAttention } from '../../src/db/attention';
 import { listEmails } from '../../src/db/email-log';
+import { insertPolicyVersion } from '../../src/db/policies';
 import { invoiceStateQuery, paymentReceivedSignal, type InvoiceView } from '../../workflows/messages';
 import { recordHistory } from '../helpers/histories';
 import { eventually } from '../helpers/eventually';
@@ -18,7 +20,7 @@ const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sq
  * not depend on the weekday or the hour it runs at (day offsets act at 09:00 on the customer's day).
  */
 async function sleepPast(handle: { query: (q: typeof invoiceStateQuery) => Promise<InvoiceView> }, index: number): Promise<void> {
-  const step = (await handle.query(invoiceStateQuery)).steps[index]!;
+  const step = (await handle.query(invoiceStateQuery)).steps.find((s) => s.index === index)!;
   await stack.env.sleep(Math.max(0, Date.parse(step.sendAt) - (await stack.env.currentTimeMs())) + 60_000);
 }
 
@@ -78,4 +80,57 @@ it('catches up after an outage: no burst of stale reminders, each fee once', asy
   expect(done.creditHold).toBe(true);
   const fees = await stack.db.sql`SELECT count(*)::int AS n FROM late_fees WHERE invoice_id = ${invoice.id}`;
   expect(fees[0]!.n).toBe(1);
+});
+
+describe('past the last step', () => {
+  beforeAll(async () => {
+    await insertPolicyVersion(stack.db.sql, { name: 'endless', steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '7d', template: 'reminder_overdue' }], repeatEvery: '7d' });
+    await insertPolicyVersion(stack.db.sql, { name: 'short', steps: [{ offset: '0d', template: 'reminder_due_today' }] });
+  });
+
+  it('repeats the last reminder every week, each repetition once, until paid', async () => {
+    // Due 30 days from the test server's clock (earlier tests moved it on).
+    const dueIn = `${Math.ceil(((await stack.env.currentTimeMs()) - Date.now()) / 86_400_000) + 30}d`;
+    const { invoice, handle } = await fixture({ totalCents: 10_000, invoice: { policy: 'endless', dueIn } });
+    for (const index of [1, 2, 3]) await sleepPast(handle, index); // the step at 7d, then repetitions 1 (14d) and 2 (21d)
+    const keys = async () => (await listEmails(stack.db.sql, { invoiceId: invoice.id, limit: 100 })).map((e) => e.idempotencyKey.split('/')[1]);
+    await eventually(async () => expect(await keys()).toEqual(['issue', 'step-0', 'step-1', 'step-2', 'step-3']));
+    expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'reminder_due_today', 'reminder_overdue', 'reminder_overdue', 'reminder_overdue']);
+    const view = await handle.query(invoiceStateQuery);
+    expect(view.nextAction).toMatchObject({ reason: 'step', step: { index: 4, template: 'reminder_overdue', repetition: 3 } });
+    expect(view.needsAttention).toEqual([]);
+
+    // Five more weeks: one email per repetition, each under its own key, none twice.
+    await stack.env.sleep('35 days');
+    await eventually(async () => expect(await keys()).toEqual(['issue', ...[0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => `step-${i}`)]));
+    const after = await handle.query(invoiceStateQuery);
+    expect(after.timeline.filter((e) => e.type === 'step_performed').at(-1)).toMatchObject({ stepIndex: 8, repetition: 7, catchUp: false });
+    expect(after.feesCents).toBe(0);
+
+    await handle.signal(paymentReceivedSignal, pay('pi_endless', 10_000));
+    expect(await handle.result()).toMatchObject({ status: 'paid', nextAction: null });
+  }, 240_000);
+
+  it('says why nothing is scheduled once the ladder is over, and lists the invoice for a human until it is paid', async () => {
+    const { invoice, handle } = await fixture({ totalCents: 10_000, invoice: { policy: 'short' } });
+    await sleepPast(handle, 0);
+    const view = await eventually(async () => {
+      const v = await handle.query(invoiceStateQuery);
+      expect(v.needsAttention).toEqual(['parked']);
+      return v;
+    });
+    expect(view).toMatchObject({ status: 'open', dunningStage: 'reminder_due_today', nextAction: { at: null, step: null, reason: 'ladder_finished' } });
+    await eventually(async () => expect((await handle.describe()).searchAttributes.NeedsAttention).toEqual(['parked']));
+    const items = await eventually(async () => {
+      const list = await listAttention(stack.db.sql, 100);
+      expect(list.filter((i) => i.invoiceId === invoice.id)).toHaveLength(1);
+      return list;
+    });
+    expect(items.find((i) => i.invoiceId === invoice.id)).toMatchObject({ kind: 'parked', reason: 'ladder_finished', amountCents: 10_000, currency: 'USD', number: invoice.number });
+
+    await handle.signal(paymentReceivedSignal, pay('pi_parked', 10_000));
+    await handle.result();
+    expect((await listAttention(stack.db.sql, 100)).filter((i) => i.invoiceId === invoice.id)).toEqual([]);
+    expect((await handle.describe()).searchAttributes.NeedsAttention ?? []).not.toContain('parked');
+  });
 });

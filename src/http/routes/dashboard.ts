@@ -88,6 +88,7 @@ const ATTENTION_LABELS: Readonly<Record<AttentionItem['kind'], string>> = {
   refund_flagged: 'Refund flagged',
   inbox_flagged: 'Gateway event flagged',
   unapplied_cash: 'Unapplied cash',
+  parked: 'Nothing more scheduled',
 };
 
 /** Flag reasons in words (other reasons, such as a refused ledger write, are shown as they are). */
@@ -96,6 +97,7 @@ const REASON_LABELS: Readonly<Record<string, string>> = {
   invalid_amount: 'an amount no ledger can hold',
   unknown_payment: 'names a payment this invoice did not receive',
   exceeds_payment: 'more than is left of the payment',
+  ladder_finished: 'past the last step of its policy, not handed off: chase it by hand, hand it off, or move it to a policy that goes on',
 };
 
 const BUCKET_COLOURS: Readonly<Record<AgingBucket, string>> = { current: '#3a7d44', '1-30': '#9bbf4a', '31-60': '#e0b33c', '61-90': '#e07b3c', '90+': '#c0392b' };

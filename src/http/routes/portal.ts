@@ -146,7 +146,7 @@ async function nextStep(ctx: HttpContext, invoice: PortalInvoice, timeZone: stri
   }
   if (view.disputed) return 'Reminders are paused while the dispute is reviewed.';
   const next = view.nextAction;
-  if (!next) return 'No further reminders are scheduled.';
+  if (!next || next.at === null) return 'No further reminders are scheduled.';
   const when = new Intl.DateTimeFormat('en-GB', { timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(next.at));
   const what = next.reason === 'promise_deadline'
     ? `your promised date ends; if it is still unpaid then, ${TEMPLATE_NAMES[next.step?.template ?? ''] ?? 'reminders resume'}`
