@@ -1,4 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { findChromium } from '../helpers/browser';
 import { listEmails } from '../../src/db/email-log';
 import { createPortalToken } from '../../src/db/portal-tokens';
 import { createInvoice } from '../../src/services/create-invoice';
@@ -18,7 +19,7 @@ let page: Page;
 beforeAll(async () => {
   api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { ownPublicUrl: true });
   browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: findChromium(),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
   });
   page = await browser.newPage();
