@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readAgingLines, readDailyFlows, refreshReportSnapshots, DAILY_AGING_RETENTION_DAYS } from '../../src/db/report-snapshots';
 import { agingLinesAt, flowsByDay, reportTransaction, sumFlows } from '../../src/db/report-sql';
 import { addDays } from '../../src/domain/schedule';
+import { eventually } from '../helpers/eventually';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { fee, handedOff, ledgerWriter, pay, refund, voided, type Fact, type LedgerWriter } from '../helpers/ledger';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
@@ -221,7 +222,12 @@ describe('writes after snapshots were taken', () => {
     });
     await wrote;
     const reading = agingRead(day);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The reader is blocked on the writer's uncommitted row (Postgres says so), not merely started.
+    await eventually(async () => {
+      const [blocked] = await db.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      expect(blocked!.n).toBeGreaterThan(0);
+    });
     release();
     await writer;
     const lines = (await reading) as unknown as { customer_id: string; bucket: string; cents: number; n: number }[];

@@ -30,7 +30,8 @@ const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
   invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } });
 const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'api' });
 const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the wall clock (the dev server's) is past `iso`: for asserting what did not happen by then. */
+const untilPast = (iso: string) => new Promise((r) => setTimeout(r, Math.max(0, Date.parse(iso) - Date.now()) + 250));
 
 /** The coded reason of a refused update, or 'accepted'. */
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -50,7 +51,7 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
   expect(opened).toMatchObject({ disputed: true, nextAction: { at: null, reason: 'disputed' } });
   expect(await refusal(handle.executeUpdate(openDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('ALREADY_DISPUTED');
   await eventually(async () => expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']));
-  await sleep(4_000); // two steps would have gone out
+  await untilPast(opened.steps[1]!.sendAt); // the first two steps would have gone out by now
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']);
   const resolved = await handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api', reason: 'hours confirmed' }] });
   expect(resolved.disputed).toBe(false);
@@ -78,7 +79,7 @@ it('a promise defers reminders until its date; paying keeps it', async () => {
   const today = localDate(Date.now(), 'UTC');
   const promised = await handle.executeUpdate(promiseToPayUpdate, { args: [{ date: today, actor: 'api', reason: 'AP run on Friday' }] });
   expect(promised).toMatchObject({ promisedDate: today, nextAction: { reason: 'promise_deadline', step: { index: 0 } } });
-  await sleep(3_000); // the 2s step is deferred
+  await untilPast(promised.steps[0]!.sendAt); // the first step is deferred past its time
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued']);
   await handle.signal(paymentReceivedSignal, pay('pi_kept', 100_000));
   const done = await handle.result();
