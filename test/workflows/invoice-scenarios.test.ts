@@ -109,6 +109,7 @@ describe('past the last step', () => {
 
     await handle.signal(paymentReceivedSignal, pay('pi_endless', 10_000));
     expect(await handle.result()).toMatchObject({ status: 'paid', nextAction: null });
+    await recordHistory(handle, 'endless-repetitions');
   }, 240_000);
 
   it('says why nothing is scheduled once the ladder is over, and lists the invoice for a human until it is paid', async () => {
@@ -130,6 +131,7 @@ describe('past the last step', () => {
 
     await handle.signal(paymentReceivedSignal, pay('pi_parked', 10_000));
     await handle.result();
+    await recordHistory(handle, 'parked-until-paid');
     expect((await listAttention(stack.db.sql, 100)).filter((i) => i.invoiceId === invoice.id)).toEqual([]);
     expect((await handle.describe()).searchAttributes.NeedsAttention ?? []).not.toContain('parked');
   });
