@@ -71,7 +71,7 @@ export const policyDocumentSchema = z
     steps: z.array(stepSchema).min(1, 'a policy needs at least one step').max(50, 'at most 50 steps'),
     sendWindow: sendWindowSchema.optional(),
     repeatEvery: z.string().max(32).refine(isDuration, 'must be a duration such as 7d, 2w or 12h')
-      .refine((d) => !isDuration(d) || (parseDuration(d) >= 60_000 && withinOffsetBounds(d)), `must be at least 1m and at most ${POLICY_LIMITS.maxOffsetDays} days`)
+      .refine((d) => !isDuration(d) || (parseDuration(d) >= 10_000 && withinOffsetBounds(d)), `must be at least 10s and at most ${POLICY_LIMITS.maxOffsetDays} days`)
       .optional(),
     repeatTemplate: z.enum(STEP_TEMPLATES, { error: `unknown template; expected one of ${STEP_TEMPLATES.join(', ')}` }).optional(),
   })

@@ -16,6 +16,11 @@ describe('parsePolicyDocument', () => {
     expect(parsePolicyDocument(STANDARD_POLICY)).toEqual(STANDARD_POLICY);
   });
 
+  it('accepts an endless tail after the last step', () => {
+    const endless = { name: 'p', steps: [{ offset: '7d', template: 'reminder_overdue' }], repeatEvery: '1w', repeatTemplate: 'reminder_firm' };
+    expect(parsePolicyDocument(endless)).toEqual(endless);
+  });
+
   it.each([
     ['bad offset', { name: 'p', steps: [{ offset: 'soon', template: 'reminder_overdue' }] }, /steps\[0\]\.offset: must be a duration/],
     ['unknown template', { name: 'p', steps: [{ offset: '1d', template: 'shout' }] }, /steps\[0\]\.template: unknown template/],
@@ -29,6 +34,10 @@ describe('parsePolicyDocument', () => {
     ['unknown field', { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue', fee: 1 }] }, /steps\[0\]/],
     ['window start after end', { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }], sendWindow: { days: ['mon'], start: '18:00', end: '09:00' } }, /sendWindow\.end: start must be before end/],
     ['window without days', { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }], sendWindow: { days: [], start: '09:00', end: '17:00' } }, /sendWindow\.days/],
+    ['repeat that is no duration', { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }], repeatEvery: 'weekly' }, /repeatEvery: must be a duration/],
+    ['repeat too often', { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }], repeatEvery: '5s' }, /repeatEvery: must be at least 10s/],
+    ['repeat after a hand-off', { name: 'p', steps: [{ offset: '1d', template: 'handoff_notice', handOff: true }], repeatEvery: '7d' }, /repeatEvery: the last step hands off/],
+    ['repeat template without repeat', { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }], repeatTemplate: 'reminder_firm' }, /repeatTemplate: needs repeatEvery/],
   ])('rejects %s with a message naming the field', (_label, input, message) => {
     const err = errorOf(input);
     expect(err.code).toBe('INVALID_POLICY');
