@@ -4,6 +4,7 @@ import { findCustomer, type CustomerRow } from '../../db/customers';
 import { findInvoiceDocument } from '../../db/documents';
 import { resolvePortalToken } from '../../db/portal-tokens';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { STATUS_OF } from '../errors';
 import { formatMoney } from '../../domain/money';
 import { openDispute, promiseToPay } from '../../services/invoice-commands';
 import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages';
@@ -109,7 +110,8 @@ export function portalRoutes(ctx: HttpContext): Router {
       }
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      res.status(err.code === ErrorCode.VALIDATION || err.code === ErrorCode.INVALID_PROMISE_DATE ? 400 : 409).type('html')
+      // The API's code → status map: a refusal means the same here as there (503 while Temporal is away).
+      res.status(STATUS_OF[err.code]).type('html')
         .send(await portalPage(ctx, req.params.token!, customer, { kind: 'alert', text: `${invoice.number}: ${err.message}` }));
       return;
     }
