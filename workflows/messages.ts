@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NextAction } from '../src/domain/dunning';
-import type { MigrationOutcome } from '../src/domain/commands';
-import type { InvoiceEvent, InvoiceState, InvoiceStatus } from '../src/domain/invoice';
+import type { ChargebackFact, MigrationOutcome } from '../src/domain/commands';
+import type { InvoiceEvent, InvoiceState, InvoiceStatus, PaymentFact, RefundFact } from '../src/domain/invoice';
 import type { LedgerFacts } from '../src/domain/ledger';
 import type { PolicyVersion } from '../src/domain/policy';
 import type { ScheduledStep } from '../src/domain/schedule';
@@ -15,34 +15,14 @@ interface Attributed {
   readonly reason?: string;
 }
 
-export interface PaymentReceived extends Attributed {
-  readonly paymentId: string;
-  readonly amountCents: number;
-  readonly currency: string;
-  readonly method?: string;
-  readonly reference?: string;
-  /** When the money arrived, if earlier than now (unapplied cash applied later). */
-  readonly receivedAt?: string;
-  /** The source of unapplied cash claimed for this invoice (see `applyUnappliedPayment`). */
-  readonly unappliedSource?: string;
-}
+/** A payment for this invoice (the fact the domain applies), with who reported it. */
+export type PaymentReceived = PaymentFact & Attributed;
 export interface PaymentFailed extends Attributed {
   readonly paymentId: string;
   readonly failure: string;
 }
-export interface PaymentRefunded extends Attributed {
-  readonly paymentId: string;
-  readonly refundId: string;
-  readonly amountCents: number;
-  readonly currency: string;
-}
-export interface Chargeback extends Attributed {
-  readonly disputeId: string;
-  readonly paymentId: string;
-  readonly stage: 'opened' | 'won' | 'lost';
-  readonly amountCents: number;
-  readonly currency: string;
-}
+export type PaymentRefunded = RefundFact & Attributed;
+export type Chargeback = ChargebackFact & Attributed;
 export interface PromiseToPay extends Attributed {
   /** YYYY-MM-DD in the customer's time zone. */
   readonly date: string;
