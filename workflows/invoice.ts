@@ -38,7 +38,6 @@ const POISON_RETRY = '1 hour';
 /** Most events one projection activity carries (since 'continue-as-new'); a longer backlog takes several. */
 const MAX_PROJECTION_BATCH = 500;
 
-
 const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -130,6 +129,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const view = (): InvoiceView => ({ ...viewOf(state), needsAttention: needsAttention() });
 
   const parked = () => parkedVisible && planNext(state, Date.now()).kind === 'parked';
+  /** Events of this run Postgres does not hold yet. */
+  const unwritten = () => state.events.filter((e) => e.seq > persistedSeq);
   const needsAttention = (): string[] => [
     ...(projectionFailure ? ['projection_failed'] : []),
     ...new Set(openFlags(state).map((f) => f.kind)),
@@ -250,9 +251,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       // While the run is closing (continuing as new), only a command waiting for its events is projected.
       await condition(() => (state.books.lastSeq > persistedSeq && (!acting || flushWanted > persistedSeq || projectionFailure !== null) && (!closing || flushWanted > persistedSeq)) || finished);
       if (state.books.lastSeq <= persistedSeq) return;
-      const unwritten = state.events.filter((e) => e.seq > persistedSeq);
       // Since 'continue-as-new', in batches that keep an activity's input (and its history event) small.
-      const pending = continues ? unwritten.slice(0, MAX_PROJECTION_BATCH) : unwritten;
+      const pending = continues ? unwritten().slice(0, MAX_PROJECTION_BATCH) : unwritten();
       const target = pending[pending.length - 1]!.seq;
       // Events a command emitted are tentative until the workflow task that accepted the command is in
       // history: under a burst of updates that task can still be lost (a speculative task dropped, a
@@ -276,7 +276,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         const failure = err instanceof ActivityFailure ? err.cause : err;
         projectionFailure = { seq: pending[0]!.seq, error: (failure as Error).message, at: new Date().toISOString() };
         searchAttributesChanged();
-        projecting = false;
+        projecting = false; // while it waits for a fix, the run may still continue as new
         retryWanted = false;
         await condition(() => retryWanted, POISON_RETRY);
         continue;
@@ -338,8 +338,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     while (!ready()) await condition(ready);
     syncSearchAttributes();
     continued = true;
-    const unwritten = state.events.filter((e) => e.seq > persistedSeq);
-    await continueAsNew<typeof invoiceWorkflow>({ ...state.input, resume: { ...state, events: unwritten, persistedThrough: persistedSeq } });
+    await continueAsNew<typeof invoiceWorkflow>({ ...state.input, resume: { ...state, events: unwritten(), persistedThrough: persistedSeq } });
   }
 
   /**

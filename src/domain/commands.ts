@@ -298,9 +298,10 @@ export function migrationOutcome(state: InvoiceState, migrationId: string): Migr
 }
 
 /**
- * Takes over an open invoice from an ERP at `nowMs`: the ladder starts at the first step whose
- * send time is still ahead (earlier steps had their time in the ERP's hands and are neither
- * performed nor caught up), and the amount paid before the import counts as paid.
+ * Takes over an open invoice from an ERP at `nowMs`: the ladder starts at the first step whose send
+ * time is still ahead (earlier steps had their time in the ERP's hands and are not performed), and
+ * the amount paid before the import counts as paid. One past every step of its policy is caught up
+ * (see below). `legacy`: the rule of invoices imported before 'parked-invoices'.
  */
 export function decideImport(state: InvoiceState, nowMs: number, rules: 'catch-up' | 'legacy' = 'catch-up'): InvoiceEventBody[] {
   const { input } = state;
@@ -314,7 +315,7 @@ export function decideImport(state: InvoiceState, nowMs: number, rules: 'catch-u
   // for a human (parked). Before 'parked-invoices' such an invoice silently did nothing.
   let resumeAt: number;
   if (rules === 'legacy') resumeAt = future === -1 ? input.policy.steps.length : future;
-  else if (stepsAhead || firstFuture === 0 || input.imported.catchUp === 'none') resumeAt = schedule[firstFuture]?.index ?? lastIndex(schedule) + 1;
+  else if (stepsAhead || input.imported.catchUp === 'none') resumeAt = schedule[firstFuture]?.index ?? lastIndex(schedule) + 1;
   else resumeAt = schedule[firstFuture - 1]!.index;
   return [{
     type: 'imported',

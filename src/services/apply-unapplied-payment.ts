@@ -3,7 +3,7 @@ import { findInvoice } from '../db/invoices';
 import { claimUnappliedPayment, findUnappliedPayments, releaseUnappliedClaim, type UnappliedPayment } from '../db/unapplied-payments';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { invoiceLedgerQuery, recordPaymentUpdate, type InvoiceView } from '../../workflows/messages';
-import { currentView, sendCommand, type CommandDeps } from './invoice-commands';
+import { currentView, queryInvoice, sendCommand, type CommandDeps } from './invoice-commands';
 
 /** A claim this old was left by a request that ended (crashed or timed out); it may be taken over once checked. */
 export const STALE_CLAIM_MS = 120_000;
@@ -73,8 +73,5 @@ async function takeOverStaleClaim(deps: CommandDeps, payment: UnappliedPayment, 
 
 /** Whether the invoice's workflow applied this unapplied payment (whatever Postgres shows yet). */
 async function holds(deps: CommandDeps, invoiceId: string, p: { source: string; id: string }): Promise<boolean> {
-  const invoice = await findInvoice(deps.sql, invoiceId);
-  if (!invoice) return false;
-  const ledger = await deps.client.workflow.getHandle(invoice.workflowId).query(invoiceLedgerQuery);
-  return ledger.unappliedApplied.includes(`${p.source}:${p.id}`);
+  return (await queryInvoice(deps, invoiceId, invoiceLedgerQuery))?.unappliedApplied.includes(`${p.source}:${p.id}`) ?? false;
 }

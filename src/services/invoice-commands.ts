@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client,
 } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import type { Sql } from '../db/client';
 import { claimIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency-keys';
@@ -129,7 +129,7 @@ export async function recordManualPayment(
   } catch (err) {
     const duplicate = err instanceof DomainError && err.code === ErrorCode.DUPLICATE_PAYMENT;
     const completedByIt = err instanceof DomainError && err.code === ErrorCode.INVOICE_PAID;
-    if (key && (duplicate || completedByIt) && (await appliedPayments(deps, id))[paymentId]) {
+    if (key && (duplicate || completedByIt) && (await queryInvoice(deps, id, invoiceLedgerQuery))?.facts.payments[paymentId]) {
       return { view: await currentView(deps, id), replayed: true };
     }
     // Refused before it was applied: the key is free for a corrected request (as Stripe's keys are).
@@ -140,16 +140,15 @@ export async function recordManualPayment(
   }
 }
 
-/** The payments the invoice's workflow applied, by id (all of them, across continued runs). */
-async function appliedPayments(deps: CommandDeps, invoiceId: string): Promise<Readonly<Record<string, unknown>>> {
+/** Asks the invoice's workflow (running or completed); undefined when there is no such invoice. */
+export async function queryInvoice<R>(deps: CommandDeps, invoiceId: string, query: QueryDefinition<R, []>): Promise<R | undefined> {
   const invoice = await findInvoice(deps.sql, invoiceId);
-  if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
-  return (await deps.client.workflow.getHandle(invoice.workflowId).query(invoiceLedgerQuery)).facts.payments;
+  return invoice ? deps.client.workflow.getHandle(invoice.workflowId).query(query) : undefined;
 }
 
 /** The live view from the workflow (running or completed). */
 export async function currentView(deps: CommandDeps, invoiceId: string): Promise<InvoiceView> {
-  const invoice = await findInvoice(deps.sql, invoiceId);
-  if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
-  return deps.client.workflow.getHandle(invoice.workflowId).query(invoiceStateQuery);
+  const view = await queryInvoice(deps, invoiceId, invoiceStateQuery);
+  if (!view) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
+  return view;
 }

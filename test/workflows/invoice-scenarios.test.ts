@@ -1,4 +1,4 @@
-import { listAttention } from '../../src/db/attention';
+import { countAttention, listAttention } from '../../src/db/attention';
 import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { invoiceStateQuery, paymentReceivedSignal, type InvoiceView } from '../../workflows/messages';
@@ -128,6 +128,8 @@ describe('past the last step', () => {
       return list;
     });
     expect(items.find((i) => i.invoiceId === invoice.id)).toMatchObject({ kind: 'parked', reason: 'ladder_finished', amountCents: 10_000, currency: 'USD', number: invoice.number });
+    // The needs-attention gauge counts it too.
+    expect((await countAttention(stack.db.sql)).find((c) => c.kind === 'parked')?.n).toBeGreaterThanOrEqual(1);
 
     await handle.signal(paymentReceivedSignal, pay('pi_parked', 10_000));
     await handle.result();
