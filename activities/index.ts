@@ -9,18 +9,19 @@ import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-pr
 import { recordProjectionFailure, refusalOf } from '../src/db/projection-failures';
 import { findInvoice, findInvoiceLines, type InvoiceRow } from '../src/db/invoices';
 import { findPolicyVersion } from '../src/db/policies';
-import { refreshReportSnapshots as refreshSnapshots, type SnapshotRefresh } from '../src/db/report-snapshots';
+import { refreshReportSnapshots as refreshSnapshots } from '../src/db/report-snapshots';
 import { createPortalToken } from '../src/db/portal-tokens';
 import type { PolicyVersion } from '../src/domain/policy';
-import { issueRecurringInvoice as issueRecurring, type IssueRecurringResult } from '../src/services/issue-recurring-invoice';
+import { issueRecurringInvoice as issueRecurring } from '../src/services/issue-recurring-invoice';
 import { DomainError } from '../src/domain/errors';
-import { migrateInvoicePage, runningInvoicesQuery, type MigratePageInput, type MigratePageResult } from '../src/services/migrate-invoices';
+import { migrateInvoicePage, runningInvoicesQuery, type MigratePageInput } from '../src/services/migrate-invoices';
 import { renderInvoicePdf, sha256 } from '../src/documents/invoice-pdf';
 import type { InvoiceEvent } from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
 import { localDate } from '../src/domain/schedule';
 import { MailerError, type Mailer } from '../src/email/mailer';
 import { renderEmail } from '../src/email/templates';
+import type { IssueRecurringResult, MigratePageResult, SnapshotRefresh } from '../workflows/messages';
 
 export interface ActivityDeps {
   readonly sql: Sql;

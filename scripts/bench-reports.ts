@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { refreshReportSnapshots } from '../src/db/report-snapshots';
+import type { Sql } from '../src/db/client';
 import { agingLinesAt, flowsByDay, reportTransaction, sumFlows } from '../src/db/report-sql';
 import { createApp } from '../src/http/app';
 import { createLogger } from '../src/log';
@@ -103,14 +104,14 @@ async function main(): Promise<void> {
 }
 
 /** An ERP import of one invoice issued on `issueDate`: a back-dated write that invalidates snapshots from that day. */
-async function backdatedImport(db: { sql: import('../src/db/client').Sql }, issueDate: string) {
+async function backdatedImport(db: { sql: Sql }, issueDate: string) {
   await db.sql`INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at, policy_name, policy_version, workflow_id)
                SELECT gen_random_uuid(), 'IMPORTED-1', id, currency, 123_400, 123_400, ${issueDate}, ${issueDate}::date + 30, 'standard', 1, 'invoice-imported-1'
                FROM customers ORDER BY id LIMIT 1`;
 }
 
 /** The aging query before migration 0006: every invoice's ledger summed up to the date. */
-function naiveAging(db: { sql: import('../src/db/client').Sql }, asOf: string) {
+function naiveAging(db: { sql: Sql }, asOf: string) {
   return db.sql`
     WITH inv AS (
       SELECT i.id, i.customer_id, c.name AS customer_name, i.currency, i.total_cents, i.status, i.closed_at,

@@ -103,9 +103,9 @@ async function main() {
   // Every stored (acknowledged or in flight when the load stopped) event must end applied exactly once.
   const acknowledged = warm.ok + alone.ok + steady.ok + peak.ok;
   const drainStart = Date.now();
-  let applied = 0;
-  let pending = 0;
-  let inbox = 0;
+  let applied: number;
+  let pending: number;
+  let inbox: number;
   for (;;) {
     const [row] = await sql<{ applied: number; pending: number; inbox: number }[]>`
       SELECT (SELECT coalesce(sum(paid_cents), 0)::int FROM invoices) AS applied,

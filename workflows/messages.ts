@@ -117,3 +117,35 @@ export const invoiceStateQuery = defineQuery<InvoiceView>('state');
 export const invoiceLedgerQuery = defineQuery<InvoiceLedgerView>('ledger');
 /** The complete internal state, used to continue a completed invoice in a new run. */
 export const invoiceSnapshotQuery = defineQuery<InvoiceState>('snapshot');
+
+// Other workflow families' results.
+
+/** One page of a policy migration (`policyMigrationWorkflow`'s activity). */
+export interface MigratePageResult {
+  readonly examined: number;
+  readonly migrated: number;
+  readonly already: number;
+  /** Refused by the invoice (closed meanwhile, another policy) or completed since listed. */
+  readonly skipped: readonly { readonly workflowId: string; readonly reason: string }[];
+  readonly failed: readonly { readonly workflowId: string; readonly error: string }[];
+  readonly nextPageToken: string | null;
+}
+
+/** A recurring plan's firing (`recurringInvoiceWorkflow`). */
+export interface IssueRecurringResult {
+  readonly status: 'issued' | 'already_issued' | 'skipped';
+  readonly billingPeriod: string | null;
+  readonly invoiceId: string | null;
+  readonly number: string | null;
+  readonly reason?: string;
+}
+
+/** The daily report upkeep (`reportSnapshotsWorkflow`). */
+export interface SnapshotRefresh {
+  /** Aging snapshots taken (days), in order. */
+  readonly agingTaken: string[];
+  /** Days whose flows were stored. */
+  readonly flowDays: number;
+  /** Aging snapshots dropped: invalidated, or daily ones past retention. */
+  readonly pruned: number;
+}

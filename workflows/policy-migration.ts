@@ -1,6 +1,6 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { MigratePageResult } from '../src/services/migrate-invoices';
+import type { MigratePageResult } from './messages';
 
 export interface PolicyMigrationInput {
   readonly policyName: string;

@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { IssueRecurringResult } from '../src/services/issue-recurring-invoice';
+import type { IssueRecurringResult } from './messages';
 import { ScheduledStartTimeKey } from '../src/temporal/search-attributes';
 
 const { issueRecurringInvoice } = proxyActivities<Activities>({

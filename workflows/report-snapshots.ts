@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { SnapshotRefresh } from '../src/db/report-snapshots';
+import type { SnapshotRefresh } from './messages';
 
 const { refreshReportSnapshots } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 
-export type Sql = postgres.Sql<{}>;
+export type Sql = postgres.Sql<Record<string, never>>;
 
 /**
  * A postgres.js client whose bigint columns come back as numbers (amounts are validated to stay

@@ -1,6 +1,7 @@
 import { addDays } from '../domain/schedule';
 import type { Sql } from './client';
 import { agingLinesAt, flowsByDay, reportTransaction, type Fragment } from './report-sql';
+import type { SnapshotRefresh } from '../../workflows/messages';
 
 /**
  * Snapshots of past days for the reports (migration 0011): the aging lines owed at the end of a day,
@@ -106,14 +107,6 @@ async function takeDailyFlows(tx: Sql, from: string, to: string): Promise<number
   return missing.length;
 }
 
-export interface SnapshotRefresh {
-  /** Aging snapshots taken (days), in order. */
-  readonly agingTaken: string[];
-  /** Days whose flows were stored. */
-  readonly flowDays: number;
-  /** Aging snapshots dropped: invalidated, or daily ones past retention. */
-  readonly pruned: number;
-}
 
 /**
  * The daily upkeep (run by the report-snapshots Schedule): drops invalidated snapshots and daily

@@ -35,7 +35,7 @@ export interface PeriodFlows {
  * `repeatable read` makes several reads agree on one snapshot of the data.
  */
 export async function reportTransaction<T>(sql: Sql, read: (tx: Sql) => Promise<T>, o: { repeatableRead?: boolean } = {}): Promise<T> {
-  const body = async (tx: postgres.TransactionSql<{}>) => {
+  const body = async (tx: postgres.TransactionSql<Record<string, never>>) => {
     await tx`SET LOCAL work_mem = '64MB'`;
     await tx`SET LOCAL jit = off`;
     return read(tx as unknown as Sql);

@@ -121,7 +121,7 @@ export interface RefundFact {
   readonly cumulative?: boolean;
 }
 
-type Ev<T extends string, P = {}> = { readonly type: T } & Readonly<P>;
+type Ev<T extends string, P = object> = { readonly type: T } & Readonly<P>;
 
 /** The facts of an invoice's life. Each one becomes a timeline entry and an audit row. */
 export type InvoiceEventBody =

@@ -4,10 +4,12 @@
  * business in names, references or reasons and turn up in emails, PDFs and terminals. Multi-line text
  * may hold tabs and line breaks. Pure, so the workflow bundle can use it.
  */
+/* eslint-disable no-control-regex -- matching control characters is what these are for */
 const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]/u;
 const MULTI_LINE_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]/u;
 const SINGLE_LINE_RUNS = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]+/gu;
 const MULTI_LINE_RUNS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]+/gu;
+/* eslint-enable no-control-regex */
 
 export const CONTROL_CHARACTERS_MESSAGE = 'must not contain control characters';
 

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { describeIssues } from '../domain/policy-schema';
 import postgres from 'postgres';

@@ -4,14 +4,8 @@ import { findRecurringPlan } from '../db/recurring-plans';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { billingPeriodOf } from '../domain/recurrence';
 import { createInvoice } from './create-invoice';
+import type { IssueRecurringResult } from '../../workflows/messages';
 
-export interface IssueRecurringResult {
-  readonly status: 'issued' | 'already_issued' | 'skipped';
-  readonly billingPeriod: string | null;
-  readonly invoiceId: string | null;
-  readonly number: string | null;
-  readonly reason?: string;
-}
 
 /**
  * Issues a plan's invoice for the billing period of one schedule firing, exactly once: the period

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { PolicyVersion } from '../domain/policy';
-import { migratePolicyUpdate, type MigrationResult } from '../../workflows/messages';
+import { migratePolicyUpdate, type MigratePageResult, type MigrationResult } from '../../workflows/messages';
 
 /** The visibility query for the running invoices on a policy (any version). */
 export function runningInvoicesQuery(policyName: string): string {
@@ -21,15 +21,6 @@ export interface MigratePageInput {
   readonly concurrency: number;
 }
 
-export interface MigratePageResult {
-  readonly examined: number;
-  readonly migrated: number;
-  readonly already: number;
-  /** Refused by the invoice (closed meanwhile, another policy) or completed since listed. */
-  readonly skipped: readonly { readonly workflowId: string; readonly reason: string }[];
-  readonly failed: readonly { readonly workflowId: string; readonly error: string }[];
-  readonly nextPageToken: string | null;
-}
 
 /**
  * Moves one visibility page of running invoices to `policy`, each through the invoice workflow's

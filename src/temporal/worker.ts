@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import path from 'node:path';
 import { emailTaskQueue } from './task-queues';
@@ -15,7 +15,7 @@ export interface InvoiceWorkerOptions {
   /** Another workflows entry point (the benchmark adds its baseline workflow). */
   readonly workflowsPath?: string;
   /** Extra activities per queue (the benchmark's no-op baseline activities). */
-  readonly extraActivities?: { main?: Record<string, (...args: any[]) => Promise<unknown>>; email?: Record<string, (...args: any[]) => Promise<unknown>> };
+  readonly extraActivities?: { main?: Record<string, (...args: never[]) => Promise<unknown>>; email?: Record<string, (...args: never[]) => Promise<unknown>> };
   readonly extra?: Partial<WorkerOptions>;
 }
 

@@ -1,6 +1,6 @@
 import { decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid, checkPayment } from '../../src/domain/commands';
 import { decideSteps, planNext } from '../../src/domain/dunning';
-import { DomainError } from '../../src/domain/errors';
+import { type DomainError } from '../../src/domain/errors';
 import { amountDue, assertTransition, initialState, record, type InvoiceEventBody, type InvoiceState } from '../../src/domain/invoice';
 import { EARLIER_STANDARD_POLICIES } from '../../src/domain/policy';
 

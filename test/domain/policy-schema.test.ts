@@ -1,4 +1,4 @@
-import { DomainError } from '../../src/domain/errors';
+import { type DomainError } from '../../src/domain/errors';
 import { STANDARD_POLICY } from '../../src/domain/policy';
 import { parsePolicyDocument } from '../../src/domain/policy-schema';
 

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { createInvoice } from '../../src/services/create-invoice';
 import { reconcileUnstartedInvoices } from '../../src/temporal/start-invoice';
-import { ApiHarness, startApi } from '../helpers/api';
+import { type ApiHarness, startApi } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { useStack } from '../helpers/stack';
 

@@ -1,4 +1,4 @@
-import type { SnapshotRefresh } from '../../src/db/report-snapshots';
+import type { SnapshotRefresh } from '../../workflows/messages';
 import { ensureReportSnapshotSchedule, REPORT_SNAPSHOTS_SCHEDULE_ID } from '../../src/temporal/report-snapshot-schedule';
 import { eventually } from '../helpers/eventually';
 import { recordHistory } from '../helpers/histories';
