@@ -10,7 +10,8 @@ const boundary = {
     { group: ['node:*'], message: 'Workflows and the domain are pure: no Node built-ins (pass values or a clock in).' },
     {
       group: ['**/src/db', '**/src/db/*', '**/db/*', '../db', '**/src/services/*', '**/services/*', '**/src/http/*', '**/http/*'],
-      message: 'Workflows and the domain import nothing from src/db, src/services or src/http: move the type into workflows/messages.ts or src/domain.',
+      message:
+        'Workflows and the domain import nothing from src/db, src/services or src/http: move the type into workflows/messages.ts or src/domain.',
     },
   ],
 };
@@ -46,12 +47,22 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'Workflows import activities type-only and call them through proxyActivities.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/*'],
+              allowTypeImports: true,
+              message: 'Workflows import activities type-only and call them through proxyActivities.',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
   },
 );

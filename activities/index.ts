@@ -95,11 +95,13 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     const { invoice, customer } = await loadInvoice(input.invoiceId);
     // A retry (after a crash once the provider had it) sends the first attempt's exact bytes, which
     // the provider recognises under the idempotency key; only a first attempt renders.
-    const email = (await findSendingEmail(sql, input.idempotencyKey)) ?? (await keepSendingEmail(sql, {
-      idempotencyKey: input.idempotencyKey,
-      recipient: customer.email,
-      ...(await render(input, invoice, customer)),
-    }));
+    const email =
+      (await findSendingEmail(sql, input.idempotencyKey)) ??
+      (await keepSendingEmail(sql, {
+        idempotencyKey: input.idempotencyKey,
+        recipient: customer.email,
+        ...(await render(input, invoice, customer)),
+      }));
     const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;
     if (input.attachPdf && !document) throw ApplicationFailure.retryable(`invoice ${invoice.id} has no PDF yet`, 'DOCUMENT_MISSING');
     const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
@@ -107,7 +109,15 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     let providerMessageId: string | null;
     let status: SendEmailResult['status'] = 'sent';
     try {
-      ({ providerMessageId } = await mailer.deliver({ idempotencyKey: input.idempotencyKey, from, to: email.recipient, subject: email.subject, html: email.html, text: email.text, attachments }));
+      ({ providerMessageId } = await mailer.deliver({
+        idempotencyKey: input.idempotencyKey,
+        from,
+        to: email.recipient,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        attachments,
+      }));
     } catch (err) {
       if (!(err instanceof MailerError)) throw err;
       if (err.alreadyAccepted) {
@@ -181,10 +191,20 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       if (!refusal) throw err;
       const seq = input.events[0]?.seq ?? 0;
       await recordProjectionFailure(sql, { invoiceId: input.invoiceId, seq, error: refusal.message, sqlState: refusal.sqlState });
-      Context.current().log.error('Postgres refused the projection of an invoice; it waits for a fix', { invoiceId: input.invoiceId, seq, sqlState: refusal.sqlState, error: refusal.message });
+      Context.current().log.error('Postgres refused the projection of an invoice; it waits for a fix', {
+        invoiceId: input.invoiceId,
+        seq,
+        sqlState: refusal.sqlState,
+        error: refusal.message,
+      });
       // A workflow started before it cannot wait for a fix: it keeps retrying (and is listed meanwhile).
       if (!input.surfaceRefusal) throw ApplicationFailure.retryable(refusal.message, 'PROJECTION_REFUSED');
-      throw ApplicationFailure.create({ type: 'PROJECTION_REJECTED', message: refusal.message, nonRetryable: true, details: [{ seq, sqlState: refusal.sqlState }] });
+      throw ApplicationFailure.create({
+        type: 'PROJECTION_REJECTED',
+        message: refusal.message,
+        nonRetryable: true,
+        details: [{ seq, sqlState: refusal.sqlState }],
+      });
     }
   }
 
@@ -235,7 +255,16 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     return refreshSnapshots(sql, { onProgress: (done, total) => context.heartbeat({ done, total }) });
   }
 
-  return { renderInvoiceDocument, sendInvoiceEmail, recordInvoiceEvents, loadPolicyVersion, countRunningInvoices, migrateInvoices, issueRecurringInvoice, refreshReportSnapshots };
+  return {
+    renderInvoiceDocument,
+    sendInvoiceEmail,
+    recordInvoiceEvents,
+    loadPolicyVersion,
+    countRunningInvoices,
+    migrateInvoices,
+    issueRecurringInvoice,
+    refreshReportSnapshots,
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

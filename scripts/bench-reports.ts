@@ -21,9 +21,19 @@ const today = new Date().toISOString().slice(0, 10);
 const daysAgo = (n: number) => new Date(Date.parse(`${today}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-interface Timing { readonly name: string; readonly runs: number[]; readonly target: boolean; readonly note?: string }
+interface Timing {
+  readonly name: string;
+  readonly runs: number[];
+  readonly target: boolean;
+  readonly note?: string;
+}
 
-async function time(name: string, runs: number, fn: () => Promise<unknown>, o: { target?: boolean; warmups?: number; note?: string } = {}): Promise<Timing> {
+async function time(
+  name: string,
+  runs: number,
+  fn: () => Promise<unknown>,
+  o: { target?: boolean; warmups?: number; note?: string } = {},
+): Promise<Timing> {
   for (let i = 0; i < (o.warmups ?? 2); i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -44,14 +54,25 @@ async function main(): Promise<void> {
     const [counts] = await db.sql<{ invoices: number; open: number; payments: number; fees: number }[]>`
       SELECT (SELECT count(*) FROM invoices)::int AS invoices, (SELECT count(*) FROM invoices WHERE status = 'open')::int AS open,
              (SELECT count(*) FROM payments)::int AS payments, (SELECT count(*) FROM late_fees)::int AS fees`;
-    console.log(`loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s: ${counts!.invoices.toLocaleString('en')} invoices (${counts!.open.toLocaleString('en')} open), ${counts!.payments.toLocaleString('en')} payments, ${counts!.fees.toLocaleString('en')} late fees\n`);
+    console.log(
+      `loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s: ${counts!.invoices.toLocaleString('en')} invoices (${counts!.open.toLocaleString('en')} open), ${counts!.payments.toLocaleString('en')} payments, ${counts!.fees.toLocaleString('en')} late fees\n`,
+    );
 
     // The real app; reports read Postgres only, so its Temporal client is never connected.
     const app = createApp({
-      sql: db.sql, client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), taskQueue: 'unused', namespace: 'default', apiToken: TOKEN,
-      publicUrl: 'http://localhost', temporalUiUrl: 'http://localhost:8233', log: createLogger('silent'), now: () => new Date(),
+      sql: db.sql,
+      client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
+      taskQueue: 'unused',
+      namespace: 'default',
+      apiToken: TOKEN,
+      publicUrl: 'http://localhost',
+      temporalUiUrl: 'http://localhost:8233',
+      log: createLogger('silent'),
+      now: () => new Date(),
     });
-    server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const get = async (route: string) => {
       const res = await fetch(base + route, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -62,39 +83,95 @@ async function main(): Promise<void> {
     // The daily upkeep as the report-snapshots Schedule runs it; its first run covers the whole book.
     const refreshStart = performance.now();
     const refreshed = await refreshReportSnapshots(db.sql);
-    console.log(`daily snapshot upkeep, first run: ${((performance.now() - refreshStart) / 1000).toFixed(1)} s (${refreshed.flowDays} days of flows, ${refreshed.agingTaken.length} aging days)`);
+    console.log(
+      `daily snapshot upkeep, first run: ${((performance.now() - refreshStart) / 1000).toFixed(1)} s (${refreshed.flowDays} days of flows, ${refreshed.agingTaken.length} aging days)`,
+    );
     const againStart = performance.now();
     await refreshReportSnapshots(db.sql);
     console.log(`daily snapshot upkeep, next run with nothing new: ${fmt(performance.now() - againStart)}\n`);
 
     const timings: Timing[] = [];
     timings.push(await time(`GET aging asOf=${today}`, RUNS, () => get(`/api/reports/aging?asOf=${today}`), { target: true }));
-    timings.push(await time(`GET aging asOf=${today} CSV`, RUNS, () => get(`/api/reports/aging?asOf=${today}&format=csv`), { target: true }));
-    timings.push(await time(`GET aging asOf=${daysAgo(90)} (90 days ago)`, RUNS, () => get(`/api/reports/aging?asOf=${daysAgo(90)}`), { target: true }));
-    timings.push(await time(`GET kpis last 30 days`, RUNS, () => get(`/api/reports/kpis?from=${daysAgo(29)}&to=${today}`), { target: true }));
-    timings.push(await time(`GET kpis last quarter (91 days)`, RUNS, () => get(`/api/reports/kpis?from=${daysAgo(90)}&to=${today}`), { target: true }));
-    timings.push(await time(`GET kpis last year (365 days)`, RUNS, () => get(`/api/reports/kpis?from=${daysAgo(364)}&to=${today}`), { target: true }));
+    timings.push(
+      await time(`GET aging asOf=${today} CSV`, RUNS, () => get(`/api/reports/aging?asOf=${today}&format=csv`), { target: true }),
+    );
+    timings.push(
+      await time(`GET aging asOf=${daysAgo(90)} (90 days ago)`, RUNS, () => get(`/api/reports/aging?asOf=${daysAgo(90)}`), {
+        target: true,
+      }),
+    );
+    timings.push(
+      await time(`GET kpis last 30 days`, RUNS, () => get(`/api/reports/kpis?from=${daysAgo(29)}&to=${today}`), { target: true }),
+    );
+    timings.push(
+      await time(`GET kpis last quarter (91 days)`, RUNS, () => get(`/api/reports/kpis?from=${daysAgo(90)}&to=${today}`), { target: true }),
+    );
+    timings.push(
+      await time(`GET kpis last year (365 days)`, RUNS, () => get(`/api/reports/kpis?from=${daysAgo(364)}&to=${today}`), { target: true }),
+    );
     // First reads with no snapshot to use: a past day the upkeep does not keep, and a year after a
     // back-dated import invalidated its last 200 days (what a reader pays once, before the next upkeep).
-    timings.push(await time(`GET aging asOf=${daysAgo(200)} first read (takes the snapshot)`, 1, () => get(`/api/reports/aging?asOf=${daysAgo(200)}`), { warmups: 0, note: 'once' }));
+    timings.push(
+      await time(
+        `GET aging asOf=${daysAgo(200)} first read (takes the snapshot)`,
+        1,
+        () => get(`/api/reports/aging?asOf=${daysAgo(200)}`),
+        { warmups: 0, note: 'once' },
+      ),
+    );
     await backdatedImport(db, daysAgo(200));
-    timings.push(await time(`GET kpis last year, first read after a back-dated import`, 1, () => get(`/api/reports/kpis?from=${daysAgo(364)}&to=${today}`), { warmups: 0, note: 'once' }));
+    timings.push(
+      await time(
+        `GET kpis last year, first read after a back-dated import`,
+        1,
+        () => get(`/api/reports/kpis?from=${daysAgo(364)}&to=${today}`),
+        { warmups: 0, note: 'once' },
+      ),
+    );
     // Baselines on the same data and server: the same figures derived live from the ledger (what
     // the reports did before snapshots), a naive report, and the query before migration 0006.
-    timings.push(await time(`baseline: aging ${daysAgo(90)} derived live`, 5, () => reportTransaction(db.sql, (tx) => tx`${agingLinesAt(tx, daysAgo(90))}`), { warmups: 1 }));
-    timings.push(await time('baseline: a year of flows derived live', 5, () => reportTransaction(db.sql, (tx) => tx`${sumFlows(tx, flowsByDay(tx, daysAgo(364), today))}`), { warmups: 1 }));
-    timings.push(await time('baseline: open balance per currency (one scan, no as-of)', RUNS, () =>
-      db.sql`SELECT currency, sum(amount_due_cents) FROM invoices WHERE status = 'open' GROUP BY currency`));
-    timings.push(await time('baseline: aging by ledger rebuild of every invoice', 3, () => naiveAging(db, today), { warmups: 1, note: 'the pre-0006 query' }));
+    timings.push(
+      await time(
+        `baseline: aging ${daysAgo(90)} derived live`,
+        5,
+        () => reportTransaction(db.sql, (tx) => tx`${agingLinesAt(tx, daysAgo(90))}`),
+        { warmups: 1 },
+      ),
+    );
+    timings.push(
+      await time(
+        'baseline: a year of flows derived live',
+        5,
+        () => reportTransaction(db.sql, (tx) => tx`${sumFlows(tx, flowsByDay(tx, daysAgo(364), today))}`),
+        { warmups: 1 },
+      ),
+    );
+    timings.push(
+      await time(
+        'baseline: open balance per currency (one scan, no as-of)',
+        RUNS,
+        () => db.sql`SELECT currency, sum(amount_due_cents) FROM invoices WHERE status = 'open' GROUP BY currency`,
+      ),
+    );
+    timings.push(
+      await time('baseline: aging by ledger rebuild of every invoice', 3, () => naiveAging(db, today), {
+        warmups: 1,
+        note: 'the pre-0006 query',
+      }),
+    );
 
     const width = Math.max(...timings.map((t) => t.name.length));
     console.log(`${'report'.padEnd(width)}  ${'p50'.padStart(10)}  ${'min'.padStart(10)}  ${'max'.padStart(10)}  target`);
     for (const t of timings) {
       const p50 = t.runs[Math.floor(t.runs.length / 2)]!;
       const verdict = t.target ? `≤ ${TARGET_MS} ms ${p50 <= TARGET_MS ? 'met' : 'MISSED'}` : '—';
-      console.log(`${t.name.padEnd(width)}  ${fmt(p50).padStart(10)}  ${fmt(t.runs[0]!).padStart(10)}  ${fmt(t.runs[t.runs.length - 1]!).padStart(10)}  ${verdict}${t.note ? ` (${t.note})` : ''}`);
+      console.log(
+        `${t.name.padEnd(width)}  ${fmt(p50).padStart(10)}  ${fmt(t.runs[0]!).padStart(10)}  ${fmt(t.runs[t.runs.length - 1]!).padStart(10)}  ${verdict}${t.note ? ` (${t.note})` : ''}`,
+      );
     }
-    console.log(`\n${RUNS} timed runs each after 2 warm-ups (first reads: one run; live baselines: 5 after 1; rebuild: 3 after 1), sequential, through HTTP for the reports.`);
+    console.log(
+      `\n${RUNS} timed runs each after 2 warm-ups (first reads: one run; live baselines: 5 after 1; rebuild: 3 after 1), sequential, through HTTP for the reports.`,
+    );
     // The book is loaded in SQL (no workflows): Postgres is checked against the ledger identity.
     await reportLedgerCheck(db.sql, null);
   } finally {

@@ -24,7 +24,9 @@ const SECRET = `whsec_bench_${randomUUID().replace(/-/g, '')}`;
 /** Runs one load phase in a worker thread (scripts/bench/webhook-load) and returns its result. */
 function load(url: string, o: Omit<LoadJob, 'url' | 'secret'>): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'bench', `webhook-load${path.extname(__filename)}`), { workerData: { url, secret: SECRET, ...o } satisfies LoadJob });
+    const worker = new Worker(path.join(__dirname, 'bench', `webhook-load${path.extname(__filename)}`), {
+      workerData: { url, secret: SECRET, ...o } satisfies LoadJob,
+    });
     worker.once('message', (result: LoadResult) => {
       resolve(result);
       void worker.terminate();
@@ -34,7 +36,8 @@ function load(url: string, o: Omit<LoadJob, 'url' | 'secret'>): Promise<LoadResu
 }
 
 /** The p-th percentile of a phase's latencies (they arrive sorted). */
-const percentile = (r: LoadResult, p: number) => r.latenciesMs[Math.min(r.latenciesMs.length - 1, Math.ceil((p / 100) * r.latenciesMs.length) - 1)] ?? NaN;
+const percentile = (r: LoadResult, p: number) =>
+  r.latenciesMs[Math.min(r.latenciesMs.length - 1, Math.ceil((p / 100) * r.latenciesMs.length) - 1)] ?? NaN;
 const rps = (r: LoadResult) => (r.ok + r.non2xx) / r.seconds;
 const fmt = (r: LoadResult) => {
   const ms = (p: number) => percentile(r, p).toFixed(1).padStart(6);
@@ -48,10 +51,18 @@ async function main() {
   await insertPolicyVersion(sql, { name: 'bench-slow', steps: [{ offset: '30d', template: 'reminder_overdue' }] });
 
   // Invoices large enough that 1-cent payments never settle them.
-  const customer = await createCustomer(sql, createCustomerSchema.parse({ name: 'Bench', email: 'ap@bench.test', timeZone: 'UTC', currency: 'USD' }), 'bench');
+  const customer = await createCustomer(
+    sql,
+    createCustomerSchema.parse({ name: 'Bench', email: 'ap@bench.test', timeZone: 'UTC', currency: 'USD' }),
+    'bench',
+  );
   const invoiceIds: string[] = [];
   for (let i = 0; i < INVOICES; i++) {
-    const { invoice } = await createInvoice({ sql, client: env.client, taskQueue, now: () => new Date() }, { customerId: customer.id, policy: 'bench-slow', lines: [{ description: 'Bench', quantity: 1, unitAmountCents: 100_000_000 }] }, { actor: 'bench' });
+    const { invoice } = await createInvoice(
+      { sql, client: env.client, taskQueue, now: () => new Date() },
+      { customerId: customer.id, policy: 'bench-slow', lines: [{ description: 'Bench', quantity: 1, unitAmountCents: 100_000_000 }] },
+      { actor: 'bench' },
+    );
     invoiceIds.push(invoice.id);
   }
 
@@ -59,16 +70,23 @@ async function main() {
   // relay) in this one. The bare endpoint gets a process of its own too.
   const RELAY_CONCURRENCY = Number(process.env.BENCH_RELAY_CONCURRENCY ?? 4);
   const ours = await startServerProcess(path.join(__dirname, 'api.js'), {
-    DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: env.address, TASK_QUEUE: taskQueue, API_TOKEN: 'bench-token-0123456789', STRIPE_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn',
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: env.address,
+    TASK_QUEUE: taskQueue,
+    API_TOKEN: 'bench-token-0123456789',
+    STRIPE_WEBHOOK_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
   });
   const bare = await startServerProcess(path.join(__dirname, 'bench', 'bare-server.js'), {});
 
-  console.log(`bench:webhooks — Stripe payment_intent.succeeded events (distinct, validly signed) against POST /webhooks/stripe; ${INVOICES} invoices; ${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded PostgreSQL'}, Temporal dev server; API role in its own process, workers + relay in the benchmark's`);
+  console.log(
+    `bench:webhooks — Stripe payment_intent.succeeded events (distinct, validly signed) against POST /webhooks/stripe; ${INVOICES} invoices; ${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded PostgreSQL'}, Temporal dev server; API role in its own process, workers + relay in the benchmark's`,
+  );
 
   // The invoices' own start (PDF, issue email, projection) must be over before anything is measured:
   // wait for every issue email, then until the audit trail has not grown for 2 s.
   while ((await sql`SELECT count(*)::int AS n FROM email_log`)[0]!.n < INVOICES) await new Promise((r) => setTimeout(r, 200));
-  for (let last = -1, quiet = 0; quiet < 4; ) {
+  for (let last = -1, quiet = 0; quiet < 4;) {
     const n = (await sql`SELECT count(*)::int AS n FROM audit_log`)[0]!.n as number;
     quiet = n === last ? quiet + 1 : 0;
     last = n;
@@ -76,10 +94,17 @@ async function main() {
   }
 
   // Each endpoint is warmed up (JIT, connection pools) at the steady rate before it is measured.
-  const steadyPhase = (url: string, seconds: number, tag: string) => load(`${url}/webhooks/stripe`, { mode: 'steady', rate: RATE, seconds, connections: 50, invoiceIds, tag });
+  const steadyPhase = (url: string, seconds: number, tag: string) =>
+    load(`${url}/webhooks/stripe`, { mode: 'steady', rate: RATE, seconds, connections: 50, invoiceIds, tag });
   await steadyPhase(bare.url, WARMUP_SECONDS, 'barewarm');
   const steadyBare = await steadyPhase(bare.url, Math.min(SECONDS, 10), 'bare');
-  const peakBare = await load(`${bare.url}/webhooks/stripe`, { mode: 'peak', seconds: PEAK_SECONDS, connections: 50, invoiceIds, tag: 'barepeak' });
+  const peakBare = await load(`${bare.url}/webhooks/stripe`, {
+    mode: 'peak',
+    seconds: PEAK_SECONDS,
+    connections: 50,
+    invoiceIds,
+    tag: 'barepeak',
+  });
   // Ours twice at the steady rate: the endpoint on its own (relay paused, events wait in the inbox),
   // then with the relay and the workflows applying payments flat out on the same two cores.
   const warm = await steadyPhase(ours.url, WARMUP_SECONDS, 'warm');
@@ -96,7 +121,9 @@ async function main() {
   row(`peak, 50 connections, ${PEAK_SECONDS} s, relay applying`, 'ours', peak);
   row(`peak, 50 connections, ${PEAK_SECONDS} s`, 'bare', peakBare);
   console.log('');
-  console.log(`  steady p99 (target ≤ 50 ms), from each request's scheduled send time: ${p99(alone).toFixed(1)} ms alone, ${p99(steady).toFixed(1)} ms with the relay applying; bare ${p99(steadyBare).toFixed(1)} ms`);
+  console.log(
+    `  steady p99 (target ≤ 50 ms), from each request's scheduled send time: ${p99(alone).toFixed(1)} ms alone, ${p99(steady).toFixed(1)} ms with the relay applying; bare ${p99(steadyBare).toFixed(1)} ms`,
+  );
   console.log(`  peak ${rps(peak).toFixed(0)} req/s = ${(rps(peak) / rps(peakBare)).toFixed(3)} × bare Express`);
   console.log('  waiting until the relay has delivered everything …');
 
@@ -121,8 +148,12 @@ async function main() {
            (SELECT count(*)::int FROM payments WHERE status = 'applied') AS payments,
            (SELECT count(DISTINCT id)::int FROM payments WHERE status = 'applied') AS distinct`;
 
-  console.log(`  acknowledged (2xx) ${acknowledged}, stored in the inbox ${counts!.inbox} (2xx + in flight when the load stopped), 1-cent payments applied ${applied}, payment rows ${counts!.payments} (distinct ids ${counts!.distinct})`);
-  console.log(`  lost ${Math.max(0, inbox - applied)}, applied twice ${Math.max(0, applied - inbox) + (counts!.payments - counts!.distinct)}; relay (concurrency ${RELAY_CONCURRENCY}) caught up ${drainSeconds.toFixed(1)} s after the load ended`);
+  console.log(
+    `  acknowledged (2xx) ${acknowledged}, stored in the inbox ${counts!.inbox} (2xx + in flight when the load stopped), 1-cent payments applied ${applied}, payment rows ${counts!.payments} (distinct ids ${counts!.distinct})`,
+  );
+  console.log(
+    `  lost ${Math.max(0, inbox - applied)}, applied twice ${Math.max(0, applied - inbox) + (counts!.payments - counts!.distinct)}; relay (concurrency ${RELAY_CONCURRENCY}) caught up ${drainSeconds.toFixed(1)} s after the load ended`,
+  );
 
   await reportLedgerCheck(stack.sql, stack.env.client);
   await relay.stop();

@@ -21,19 +21,25 @@ const EMAIL_RATE = Number(process.env.EMAIL_RATE_PER_SECOND ?? 1000);
 
 async function pool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: size }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 async function historyShape(client: Client, workflowId: string) {
   const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
-  let main = 0, email = 0, timers = 0, signals = 0;
+  let main = 0,
+    email = 0,
+    timers = 0,
+    signals = 0;
   for (const e of events ?? []) {
     if (e.activityTaskScheduledEventAttributes) {
-      if (String(e.activityTaskScheduledEventAttributes.taskQueue?.name).endsWith('-email')) email++; else main++;
+      if (String(e.activityTaskScheduledEventAttributes.taskQueue?.name).endsWith('-email')) email++;
+      else main++;
     }
     if (e.timerStartedEventAttributes) timers++;
     if (e.workflowExecutionSignaledEventAttributes) signals++;
@@ -75,25 +81,54 @@ async function main() {
     extraActivities: { main: { noop: async () => undefined }, email: { noopEmail: async () => undefined } },
   });
   const { sql, env, taskQueue } = stack;
-  await insertPolicyVersion(sql, { name: 'bench', steps: [{ offset: '2s', template: 'reminder_overdue' }, { offset: '4s', template: 'reminder_firm' }] });
+  await insertPolicyVersion(sql, {
+    name: 'bench',
+    steps: [
+      { offset: '2s', template: 'reminder_overdue' },
+      { offset: '4s', template: 'reminder_firm' },
+    ],
+  });
   let peakRss = 0;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
 
   const customers: { id: string }[] = [];
   for (let i = 0; i < Math.ceil(N / 50); i++) {
-    customers.push(await createCustomer(sql, createCustomerSchema.parse({ name: `Bench ${i}`, email: `ap${i}@bench.test`, timeZone: 'UTC', currency: 'USD', paymentTermsDays: 30 }), 'bench'));
+    customers.push(
+      await createCustomer(
+        sql,
+        createCustomerSchema.parse({
+          name: `Bench ${i}`,
+          email: `ap${i}@bench.test`,
+          timeZone: 'UTC',
+          currency: 'USD',
+          paymentTermsDays: 30,
+        }),
+        'bench',
+      ),
+    );
   }
 
-  console.log(`bench:workflows — ${N} invoices and ${N} baseline workflows, concurrency ${CONCURRENCY}, email rate limit ${EMAIL_RATE}/s, Temporal dev server (in-memory), ${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded PostgreSQL'}`);
+  console.log(
+    `bench:workflows — ${N} invoices and ${N} baseline workflows, concurrency ${CONCURRENCY}, email rate limit ${EMAIL_RATE}/s, Temporal dev server (in-memory), ${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'embedded PostgreSQL'}`,
+  );
 
   // One warm-up invoice gives the exact shape (activities per queue, timers, signals) to mirror.
   const { invoice: warmup } = await createInvoice(
     { sql, client: env.client, taskQueue, now: () => new Date() },
-    { customerId: customers[0]!.id, policy: 'bench', dueIn: DUE_IN, lines: [{ description: 'Warm-up', quantity: 1, unitAmountCents: 10_000 }] },
+    {
+      customerId: customers[0]!.id,
+      policy: 'bench',
+      dueIn: DUE_IN,
+      lines: [{ description: 'Warm-up', quantity: 1, unitAmountCents: 10_000 }],
+    },
     { actor: 'bench' },
   );
   await new Promise((r) => setTimeout(r, PAY_AFTER_MS));
-  await env.client.workflow.getHandle(warmup.workflowId).signal(paymentReceivedSignal, { paymentId: `pi_${warmup.id}`, amountCents: 10_000, currency: 'USD', actor: 'bench' });
+  await env.client.workflow
+    .getHandle(warmup.workflowId)
+    .signal(paymentReceivedSignal, { paymentId: `pi_${warmup.id}`, amountCents: 10_000, currency: 'USD', actor: 'bench' });
   await env.client.workflow.getHandle(warmup.workflowId).result();
   const invoiceShape = await historyShape(env.client, warmup.workflowId);
 
@@ -101,32 +136,49 @@ async function main() {
   const shape: BaselineShape = { timersMs: [7_000, 2_000], mainActivities: invoiceShape.main, emailActivities: invoiceShape.email };
   const baselineIds: string[] = [];
   const t1 = Date.now();
-  await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async () => {
-    const started = Date.now();
-    const handle = await env.client.workflow.start('baselineWorkflow', { taskQueue, workflowId: `baseline-${randomUUID()}`, args: [shape] });
-    baselineIds.push(handle.workflowId);
-    await new Promise((r) => setTimeout(r, Math.max(0, started + PAY_AFTER_MS - Date.now())));
-    await handle.signal('paid');
-    await handle.result();
-  });
+  await pool(
+    Array.from({ length: N }, (_, i) => i),
+    CONCURRENCY,
+    async () => {
+      const started = Date.now();
+      const handle = await env.client.workflow.start('baselineWorkflow', {
+        taskQueue,
+        workflowId: `baseline-${randomUUID()}`,
+        args: [shape],
+      });
+      baselineIds.push(handle.workflowId);
+      await new Promise((r) => setTimeout(r, Math.max(0, started + PAY_AFTER_MS - Date.now())));
+      await handle.signal('paid');
+      await handle.result();
+    },
+  );
   const baselineSeconds = (Date.now() - t1) / 1000;
   const baselineShape = await historyShape(env.client, baselineIds[0]!);
   const baselineLate = await baselineLateness(env.client, baselineIds);
   // Invoices: create (Postgres + workflow start), pay after the second reminder, wait for completion.
   const invoiceIds: string[] = [];
   const t0 = Date.now();
-  await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
-    const { invoice } = await createInvoice(
-      { sql, client: env.client, taskQueue, now: () => new Date() },
-      { customerId: customers[i % customers.length]!.id, policy: 'bench', dueIn: DUE_IN, lines: [{ description: 'Bench', quantity: 1, unitAmountCents: 10_000 }] },
-      { actor: 'bench' },
-    );
-    invoiceIds.push(invoice.id);
-    const handle = env.client.workflow.getHandle(invoice.workflowId);
-    await new Promise((r) => setTimeout(r, Math.max(0, invoice.createdAt.getTime() + PAY_AFTER_MS - Date.now())));
-    await handle.signal(paymentReceivedSignal, { paymentId: `pi_${invoice.id}`, amountCents: 10_000, currency: 'USD', actor: 'bench' });
-    await handle.result();
-  });
+  await pool(
+    Array.from({ length: N }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      const { invoice } = await createInvoice(
+        { sql, client: env.client, taskQueue, now: () => new Date() },
+        {
+          customerId: customers[i % customers.length]!.id,
+          policy: 'bench',
+          dueIn: DUE_IN,
+          lines: [{ description: 'Bench', quantity: 1, unitAmountCents: 10_000 }],
+        },
+        { actor: 'bench' },
+      );
+      invoiceIds.push(invoice.id);
+      const handle = env.client.workflow.getHandle(invoice.workflowId);
+      await new Promise((r) => setTimeout(r, Math.max(0, invoice.createdAt.getTime() + PAY_AFTER_MS - Date.now())));
+      await handle.signal(paymentReceivedSignal, { paymentId: `pi_${invoice.id}`, amountCents: 10_000, currency: 'USD', actor: 'bench' });
+      await handle.result();
+    },
+  );
   const invoiceSeconds = (Date.now() - t0) / 1000;
 
   const lateness = await sql<{ ms: number; decision: number }[]>`
@@ -154,9 +206,15 @@ async function main() {
   row('timers / signals per wf', `${invoiceShape.timers} / ${invoiceShape.signals}`, `${baselineShape.timers} / ${baselineShape.signals}`);
   console.log('');
   console.log(`  ratio invoices/baseline            ${(invoicesPerSecond / baselinePerSecond).toFixed(3)}   (target ≥ 0.8)`);
-  console.log(`  reminder lateness p50 / p99        ${(quantile(late, 0.5) / 1000).toFixed(3)} s / ${(quantile(late, 0.99) / 1000).toFixed(3)} s over ${late.length} reminders sent; ${merged} of ${2 * N} steps merged by catch-up   (target p99 ≤ 5 s)`);
-  console.log(`    of which timer→workflow decision p50/p99 ${(quantile(decisionLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(decisionLate, 0.99) / 1000).toFixed(3)} s`);
-  console.log(`  baseline timer→email lateness p50/p99 ${(quantile(baselineLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(baselineLate, 0.99) / 1000).toFixed(3)} s over ${baselineLate.length} steps (same burst, no-op activities)`);
+  console.log(
+    `  reminder lateness p50 / p99        ${(quantile(late, 0.5) / 1000).toFixed(3)} s / ${(quantile(late, 0.99) / 1000).toFixed(3)} s over ${late.length} reminders sent; ${merged} of ${2 * N} steps merged by catch-up   (target p99 ≤ 5 s)`,
+  );
+  console.log(
+    `    of which timer→workflow decision p50/p99 ${(quantile(decisionLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(decisionLate, 0.99) / 1000).toFixed(3)} s`,
+  );
+  console.log(
+    `  baseline timer→email lateness p50/p99 ${(quantile(baselineLate, 0.5) / 1000).toFixed(3)} s / ${(quantile(baselineLate, 0.99) / 1000).toFixed(3)} s over ${baselineLate.length} steps (same burst, no-op activities)`,
+  );
   console.log(`  worker process peak RSS            ${(peakRss / 2 ** 20).toFixed(0)} MiB (worker, driver and client share the process)`);
   await reportLedgerCheck(sql, env.client);
 

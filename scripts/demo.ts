@@ -13,15 +13,29 @@ const client = apiClient();
 const api = client.url;
 const call = client.call;
 const stripeSecretFile = path.join(config.DATA_DIR, 'stripe-webhook-secret');
-const stripeSecret = config.STRIPE_WEBHOOK_SECRET ?? (existsSync(stripeSecretFile) ? readFileSync(stripeSecretFile, 'utf8').trim() : undefined);
+const stripeSecret =
+  config.STRIPE_WEBHOOK_SECRET ?? (existsSync(stripeSecretFile) ? readFileSync(stripeSecretFile, 'utf8').trim() : undefined);
 
 /** Sends a Stripe event signed exactly as Stripe does (the official package makes the header). */
 async function stripeWebhook(type: string, object: Record<string, unknown>) {
   if (!stripeSecret) throw new Error('no Stripe webhook secret: set STRIPE_WEBHOOK_SECRET or run npm start first');
-  const payload = JSON.stringify({ id: `evt_demo_${Date.now()}`, object: 'event', api_version: '2025-09-30.clover', created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } });
+  const payload = JSON.stringify({
+    id: `evt_demo_${Date.now()}`,
+    object: 'event',
+    api_version: '2025-09-30.clover',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object },
+  });
   const res = await fetch(`${api}/webhooks/stripe`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: stripeSecret }) },
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: stripeSecret }),
+    },
     body: payload,
   });
   if (!res.ok) throw new Error(`webhook → ${res.status} ${await res.text()}`);
@@ -56,9 +70,17 @@ async function main() {
   ];
   const invoices: Record<string, any> = {};
   for (const p of people) {
-    const customer = await call('POST', '/api/customers', { name: p.name, email: p.email, timeZone: p.timeZone, currency: 'USD', paymentTermsDays: 30 });
+    const customer = await call('POST', '/api/customers', {
+      name: p.name,
+      email: p.email,
+      timeZone: p.timeZone,
+      currency: 'USD',
+      paymentTermsDays: 30,
+    });
     const invoice = await call('POST', '/api/invoices', {
-      customerId: customer.id, policy: 'demo-seconds', dueIn: '15s',
+      customerId: customer.id,
+      policy: 'demo-seconds',
+      dueIn: '15s',
       lines: [{ description: 'Consulting services', quantity: 1, unitAmountCents: p.amount }],
     });
     invoices[p.key] = { ...invoice, customerName: p.name };
@@ -91,11 +113,23 @@ async function main() {
     }
     if (!paid && elapsed > 27) {
       paid = true;
-      const partial = await call('POST', `/api/invoices/${invoices.payer.id}/payments`, { amountCents: 50_000, currency: 'USD', reference: 'wire 4711' });
-      say(`💵 ${partial.number}: partial payment ${formatMoney(50_000, 'USD')} → ${formatMoney(partial.amountDueCents, 'USD')} still due, dunning continues`);
+      const partial = await call('POST', `/api/invoices/${invoices.payer.id}/payments`, {
+        amountCents: 50_000,
+        currency: 'USD',
+        reference: 'wire 4711',
+      });
+      say(
+        `💵 ${partial.number}: partial payment ${formatMoney(50_000, 'USD')} → ${formatMoney(partial.amountDueCents, 'USD')} still due, dunning continues`,
+      );
       await stripeWebhook('payment_intent.succeeded', {
-        id: `pi_demo_${Date.now()}`, object: 'payment_intent', amount: partial.amountDueCents, amount_received: partial.amountDueCents,
-        currency: 'usd', status: 'succeeded', payment_method_types: ['card'], metadata: { invoice_id: invoices.payer.id },
+        id: `pi_demo_${Date.now()}`,
+        object: 'payment_intent',
+        amount: partial.amountDueCents,
+        amount_received: partial.amountDueCents,
+        currency: 'usd',
+        status: 'succeeded',
+        payment_method_types: ['card'],
+        metadata: { invoice_id: invoices.payer.id },
       });
       say(`💳 ${partial.number}: Stripe webhook payment_intent.succeeded (signed) for the rest → inbox → workflow`);
       for (let i = 0; i < 20; i++) {
@@ -116,11 +150,17 @@ async function main() {
   console.log('\nWhere things stand:');
   for (const inv of Object.values(invoices) as any[]) {
     const now = await call('GET', `/api/invoices/${inv.id}`);
-    const next = now.nextAction ? `next ${now.nextAction.step?.template ?? now.nextAction.reason} at ${now.nextAction.at}` : 'no further action';
-    console.log(`  ${now.number}  ${inv.customerName.padEnd(18)} ${now.status.padEnd(13)} due ${formatMoney(now.amountDueCents, now.currency).padEnd(13)} fees ${formatMoney(now.feesCents, now.currency).padEnd(10)} stage ${now.dunningStage.padEnd(18)} ${now.disputed ? 'DISPUTED ' : ''}${next}`);
+    const next = now.nextAction
+      ? `next ${now.nextAction.step?.template ?? now.nextAction.reason} at ${now.nextAction.at}`
+      : 'no further action';
+    console.log(
+      `  ${now.number}  ${inv.customerName.padEnd(18)} ${now.status.padEnd(13)} due ${formatMoney(now.amountDueCents, now.currency).padEnd(13)} fees ${formatMoney(now.feesCents, now.currency).padEnd(10)} stage ${now.dunningStage.padEnd(18)} ${now.disputed ? 'DISPUTED ' : ''}${next}`,
+    );
     console.log(`          ${now.temporalUrl}`);
   }
-  console.log(`\nFind them in the Temporal UI with:  PolicyName = 'demo-seconds'   or   InvoiceStatus = 'open' AND DunningStage = 'final_notice'`);
+  console.log(
+    `\nFind them in the Temporal UI with:  PolicyName = 'demo-seconds'   or   InvoiceStatus = 'open' AND DunningStage = 'final_notice'`,
+  );
 }
 
 main().catch((err) => {

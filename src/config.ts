@@ -32,7 +32,11 @@ export const configSchema = z.object({
   /** Stripe's endpoint signing secret (`whsec_…`); enables POST /webhooks/stripe. */
   STRIPE_WEBHOOK_SECRET: optionalString,
   /** Stripe API key (`sk_…` or restricted `rk_…`); enables card payment through Stripe Checkout behind pay links. */
-  STRIPE_SECRET_KEY: z.string().trim().regex(/^(sk|rk)_/, 'STRIPE_SECRET_KEY must be a Stripe secret (sk_…) or restricted (rk_…) key').optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .trim()
+    .regex(/^(sk|rk)_/, 'STRIPE_SECRET_KEY must be a Stripe secret (sk_…) or restricted (rk_…) key')
+    .optional(),
   /** Another Stripe API host, e.g. a local stand-in such as stripe-mock (`http://localhost:12111`). */
   STRIPE_API_BASE: z.url().optional(),
   /** HMAC secret of the generic gateway contract; enables POST /webhooks/generic. */
@@ -43,9 +47,15 @@ export const configSchema = z.object({
    * Outbound webhook endpoints may target private, loopback and link-local addresses (an ERP on the
    * same network). Off by default: such a target could reach cloud metadata or internal services.
    */
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false'], { error: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' }).default('false').transform((v) => v === 'true'),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'], { error: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Where a worker process serves the Temporal SDK's Prometheus metrics (`host:port`), or `off`. */
-  SDK_METRICS_ADDRESS: z.string().regex(/^(off|[\w.-]+:\d{1,5})$/, 'SDK_METRICS_ADDRESS must be host:port or off').default('127.0.0.1:9464'),
+  SDK_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(off|[\w.-]+:\d{1,5})$/, 'SDK_METRICS_ADDRESS must be host:port or off')
+    .default('127.0.0.1:9464'),
   /** Bearer token for GET /metrics; without it the endpoint is open (bind HOST to a private interface). */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -57,7 +67,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+): Config {
   const input = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== '' && v !== undefined));
   const result = configSchema.safeParse(input);
   if (!result.success) {

@@ -9,7 +9,15 @@ export type Logger = pino.Logger;
  */
 export function safeError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
-  const e = err as Error & { code?: unknown; severity?: unknown; constraint_name?: unknown; table_name?: unknown; column_name?: unknown; type?: unknown; cause?: unknown };
+  const e = err as Error & {
+    code?: unknown;
+    severity?: unknown;
+    constraint_name?: unknown;
+    table_name?: unknown;
+    column_name?: unknown;
+    type?: unknown;
+    cause?: unknown;
+  };
   return {
     type: e.name,
     message: e.message,
@@ -26,10 +34,13 @@ export function safeError(err: unknown): unknown {
 
 /** Structured JSON logs; secrets, payloads and database row values are never logged. */
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
-  return pino({
-    level,
-    base: { service: 'collections-engine' },
-    redact: ['req.headers.authorization', '*.apiKey', '*.token'],
-    serializers: { err: safeError, error: safeError },
-  }, destination);
+  return pino(
+    {
+      level,
+      base: { service: 'collections-engine' },
+      redact: ['req.headers.authorization', '*.apiKey', '*.token'],
+      serializers: { err: safeError, error: safeError },
+    },
+    destination,
+  );
 }

@@ -87,7 +87,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       log.info('starting local Temporal dev server');
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, typed by the import type above
       const { startLocalTemporal } = require('./temporal/dev-server') as typeof DevServer;
-      local = await startLocalTemporal({ dataDir: config.DATA_DIR, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
+      local = await startLocalTemporal({
+        dataDir: config.DATA_DIR,
+        port: config.TEMPORAL_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+      });
       stops.push(() => local!.stop());
       address = local.address;
       log.info({ binary: local.binary }, 'Temporal dev server is up');
@@ -96,7 +101,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     stops.push(() => temporal.close());
     const { added, missing } = await registerSearchAttributes(temporal.connection, temporal.namespace);
     if (added.length) log.info({ added }, 'search attributes registered');
-    if (missing.length) log.warn({ missing }, 'search attributes missing; register them on your namespace (e.g. tcld namespace search-attributes add)');
+    if (missing.length)
+      log.warn({ missing }, 'search attributes missing; register them on your namespace (e.g. tcld namespace search-attributes add)');
 
     if (o.worker) {
       const mailer = createMailer(config, log);
@@ -104,7 +110,14 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         connection: temporal.nativeConnection,
         namespace: temporal.namespace,
         taskQueue: config.TASK_QUEUE,
-        deps: { sql, mailer, publicUrl: config.PUBLIC_URL, from: config.EMAIL_FROM, seller: sellerName(config.EMAIL_FROM), temporal: { client: temporal.client, namespace: temporal.namespace } },
+        deps: {
+          sql,
+          mailer,
+          publicUrl: config.PUBLIC_URL,
+          from: config.EMAIL_FROM,
+          seller: sellerName(config.EMAIL_FROM),
+          temporal: { client: temporal.client, namespace: temporal.namespace },
+        },
         emailRatePerSecond: config.EMAIL_RATE_PER_SECOND,
       });
       const running = Promise.all(workers.map((w) => w.run()));
@@ -132,27 +145,60 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     let apiToken: string | null = null;
     const webhooks: { gateway: string; url: string; generatedSecret: string | null }[] = [];
     if (o.api) {
-      apiToken = config.API_TOKEN ?? (o.embedded ? await localSecret(config.DATA_DIR, 'api-token', () => randomBytes(24).toString('base64url')) : null);
+      apiToken =
+        config.API_TOKEN ??
+        (o.embedded ? await localSecret(config.DATA_DIR, 'api-token', () => randomBytes(24).toString('base64url')) : null);
       if (!apiToken) throw new Error('API_TOKEN is required for the api role (at least 16 characters)');
-      const stripeSecret = config.STRIPE_WEBHOOK_SECRET ?? (o.embedded ? await localSecret(config.DATA_DIR, 'stripe-webhook-secret', () => `whsec_${randomBytes(24).toString('base64url')}`) : undefined);
-      const genericSecret = config.WEBHOOK_SECRET ?? (o.embedded ? await localSecret(config.DATA_DIR, 'webhook-secret', () => randomBytes(24).toString('hex')) : undefined);
+      const stripeSecret =
+        config.STRIPE_WEBHOOK_SECRET ??
+        (o.embedded
+          ? await localSecret(config.DATA_DIR, 'stripe-webhook-secret', () => `whsec_${randomBytes(24).toString('base64url')}`)
+          : undefined);
+      const genericSecret =
+        config.WEBHOOK_SECRET ??
+        (o.embedded ? await localSecret(config.DATA_DIR, 'webhook-secret', () => randomBytes(24).toString('hex')) : undefined);
       const gateways: GatewayAdapter[] = [];
       if (stripeSecret) {
         gateways.push(stripeAdapter(stripeSecret));
-        webhooks.push({ gateway: 'stripe', url: `${config.PUBLIC_URL}/webhooks/stripe`, generatedSecret: config.STRIPE_WEBHOOK_SECRET ? null : stripeSecret });
+        webhooks.push({
+          gateway: 'stripe',
+          url: `${config.PUBLIC_URL}/webhooks/stripe`,
+          generatedSecret: config.STRIPE_WEBHOOK_SECRET ? null : stripeSecret,
+        });
       }
       if (genericSecret) {
         gateways.push(genericAdapter([genericSecret, ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : [])]));
-        webhooks.push({ gateway: 'generic', url: `${config.PUBLIC_URL}/webhooks/generic`, generatedSecret: config.WEBHOOK_SECRET ? null : genericSecret });
+        webhooks.push({
+          gateway: 'generic',
+          url: `${config.PUBLIC_URL}/webhooks/generic`,
+          generatedSecret: config.WEBHOOK_SECRET ? null : genericSecret,
+        });
       }
-      const app = createApp({
-        sql, client: temporal.client, taskQueue: config.TASK_QUEUE, namespace: temporal.namespace, apiToken,
-        publicUrl: config.PUBLIC_URL, temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL, log, now: () => new Date(),
-        ...(sdkMetrics ? { sdkMetricsUrl: `http://${sdkMetrics}/metrics` } : {}),
-        ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
-        allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
-        ...(config.STRIPE_SECRET_KEY ? { checkout: stripeCheckout({ secretKey: config.STRIPE_SECRET_KEY, ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}) }) } : {}),
-      }, gateways);
+      const app = createApp(
+        {
+          sql,
+          client: temporal.client,
+          taskQueue: config.TASK_QUEUE,
+          namespace: temporal.namespace,
+          apiToken,
+          publicUrl: config.PUBLIC_URL,
+          temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL,
+          log,
+          now: () => new Date(),
+          ...(sdkMetrics ? { sdkMetricsUrl: `http://${sdkMetrics}/metrics` } : {}),
+          ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+          allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+          ...(config.STRIPE_SECRET_KEY
+            ? {
+                checkout: stripeCheckout({
+                  secretKey: config.STRIPE_SECRET_KEY,
+                  ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}),
+                }),
+              }
+            : {}),
+        },
+        gateways,
+      );
       const server: Server = await new Promise((resolve, reject) => {
         const s = app.listen(config.PORT, config.HOST, () => resolve(s));
         s.once('error', reject);

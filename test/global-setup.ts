@@ -7,7 +7,6 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { workflowsPath } from '../src/temporal/worker';
 
 declare global {
-   
   var __EMBEDDED_PG__: { stop(): Promise<void> } | undefined;
 }
 
@@ -34,7 +33,10 @@ export default async function globalSetup(): Promise<void> {
     globalThis.__EMBEDDED_PG__ = pg;
     process.env.TEST_DATABASE_URL = pg.url;
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
+  });
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
   await writeFile(bundlePath, code);
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;

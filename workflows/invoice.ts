@@ -15,22 +15,72 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  checkMigration, checkOpenDispute, checkPayment, checkPromise, checkResolveDispute, checkResolveFlag, checkText, checkVoid,
-  decideChargeback, decideImport, decideMigration, decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideResolveFlag, decideVoid,
-  migrationOutcome, normalizeMeta, normalizePayment, normalizeRefund, openFlags,
+  checkMigration,
+  checkOpenDispute,
+  checkPayment,
+  checkPromise,
+  checkResolveDispute,
+  checkResolveFlag,
+  checkText,
+  checkVoid,
+  decideChargeback,
+  decideImport,
+  decideMigration,
+  decideOpenDispute,
+  decidePayment,
+  decidePromise,
+  decideRefund,
+  decideResolveDispute,
+  decideResolveFlag,
+  decideVoid,
+  migrationOutcome,
+  normalizeMeta,
+  normalizePayment,
+  normalizeRefund,
+  openFlags,
 } from '../src/domain/commands';
 import { cleanText } from '../src/domain/text';
 import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
 import { keyedEntries } from '../src/domain/keyed';
 import { ledgerFactsOf } from '../src/domain/ledger';
-import { amountDue, initialState, record, snapshotOf, type InvoiceEventBody, type InvoiceState, type InvoiceWorkflowInput } from '../src/domain/invoice';
+import {
+  amountDue,
+  initialState,
+  record,
+  snapshotOf,
+  type InvoiceEventBody,
+  type InvoiceState,
+  type InvoiceWorkflowInput,
+} from '../src/domain/invoice';
 import type { EmailTemplate } from '../src/domain/policy';
 import { emailTaskQueue } from '../src/temporal/task-queues';
-import { AmountDueCentsKey, DunningStageKey, InvoiceStatusKey, NeedsAttentionKey, PolicyVersionKey } from '../src/temporal/search-attributes';
 import {
-  chargebackSignal, invoiceLedgerQuery, invoiceSnapshotQuery, invoiceStateQuery, migratePolicyUpdate, openDisputeUpdate, paymentFailedSignal, paymentReceivedSignal, paymentRefundedSignal,
-  promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, retryProjectionSignal, voidInvoiceUpdate, HISTORY_BUDGET, type InvoiceView, type ProjectionFailure,
+  AmountDueCentsKey,
+  DunningStageKey,
+  InvoiceStatusKey,
+  NeedsAttentionKey,
+  PolicyVersionKey,
+} from '../src/temporal/search-attributes';
+import {
+  chargebackSignal,
+  invoiceLedgerQuery,
+  invoiceSnapshotQuery,
+  invoiceStateQuery,
+  migratePolicyUpdate,
+  openDisputeUpdate,
+  paymentFailedSignal,
+  paymentReceivedSignal,
+  paymentRefundedSignal,
+  promiseToPayUpdate,
+  recordPaymentUpdate,
+  resolveDisputeUpdate,
+  resolveFlagUpdate,
+  retryProjectionSignal,
+  voidInvoiceUpdate,
+  HISTORY_BUDGET,
+  type InvoiceView,
+  type ProjectionFailure,
 } from './messages';
 
 /** How long a projection Postgres refused waits before it is tried again on its own (a retry signal is sooner). */
@@ -81,7 +131,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const guarded = patched('money-integrity');
   // Since 'calendar-day-offsets': day offsets are days on the customer's calendar, acting at the send
   // window's opening or 09:00 (see computeSchedule). Pinned in the input, so a reopened run keeps it.
-  if (!input.resume && !state.input.scheduleRules && patched('calendar-day-offsets')) state = { ...state, input: { ...state.input, scheduleRules: 'calendar' } };
+  if (!input.resume && !state.input.scheduleRules && patched('calendar-day-offsets'))
+    state = { ...state, input: { ...state.input, scheduleRules: 'calendar' } };
   // Since 'continue-as-new': a long-lived invoice continues as new before its history grows large
   // (see `continueIfLong`), carrying its state and books but not the events already in Postgres.
   const continues = patched('continue-as-new');
@@ -160,7 +211,12 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   }
   function syncSearchAttributes(): void {
     syncQueued = false;
-    const values = { status: state.status, stage: state.dunningStage, due: amountDue(state.ledger), ...(guarded ? { attention: needsAttention() } : {}) };
+    const values = {
+      status: state.status,
+      stage: state.dunningStage,
+      due: amountDue(state.ledger),
+      ...(guarded ? { attention: needsAttention() } : {}),
+    };
     const key = JSON.stringify(values);
     if (key === lastAttributes) return;
     lastAttributes = key;
@@ -179,7 +235,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => {
     const m = meta(actor, reason);
     // Only the claim of unapplied cash (an update) may say where the money waited.
-    const { unappliedSource: _source, receivedAt: _at, ...fact } = guarded ? normalizePayment(payment) : { ...payment, unappliedSource: undefined, receivedAt: undefined };
+    const {
+      unappliedSource: _source,
+      receivedAt: _at,
+      ...fact
+    } = guarded ? normalizePayment(payment) : { ...payment, unappliedSource: undefined, receivedAt: undefined };
     emit(guarded ? decidePayment(state, fact) : decidePayment(state, payment, 'legacy'), m.actor, m.reason);
   });
   setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => {
@@ -188,12 +248,23 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   });
   setHandler(chargebackSignal, ({ actor, reason, ...chargeback }) => {
     const m = meta(actor, reason);
-    const fact = guarded ? { ...chargeback, disputeId: cleanText(String(chargeback.disputeId), { max: 255 }) || 'unnamed', paymentId: cleanText(String(chargeback.paymentId), { max: 255 }) || 'unnamed' } : chargeback;
+    const fact = guarded
+      ? {
+          ...chargeback,
+          disputeId: cleanText(String(chargeback.disputeId), { max: 255 }) || 'unnamed',
+          paymentId: cleanText(String(chargeback.paymentId), { max: 255 }) || 'unnamed',
+        }
+      : chargeback;
     emit(decideChargeback(state, fact, rules), m.actor, m.reason);
   });
   setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => {
     const m = meta(actor, reason);
-    const fact = guarded ? { paymentId: cleanText(String(paymentId), { max: 255 }) || 'unnamed', failure: cleanText(String(failure), { multiline: true, max: 1000 }) || 'payment failed' } : { paymentId, failure };
+    const fact = guarded
+      ? {
+          paymentId: cleanText(String(paymentId), { max: 255 }) || 'unnamed',
+          failure: cleanText(String(failure), { multiline: true, max: 1000 }) || 'payment failed',
+        }
+      : { paymentId, failure };
     emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
   });
   setHandler(retryProjectionSignal, () => {
@@ -202,36 +273,124 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   // Commands: refused by their validators (never entering history) when they cannot apply.
   const command = (def: typeof voidInvoiceUpdate, check: () => void, decide: () => InvoiceEventBody[]) =>
-    setHandler(def, async ({ actor, reason }) => {
-      await persisted(emit(refusable(decide), actor, reason));
+    setHandler(
+      def,
+      async ({ actor, reason }) => {
+        await persisted(emit(refusable(decide), actor, reason));
+        return view();
+      },
+      {
+        validator: ({ actor, reason }) =>
+          refusable(() => {
+            assertProjecting();
+            if (guarded) checkText({ actor, reason });
+            check();
+          }),
+      },
+    );
+  command(
+    voidInvoiceUpdate,
+    () => checkVoid(state),
+    () => decideVoid(state),
+  );
+  command(
+    openDisputeUpdate,
+    () => checkOpenDispute(state),
+    () => decideOpenDispute(state),
+  );
+  command(
+    resolveDisputeUpdate,
+    () => checkResolveDispute(state),
+    () => decideResolveDispute(state),
+  );
+  setHandler(
+    promiseToPayUpdate,
+    async ({ actor, reason, date }) => {
+      await persisted(
+        emit(
+          refusable(() => decidePromise(state, date, Date.now())),
+          actor,
+          reason,
+        ),
+      );
       return view();
-    }, { validator: ({ actor, reason }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); check(); }) });
-  command(voidInvoiceUpdate, () => checkVoid(state), () => decideVoid(state));
-  command(openDisputeUpdate, () => checkOpenDispute(state), () => decideOpenDispute(state));
-  command(resolveDisputeUpdate, () => checkResolveDispute(state), () => decideResolveDispute(state));
-  setHandler(promiseToPayUpdate, async ({ actor, reason, date }) => {
-    await persisted(emit(refusable(() => decidePromise(state, date, Date.now())), actor, reason));
-    return view();
-  }, { validator: ({ actor, reason, date }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); checkPromise(state, date, Date.now()); }) });
-  setHandler(recordPaymentUpdate, async ({ actor, reason, ...payment }) => {
-    await persisted(emit(refusable(() => { checkPayment(state, payment); return decidePayment(state, payment); }), actor, reason));
-    return view();
-  }, { validator: ({ actor, reason, ...payment }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason, unappliedSource: payment.unappliedSource, receivedAt: payment.receivedAt }); checkPayment(state, payment); }) });
-  setHandler(resolveFlagUpdate, async ({ actor, flagId, resolution }) => {
-    await persisted(emit(refusable(() => decideResolveFlag(state, flagId, resolution)), actor, resolution));
-    return view();
-  }, { validator: ({ actor, flagId, resolution }) => refusable(() => { assertProjecting(); checkText({ actor, flagId }); checkResolveFlag(state, flagId, resolution); }) });
-  setHandler(migratePolicyUpdate, async ({ actor, reason, policy, migrationId }) => {
-    const events = refusable(() => decideMigration(state, policy, migrationId, Date.now()));
-    if (events.length > 0) upsertSearchAttributes([{ key: PolicyVersionKey, value: policy.version }]);
-    await persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
-    return {
-      outcome: migrationOutcome(state, migrationId),
-      policy: { name: state.input.policy.name, version: state.input.policy.version },
-      nextStepIndex: state.nextStepIndex,
-      nextAction: nextActionOf(state, Date.now()),
-    };
-  }, { validator: ({ actor, reason, policy }) => refusable(() => { assertProjecting(); if (guarded) checkText({ actor, reason }); checkMigration(state, policy); }) });
+    },
+    {
+      validator: ({ actor, reason, date }) =>
+        refusable(() => {
+          assertProjecting();
+          if (guarded) checkText({ actor, reason });
+          checkPromise(state, date, Date.now());
+        }),
+    },
+  );
+  setHandler(
+    recordPaymentUpdate,
+    async ({ actor, reason, ...payment }) => {
+      await persisted(
+        emit(
+          refusable(() => {
+            checkPayment(state, payment);
+            return decidePayment(state, payment);
+          }),
+          actor,
+          reason,
+        ),
+      );
+      return view();
+    },
+    {
+      validator: ({ actor, reason, ...payment }) =>
+        refusable(() => {
+          assertProjecting();
+          if (guarded) checkText({ actor, reason, unappliedSource: payment.unappliedSource, receivedAt: payment.receivedAt });
+          checkPayment(state, payment);
+        }),
+    },
+  );
+  setHandler(
+    resolveFlagUpdate,
+    async ({ actor, flagId, resolution }) => {
+      await persisted(
+        emit(
+          refusable(() => decideResolveFlag(state, flagId, resolution)),
+          actor,
+          resolution,
+        ),
+      );
+      return view();
+    },
+    {
+      validator: ({ actor, flagId, resolution }) =>
+        refusable(() => {
+          assertProjecting();
+          checkText({ actor, flagId });
+          checkResolveFlag(state, flagId, resolution);
+        }),
+    },
+  );
+  setHandler(
+    migratePolicyUpdate,
+    async ({ actor, reason, policy, migrationId }) => {
+      const events = refusable(() => decideMigration(state, policy, migrationId, Date.now()));
+      if (events.length > 0) upsertSearchAttributes([{ key: PolicyVersionKey, value: policy.version }]);
+      await persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
+      return {
+        outcome: migrationOutcome(state, migrationId),
+        policy: { name: state.input.policy.name, version: state.input.policy.version },
+        nextStepIndex: state.nextStepIndex,
+        nextAction: nextActionOf(state, Date.now()),
+      };
+    },
+    {
+      validator: ({ actor, reason, policy }) =>
+        refusable(() => {
+          assertProjecting();
+          if (guarded) checkText({ actor, reason });
+          checkMigration(state, policy);
+        }),
+    },
+  );
   setHandler(invoiceStateQuery, view);
   // What a reopened run starts from: with how far Postgres holds its events (all of them, once completed).
   setHandler(invoiceSnapshotQuery, () => (continues ? { ...state, persistedThrough: persistedSeq } : state));
@@ -249,7 +408,13 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   const projection = (async () => {
     for (;;) {
       // While the run is closing (continuing as new), only a command waiting for its events is projected.
-      await condition(() => (state.books.lastSeq > persistedSeq && (!acting || flushWanted > persistedSeq || projectionFailure !== null) && (!closing || flushWanted > persistedSeq)) || finished);
+      await condition(
+        () =>
+          (state.books.lastSeq > persistedSeq &&
+            (!acting || flushWanted > persistedSeq || projectionFailure !== null) &&
+            (!closing || flushWanted > persistedSeq)) ||
+          finished,
+      );
       if (state.books.lastSeq <= persistedSeq) return;
       // Since 'continue-as-new', in batches that keep an activity's input (and its history event) small.
       const pending = continues ? unwritten().slice(0, MAX_PROJECTION_BATCH) : unwritten();
@@ -266,7 +431,10 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       projecting = true;
       try {
         await (tentative || continues ? recordInvoiceEvents : project)({
-          invoiceId: input.invoiceId, customerId: input.customerId, events: pending, snapshot: { ...snapshotOf(state), ...(parkedVisible ? { parked: parked() } : {}) },
+          invoiceId: input.invoiceId,
+          customerId: input.customerId,
+          events: pending,
+          snapshot: { ...snapshotOf(state), ...(parkedVisible ? { parked: parked() } : {}) },
           ...(projectionFailure ? { afterFailure: true } : {}),
           ...(guarded ? { surfaceRefusal: true } : {}),
         });
@@ -297,7 +465,15 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     const step = stepIndex === null ? 'issue' : `${generation > 0 ? `m${generation}/` : ''}step-${stepIndex}`;
     const idempotencyKey = `${workflowInfo().workflowId}/${step}`;
     try {
-      await sendInvoiceEmail({ invoiceId: input.invoiceId, template, stepIndex, idempotencyKey, attachPdf, amountDueCents: amountDue(state.ledger), feesCents: state.ledger.feesCents });
+      await sendInvoiceEmail({
+        invoiceId: input.invoiceId,
+        template,
+        stepIndex,
+        idempotencyKey,
+        attachPdf,
+        amountDueCents: amountDue(state.ledger),
+        feesCents: state.ledger.feesCents,
+      });
       emit([{ type: 'email_sent', template, stepIndex, idempotencyKey }], 'workflow');
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
@@ -338,7 +514,10 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     while (!ready()) await condition(ready);
     syncSearchAttributes();
     continued = true;
-    await continueAsNew<typeof invoiceWorkflow>({ ...state.input, resume: { ...state, events: unwritten(), persistedThrough: persistedSeq } });
+    await continueAsNew<typeof invoiceWorkflow>({
+      ...state.input,
+      resume: { ...state, events: unwritten(), persistedThrough: persistedSeq },
+    });
   }
 
   /**
@@ -356,7 +535,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     const scope = new CancellationScope();
     const next = { at, rang: false, scope };
     // A cancelled alarm is simply replaced; cancelling the workflow reaches the loop's own wait.
-    scope.run(() => sleep(Math.max(1, Date.parse(at) - Date.now()), { summary })).then(() => { next.rang = true; }, () => undefined);
+    scope
+      .run(() => sleep(Math.max(1, Date.parse(at) - Date.now()), { summary }))
+      .then(
+        () => {
+          next.rang = true;
+        },
+        () => undefined,
+      );
     alarm = next;
     return next;
   }
@@ -409,7 +595,8 @@ function ledgerWritePending(): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'LEDGER_WRITE_PENDING',
     nonRetryable: true,
-    message: 'Postgres refused to record this invoice\'s events; it is flagged for ops (NeedsAttention = projection_failed) and catches up once the cause is fixed',
+    message:
+      "Postgres refused to record this invoice's events; it is flagged for ops (NeedsAttention = projection_failed) and catches up once the cause is fixed",
   });
 }
 
@@ -448,10 +635,19 @@ function viewOf(state: InvoiceState): InvoiceView {
     creditHold: state.creditHold,
     policy: { name: input.policy.name, version: input.policy.version },
     nextAction: nextActionOf(state, Date.now()),
-    needsAttention: openFlags(state).map((f) => f.kind).filter((k, i, all) => all.indexOf(k) === i),
+    needsAttention: openFlags(state)
+      .map((f) => f.kind)
+      .filter((k, i, all) => all.indexOf(k) === i),
     steps: scheduleFor(state, Date.now()).map((step) => ({
       ...step,
-      status: step.index >= state.nextStepIndex ? 'pending' : step.index < superseded ? 'superseded' : skipped.has(step.index) ? 'skipped' : 'done',
+      status:
+        step.index >= state.nextStepIndex
+          ? 'pending'
+          : step.index < superseded
+            ? 'superseded'
+            : skipped.has(step.index)
+              ? 'skipped'
+              : 'done',
     })),
     timeline: state.events,
   };

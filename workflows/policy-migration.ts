@@ -51,8 +51,18 @@ export async function policyMigrationWorkflow(input: PolicyMigrationInput): Prom
   const { workflowId, runId, startTime } = workflowInfo();
   const migrationId = `${workflowId}/${runId}`;
   const progress: MigrationProgress = {
-    policyName: input.policyName, toVersion: input.toVersion, state: 'running', total: null,
-    examined: 0, migrated: 0, already: 0, skipped: 0, failed: 0, problems: [], startedAt: startTime.toISOString(), finishedAt: null,
+    policyName: input.policyName,
+    toVersion: input.toVersion,
+    state: 'running',
+    total: null,
+    examined: 0,
+    migrated: 0,
+    already: 0,
+    skipped: 0,
+    failed: 0,
+    problems: [],
+    startedAt: startTime.toISOString(),
+    finishedAt: null,
   };
   setHandler(migrationProgressQuery, () => progress);
 
@@ -61,15 +71,24 @@ export async function policyMigrationWorkflow(input: PolicyMigrationInput): Prom
   let pageToken: string | null = null;
   do {
     const page: MigratePageResult = await migrateInvoices({
-      policy, migrationId, actor: input.actor, ...(input.reason ? { reason: input.reason } : {}),
-      ...(pageToken ? { pageToken } : {}), pageSize: input.pageSize ?? 50, perInvoiceTimeoutMs: 30_000, concurrency: 8,
+      policy,
+      migrationId,
+      actor: input.actor,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(pageToken ? { pageToken } : {}),
+      pageSize: input.pageSize ?? 50,
+      perInvoiceTimeoutMs: 30_000,
+      concurrency: 8,
     });
     progress.examined += page.examined;
     progress.migrated += page.migrated;
     progress.already += page.already;
     progress.skipped += page.skipped.length;
     progress.failed += page.failed.length;
-    const problems = [...page.failed.map((f) => ({ workflowId: f.workflowId, problem: f.error })), ...page.skipped.map((s) => ({ workflowId: s.workflowId, problem: s.reason }))];
+    const problems = [
+      ...page.failed.map((f) => ({ workflowId: f.workflowId, problem: f.error })),
+      ...page.skipped.map((s) => ({ workflowId: s.workflowId, problem: s.reason })),
+    ];
     progress.problems.push(...problems.slice(0, MAX_PROBLEMS - progress.problems.length));
     pageToken = page.nextPageToken;
   } while (pageToken);

@@ -22,23 +22,39 @@ export interface BenchStack {
  * What every benchmark runs on: a fresh database (DATABASE_URL's server, or embedded PostgreSQL in a
  * temp dir), an in-memory Temporal dev server and the real invoice workers; torn down by `stop()`.
  */
-export async function startBenchStack(o: Pick<InvoiceWorkerOptions, 'emailRatePerSecond' | 'workflowsPath' | 'extraActivities'> & { taskQueue: string }): Promise<BenchStack> {
+export async function startBenchStack(
+  o: Pick<InvoiceWorkerOptions, 'emailRatePerSecond' | 'workflowsPath' | 'extraActivities'> & { taskQueue: string },
+): Promise<BenchStack> {
   const log = createLogger('warn');
   installRuntimeLogger(log);
   const db = await createBenchDatabase();
   const sql = db.sql;
 
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] } });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
+  });
   const workers = await createInvoiceWorkers({
-    connection: env.nativeConnection, namespace: 'default', taskQueue: o.taskQueue,
-    deps: { sql, mailer: createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'bench@example.com', seller: 'Bench Ltd' },
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: o.taskQueue,
+    deps: {
+      sql,
+      mailer: createOutboxMailer(() => undefined),
+      publicUrl: 'http://localhost:3000',
+      from: 'bench@example.com',
+      seller: 'Bench Ltd',
+    },
     emailRatePerSecond: o.emailRatePerSecond,
     ...(o.workflowsPath ? { workflowsPath: o.workflowsPath } : {}),
     ...(o.extraActivities ? { extraActivities: o.extraActivities } : {}),
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {
-    sql, env, log, taskQueue: o.taskQueue, databaseUrl: db.url,
+    sql,
+    env,
+    log,
+    taskQueue: o.taskQueue,
+    databaseUrl: db.url,
     async stop() {
       for (const w of workers) w.shutdown();
       await running;

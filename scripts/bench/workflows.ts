@@ -1,4 +1,13 @@
-import { condition, defineSignal, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 
 import { emailTaskQueue } from '../../src/temporal/task-queues';
 
@@ -25,11 +34,19 @@ export async function baselineCommandWorkflow(o: { regularProjection: boolean })
   let applied = 0;
   let done = false;
   setHandler(baselineDone, () => void (done = true));
-  setHandler(baselineCommand, async (amount) => {
-    applied += amount;
-    await (o.regularProjection ? noop() : noopLocally());
-    return applied;
-  }, { validator: (amount) => { if (amount <= 0) throw new Error('refused'); } });
+  setHandler(
+    baselineCommand,
+    async (amount) => {
+      applied += amount;
+      await (o.regularProjection ? noop() : noopLocally());
+      return applied;
+    },
+    {
+      validator: (amount) => {
+        if (amount <= 0) throw new Error('refused');
+      },
+    },
+  );
   await condition(() => done);
 }
 

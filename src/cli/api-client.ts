@@ -5,7 +5,11 @@ import { loadConfig } from '../config';
 /** Thrown when the API refuses a request; carries its `{error: {code, message}}`. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -39,7 +43,12 @@ export function apiClient(env: Record<string, string | undefined> = process.env)
         throw new ApiError(0, 'UNREACHABLE', `cannot reach the API at ${url}: is \`npm start\` running? (${(err as Error).message})`);
       }
       const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-      if (!res.ok) throw new ApiError(res.status, json.error?.code ?? `HTTP_${res.status}`, json.error?.message ?? `${method} ${route} answered ${res.status}`);
+      if (!res.ok)
+        throw new ApiError(
+          res.status,
+          json.error?.code ?? `HTTP_${res.status}`,
+          json.error?.message ?? `${method} ${route} answered ${res.status}`,
+        );
       return json as never;
     },
   };

@@ -61,12 +61,19 @@ export interface RowReport {
 }
 
 /** Reads a CSV export into rows for the import API; a row that cannot be converted keeps its problem. */
-async function readCsv(file: string, columns: readonly Column[], convert: (raw: Record<string, string>) => Record<string, unknown>): Promise<Row[]> {
+async function readCsv(
+  file: string,
+  columns: readonly Column[],
+  convert: (raw: Record<string, string>) => Record<string, unknown>,
+): Promise<Row[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new DomainError(ErrorCode.VALIDATION, `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new DomainError(
+      ErrorCode.VALIDATION,
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
@@ -82,7 +89,10 @@ async function readCsv(file: string, columns: readonly Column[], convert: (raw: 
   }
   const missing = columns.filter((c) => c.required && !byColumn.has(c.field)).map((c) => c.names[0]);
   if (records.length > 0 && missing.length > 0) {
-    throw new DomainError(ErrorCode.VALIDATION, `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (found ${headers.join(', ')})`);
+    throw new DomainError(
+      ErrorCode.VALIDATION,
+      `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (found ${headers.join(', ')})`,
+    );
   }
   const base = path.basename(file);
   return records.map(({ record, info }) => {
@@ -102,7 +112,8 @@ async function readCsv(file: string, columns: readonly Column[], convert: (raw: 
 function customerBody(raw: Record<string, string>): Record<string, unknown> {
   const { paymentTermsDays, ...rest } = raw;
   if (paymentTermsDays === undefined) return rest;
-  if (!/^\d+$/.test(paymentTermsDays)) throw new DomainError(ErrorCode.VALIDATION, `"${paymentTermsDays}" is not a whole number of days`, { field: 'paymentTermsDays' });
+  if (!/^\d+$/.test(paymentTermsDays))
+    throw new DomainError(ErrorCode.VALIDATION, `"${paymentTermsDays}" is not a whole number of days`, { field: 'paymentTermsDays' });
   return { ...rest, paymentTermsDays: Number(paymentTermsDays) };
 }
 
@@ -113,11 +124,16 @@ function invoiceBody(raw: Record<string, string>): Record<string, unknown> {
     try {
       return parseMajorUnits(text, currency);
     } catch (err) {
-      if (err instanceof DomainError) throw new DomainError(ErrorCode.VALIDATION, err.message, { field: rest.currency ? field : 'currency' });
+      if (err instanceof DomainError)
+        throw new DomainError(ErrorCode.VALIDATION, err.message, { field: rest.currency ? field : 'currency' });
       throw err;
     }
   };
-  return { ...rest, totalCents: amount(total ?? '', 'total'), ...(amountPaid !== undefined ? { amountPaidCents: amount(amountPaid, 'amountPaid') } : {}) };
+  return {
+    ...rest,
+    totalCents: amount(total ?? '', 'total'),
+    ...(amountPaid !== undefined ? { amountPaidCents: amount(amountPaid, 'amountPaid') } : {}),
+  };
 }
 
 /** Sends rows in batches, advancing `onProgress`; rows that failed conversion are reported without a request. */
@@ -127,13 +143,26 @@ async function importRows(api: ApiClient, route: string, rows: readonly Row[], o
     const chunk = rows.slice(i, i + CHUNK);
     const sendable = chunk.filter((r) => r.body !== null);
     const { results } = sendable.length
-      ? await api.call<{ results: { status: RowReport['status']; id?: string | null; number?: string; note?: string; error?: { field?: string; message: string } }[] }>('POST', route, { rows: sendable.map((r) => r.body) })
+      ? await api.call<{
+          results: {
+            status: RowReport['status'];
+            id?: string | null;
+            number?: string;
+            note?: string;
+            error?: { field?: string; message: string };
+          }[];
+        }>('POST', route, { rows: sendable.map((r) => r.body) })
       : { results: [] };
     let next = 0;
     for (const row of chunk) {
       const where = { file: row.file, line: row.line, externalId: row.externalId };
       if (!row.body) {
-        reports.push({ ...where, status: 'error', ...(row.problem!.field ? { field: row.problem!.field } : {}), message: row.problem!.message });
+        reports.push({
+          ...where,
+          status: 'error',
+          ...(row.problem!.field ? { field: row.problem!.field } : {}),
+          message: row.problem!.message,
+        });
         continue;
       }
       const r = results[next++]!;
@@ -158,9 +187,10 @@ export function registerImport(
   io: { out: (t: string) => void; progress?: ProgressStream; pollMs?: number },
   fail: (code: number) => never,
 ): void {
-  program.command('import <customers> [invoices]')
+  program
+    .command('import <customers> [invoices]')
     .description('import customers and open invoices from an accounting/ERP CSV export (safe to re-run)')
-    .option('--report <file>', 'write every row\'s outcome to a CSV file')
+    .option('--report <file>', "write every row's outcome to a CSV file")
     .option('--json', 'print JSON')
     .action(async (customersFile: string, invoicesFile: string | undefined, o: { report?: string; json?: boolean }) => {
       const customers = await readCsv(customersFile, CUSTOMER_COLUMNS, customerBody);
@@ -181,22 +211,48 @@ export function registerImport(
       }
       if (o.report) {
         const header = 'file,line,external_id,status,id,number,field,message';
-        await writeFile(o.report, [header, ...reports.map((r) => [r.file, r.line, r.externalId, r.status, r.id, r.number, r.field, r.message].map(csvCell).join(','))].join('\n') + '\n');
+        await writeFile(
+          o.report,
+          [
+            header,
+            ...reports.map((r) => [r.file, r.line, r.externalId, r.status, r.id, r.number, r.field, r.message].map(csvCell).join(',')),
+          ].join('\n') + '\n',
+        );
       }
       const summary = (file: string) => {
         const of = reports.filter((r) => r.file === path.basename(file));
         const n = (s: RowReport['status']) => of.filter((r) => r.status === s).length;
-        return { file: path.basename(file), rows: of.length, created: n('created'), exists: n('exists'), skipped: n('skipped'), errors: n('error') };
+        return {
+          file: path.basename(file),
+          rows: of.length,
+          created: n('created'),
+          exists: n('exists'),
+          skipped: n('skipped'),
+          errors: n('error'),
+        };
       };
       const files = [customersFile, ...(invoicesFile ? [invoicesFile] : [])].map(summary);
       const problems = reports.filter((r) => r.status === 'error' || r.status === 'skipped');
       if (o.json) io.out(JSON.stringify({ files, rows: reports }, null, 2));
       else {
-        io.out([
-          ...files.map((f) => `${f.file}: ${f.rows} rows — ${f.created} imported, ${f.exists} already imported, ${f.skipped} skipped, ${f.errors} with errors`),
-          ...(problems.length ? ['', ...problems.map((r) => `${r.file} line ${r.line}${r.externalId ? ` (${r.externalId})` : ''}: ${r.status === 'skipped' ? 'skipped — ' : ''}${r.field ? `${r.field}: ` : ''}${r.message}`)] : []),
-          ...(o.report ? ['', `report written to ${o.report}`] : []),
-        ].join('\n'));
+        io.out(
+          [
+            ...files.map(
+              (f) =>
+                `${f.file}: ${f.rows} rows — ${f.created} imported, ${f.exists} already imported, ${f.skipped} skipped, ${f.errors} with errors`,
+            ),
+            ...(problems.length
+              ? [
+                  '',
+                  ...problems.map(
+                    (r) =>
+                      `${r.file} line ${r.line}${r.externalId ? ` (${r.externalId})` : ''}: ${r.status === 'skipped' ? 'skipped — ' : ''}${r.field ? `${r.field}: ` : ''}${r.message}`,
+                  ),
+                ]
+              : []),
+            ...(o.report ? ['', `report written to ${o.report}`] : []),
+          ].join('\n'),
+        );
       }
       if (files.some((f) => f.errors > 0)) fail(1);
     });

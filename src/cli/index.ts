@@ -31,7 +31,10 @@ async function readPolicyFile(file: string) {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new DomainError(ErrorCode.VALIDATION, `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+    throw new DomainError(
+      ErrorCode.VALIDATION,
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`,
+    );
   }
   return parsePolicyDocument(raw);
 }
@@ -56,45 +59,82 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('Collections engine command line');
   const policy = program.command('policy').description('dunning policies: list, show, validate, create, diff, simulate');
 
-  policy.command('list').description('every policy and its latest version').option('--json', 'print JSON')
+  policy
+    .command('list')
+    .description('every policy and its latest version')
+    .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const { policies } = await api.call<{ policies: { name: string; latestVersion: number; steps: number; description: string | null }[] }>('GET', '/api/policies');
-      print(policies, o.json, () => policies.map((p) => `${p.name.padEnd(24)} v${String(p.latestVersion).padEnd(4)} ${String(p.steps).padStart(2)} steps  ${p.description ?? ''}`).join('\n'));
+      const { policies } = await api.call<{
+        policies: { name: string; latestVersion: number; steps: number; description: string | null }[];
+      }>('GET', '/api/policies');
+      print(policies, o.json, () =>
+        policies
+          .map(
+            (p) =>
+              `${p.name.padEnd(24)} v${String(p.latestVersion).padEnd(4)} ${String(p.steps).padStart(2)} steps  ${p.description ?? ''}`,
+          )
+          .join('\n'),
+      );
     });
 
-  policy.command('show <name>').description('one version of a policy (the latest by default)')
-    .option('-v, --version <n>', 'version', positiveInt('version')).option('--json', 'print JSON')
+  policy
+    .command('show <name>')
+    .description('one version of a policy (the latest by default)')
+    .option('-v, --version <n>', 'version', positiveInt('version'))
+    .option('--json', 'print JSON')
     .action(async (name: string, o: { version?: number; json?: boolean }) => {
       const p = await api.call('GET', `/api/policies/${encodeURIComponent(name)}${o.version ? `?version=${o.version}` : ''}`);
-      print(p, o.json, () => [
-        `${p.name} v${p.version} (versions ${p.versions.join(', ')})${p.description ? ` — ${p.description}` : ''}`,
-        ...(p.sendWindow ? [`send window ${p.sendWindow.days.join(',')} ${p.sendWindow.start}–${p.sendWindow.end} (customer's time)`] : []),
-        ...p.steps.map((s: any, i: number) => `  ${i}  ${s.offset.padStart(5)}  ${s.template.padEnd(20)}${s.lateFee ? ` fee ${JSON.stringify(s.lateFee)}` : ''}${s.creditHold ? ' credit-hold' : ''}${s.finalNotice ? ' final' : ''}${s.handOff ? ' hand-off' : ''}`),
-      ].join('\n'));
+      print(p, o.json, () =>
+        [
+          `${p.name} v${p.version} (versions ${p.versions.join(', ')})${p.description ? ` — ${p.description}` : ''}`,
+          ...(p.sendWindow
+            ? [`send window ${p.sendWindow.days.join(',')} ${p.sendWindow.start}–${p.sendWindow.end} (customer's time)`]
+            : []),
+          ...p.steps.map(
+            (s: any, i: number) =>
+              `  ${i}  ${s.offset.padStart(5)}  ${s.template.padEnd(20)}${s.lateFee ? ` fee ${JSON.stringify(s.lateFee)}` : ''}${s.creditHold ? ' credit-hold' : ''}${s.finalNotice ? ' final' : ''}${s.handOff ? ' hand-off' : ''}`,
+          ),
+        ].join('\n'),
+      );
     });
 
-  policy.command('validate <file>').description('check a policy file without saving it')
+  policy
+    .command('validate <file>')
+    .description('check a policy file without saving it')
     .action(async (file: string) => {
       const doc = await readPolicyFile(file);
       io.out(`${file}: valid policy ${doc.name} with ${doc.steps.length} steps`);
     });
 
-  policy.command('create <file>').description('save a policy file as the next version of its policy')
+  policy
+    .command('create <file>')
+    .description('save a policy file as the next version of its policy')
     .action(async (file: string) => {
       const doc = await readPolicyFile(file);
       const created = await api.call<{ name: string; version: number }>('POST', '/api/policies', doc);
       io.out(`created ${created.name} v${created.version}; running invoices stay on the version they started with`);
     });
 
-  policy.command('diff').description('what changed between two versions')
-    .argument('<name>', 'policy name').argument('<from>', 'older version', positiveInt('from')).argument('<to>', 'newer version', positiveInt('to'))
+  policy
+    .command('diff')
+    .description('what changed between two versions')
+    .argument('<name>', 'policy name')
+    .argument('<from>', 'older version', positiveInt('from'))
+    .argument('<to>', 'newer version', positiveInt('to'))
     .option('--json', 'print JSON')
     .action(async (name: string, a: number, b: number, o: { json?: boolean }) => {
-      const diff = await api.call<{ changes: { summary: string }[] }>('GET', `/api/policies/${encodeURIComponent(name)}/diff?from=${a}&to=${b}`);
-      print(diff, o.json, () => (diff.changes.length ? diff.changes.map((c) => c.summary).join('\n') : `${name} v${a} and v${b} are the same`));
+      const diff = await api.call<{ changes: { summary: string }[] }>(
+        'GET',
+        `/api/policies/${encodeURIComponent(name)}/diff?from=${a}&to=${b}`,
+      );
+      print(diff, o.json, () =>
+        diff.changes.length ? diff.changes.map((c) => c.summary).join('\n') : `${name} v${a} and v${b} are the same`,
+      );
     });
 
-  policy.command('simulate <policy>').description('the exact timeline a policy (a file, or name[@version]) gives an invoice')
+  policy
+    .command('simulate <policy>')
+    .description('the exact timeline a policy (a file, or name[@version]) gives an invoice')
     .option('--invoice <id>', 'an existing invoice')
     .option('--amount <cents>', 'hypothetical invoice: total in minor units', positiveInt('amount'))
     .option('--currency <code>', 'hypothetical invoice: currency', 'USD')
@@ -102,22 +142,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--due <date>', 'hypothetical invoice: due date YYYY-MM-DD')
     .option('--issued <instant>', 'hypothetical invoice: issue instant (default now)')
     .option('--json', 'print JSON')
-    .action(async (ref: string, o: { invoice?: string; amount?: number; currency: string; tz: string; due?: string; issued?: string; json?: boolean }) => {
-      const named = /^([a-z0-9][a-z0-9_-]*)(?:@(\d+))?$/.exec(ref);
-      const policyBody = named ? { name: named[1], ...(named[2] ? { version: Number(named[2]) } : {}) } : await readPolicyFile(ref);
-      const invoice = o.invoice ? { invoiceId: o.invoice } : { invoice: { totalCents: o.amount, currency: o.currency, timeZone: o.tz, dueDate: o.due, ...(o.issued ? { issuedAt: o.issued } : {}) } };
-      const sim = await api.call('POST', '/api/policies/simulate', { policy: policyBody, ...invoice });
-      const money = (cents: number) => formatMoney(cents, sim.invoice.currency);
-      print(sim, o.json, () => [
-        `${sim.policy.name}${sim.policy.version ? ` v${sim.policy.version}` : ' (draft)'} on ${sim.invoice.id ?? 'a hypothetical invoice'}: ${money(sim.invoice.totalCents)} due ${sim.invoice.dueAt} (${sim.invoice.timeZone})`,
-        ...sim.actions.map((a: any) => `  ${a.past ? 'past ' : '     '}${a.actsAtLocal}  step ${a.index} ${a.template.padEnd(20)}${a.lateFeeCents ? ` +${money(a.lateFeeCents)}` : ''}  due ${money(a.amountDueCents)}${a.mergedSteps.length ? `  (catches up steps ${a.mergedSteps.join(', ')})` : ''}${a.creditHold ? '  credit hold' : ''}${a.handOff ? '  hand-off' : ''}`),
-        `  → ${sim.final.status}, ${money(sim.final.amountDueCents)} due (fees ${money(sim.final.feesCents)})`,
-      ].join('\n'));
-    });
+    .action(
+      async (
+        ref: string,
+        o: { invoice?: string; amount?: number; currency: string; tz: string; due?: string; issued?: string; json?: boolean },
+      ) => {
+        const named = /^([a-z0-9][a-z0-9_-]*)(?:@(\d+))?$/.exec(ref);
+        const policyBody = named ? { name: named[1], ...(named[2] ? { version: Number(named[2]) } : {}) } : await readPolicyFile(ref);
+        const invoice = o.invoice
+          ? { invoiceId: o.invoice }
+          : {
+              invoice: {
+                totalCents: o.amount,
+                currency: o.currency,
+                timeZone: o.tz,
+                dueDate: o.due,
+                ...(o.issued ? { issuedAt: o.issued } : {}),
+              },
+            };
+        const sim = await api.call('POST', '/api/policies/simulate', { policy: policyBody, ...invoice });
+        const money = (cents: number) => formatMoney(cents, sim.invoice.currency);
+        print(sim, o.json, () =>
+          [
+            `${sim.policy.name}${sim.policy.version ? ` v${sim.policy.version}` : ' (draft)'} on ${sim.invoice.id ?? 'a hypothetical invoice'}: ${money(sim.invoice.totalCents)} due ${sim.invoice.dueAt} (${sim.invoice.timeZone})`,
+            ...sim.actions.map(
+              (a: any) =>
+                `  ${a.past ? 'past ' : '     '}${a.actsAtLocal}  step ${a.index} ${a.template.padEnd(20)}${a.lateFeeCents ? ` +${money(a.lateFeeCents)}` : ''}  due ${money(a.amountDueCents)}${a.mergedSteps.length ? `  (catches up steps ${a.mergedSteps.join(', ')})` : ''}${a.creditHold ? '  credit hold' : ''}${a.handOff ? '  hand-off' : ''}`,
+            ),
+            `  → ${sim.final.status}, ${money(sim.final.amountDueCents)} due (fees ${money(sim.final.feesCents)})`,
+          ].join('\n'),
+        );
+      },
+    );
 
-  policy.command('migrate <name>').description('move every running invoice on a policy to a version, for its future steps')
+  policy
+    .command('migrate <name>')
+    .description('move every running invoice on a policy to a version, for its future steps')
     .requiredOption('--to <version>', 'target version', positiveInt('version'))
-    .option('--reason <text>', 'why (kept in each invoice\'s audit trail)')
+    .option('--reason <text>', "why (kept in each invoice's audit trail)")
     .option('--no-wait', 'start it and return; read progress later with `policy migration`')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { to: number; reason?: string; wait: boolean; json?: boolean }) => {
@@ -140,15 +202,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (status.failed > 0 || !['running', 'starting', 'completed'].includes(status.state)) throw new ExitCode(1);
     });
 
-  policy.command('migration <name> <version>').description('progress or report of the latest migration of a policy to a version')
+  policy
+    .command('migration <name> <version>')
+    .description('progress or report of the latest migration of a policy to a version')
     .option('--json', 'print JSON')
     .action(async (name: string, version: string, o: { json?: boolean }) => {
-      const status = await api.call<MigrationStatus>('GET', `/api/policies/${encodeURIComponent(name)}/migrations/${positiveInt('version')(version)}`);
+      const status = await api.call<MigrationStatus>(
+        'GET',
+        `/api/policies/${encodeURIComponent(name)}/migrations/${positiveInt('version')(version)}`,
+      );
       print(status, o.json, () => describeMigration(status));
     });
 
-  registerImport(program, () => api, io, (code) => { throw new ExitCode(code); });
-  registerLedger(program, () => api, io, (code) => { throw new ExitCode(code); });
+  registerImport(
+    program,
+    () => api,
+    io,
+    (code) => {
+      throw new ExitCode(code);
+    },
+  );
+  registerLedger(
+    program,
+    () => api,
+    io,
+    (code) => {
+      throw new ExitCode(code);
+    },
+  );
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -174,9 +255,10 @@ class ExitCode extends Error {
 type MigrationStatus = ServiceMigrationStatus & { temporalUrl: string };
 
 function describeMigration(s: MigrationStatus): string {
-  const head = s.state === 'completed'
-    ? `moved ${s.migrated} running invoice${s.migrated === 1 ? '' : 's'} on ${s.policyName} to v${s.toVersion}`
-    : `migration of ${s.policyName} to v${s.toVersion}: ${s.state}, ${s.examined}/${s.total ?? '?'} examined, ${s.migrated} moved`;
+  const head =
+    s.state === 'completed'
+      ? `moved ${s.migrated} running invoice${s.migrated === 1 ? '' : 's'} on ${s.policyName} to v${s.toVersion}`
+      : `migration of ${s.policyName} to v${s.toVersion}: ${s.state}, ${s.examined}/${s.total ?? '?'} examined, ${s.migrated} moved`;
   return [
     head,
     `  already on v${s.toVersion}: ${s.already}, skipped (closed meanwhile): ${s.skipped}, failed: ${s.failed}`,

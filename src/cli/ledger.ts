@@ -14,7 +14,9 @@ export function registerLedger(
   exit: (code: number) => never,
 ): void {
   const ledger = program.command('ledger').description('the ledger invariant check');
-  ledger.command('check').description('compare every invoice\'s workflow with the Postgres ledger, and the ledger with its identity')
+  ledger
+    .command('check')
+    .description("compare every invoice's workflow with the Postgres ledger, and the ledger with its identity")
     .option('--invoice <id...>', 'only these invoices')
     .option('--json', 'print JSON')
     .action(async (o: { invoice?: string[]; json?: boolean }) => {
@@ -42,9 +44,12 @@ export function registerLedger(
       }
       if (o.json) io.out(JSON.stringify({ checked, compared, differences, skipped }, null, 2));
       else {
-        io.out(`checked ${checked} invoice${checked === 1 ? '' : 's'} (${compared} against their workflow): ${differences.length === 0 ? 'no differences' : `${differences.length} difference${differences.length === 1 ? '' : 's'}`}`);
+        io.out(
+          `checked ${checked} invoice${checked === 1 ? '' : 's'} (${compared} against their workflow): ${differences.length === 0 ? 'no differences' : `${differences.length} difference${differences.length === 1 ? '' : 's'}`}`,
+        );
         for (const d of differences) io.out(`  ${d.number} ${d.invoiceId} [${d.check}] ${d.message}`);
-        if (skipped.length) io.out(`  ${skipped.length} not compared with a workflow (${[...new Set(skipped.map((s) => s.reason))].join('; ')})`);
+        if (skipped.length)
+          io.out(`  ${skipped.length} not compared with a workflow (${[...new Set(skipped.map((s) => s.reason))].join('; ')})`);
       }
       if (differences.length > 0) exit(1);
     });

@@ -14,14 +14,17 @@ export interface Progress {
  */
 export function progressBar(stream: ProgressStream | undefined, label: string, lineEveryMs = 2_000): Progress {
   if (!stream) return { update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({
-    stream: stream as NodeJS.WriteStream,
-    format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
-    noTTYOutput: true,
-    notTTYSchedule: lineEveryMs,
-    hideCursor: stream.isTTY === true,
-    etaBuffer: 20,
-  }, Presets.shades_classic);
+  const bar = new SingleBar(
+    {
+      stream: stream as NodeJS.WriteStream,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+      noTTYOutput: true,
+      notTTYSchedule: lineEveryMs,
+      hideCursor: stream.isTTY === true,
+      etaBuffer: 20,
+    },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     update(value, total) {

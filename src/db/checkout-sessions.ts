@@ -12,7 +12,11 @@ export interface CheckoutSessionRow {
 }
 
 /** The invoice's newest session, if it is still open at `openUntil`; and how many it has had. */
-export async function findOpenCheckoutSession(sql: Sql, invoiceId: string, openUntil: Date): Promise<{ open: CheckoutSessionRow | undefined; count: number }> {
+export async function findOpenCheckoutSession(
+  sql: Sql,
+  invoiceId: string,
+  openUntil: Date,
+): Promise<{ open: CheckoutSessionRow | undefined; count: number }> {
   const rows = await sql<(CheckoutSessionRow & { closedAt: Date | null })[]>`
     SELECT id, provider, invoice_id AS "invoiceId", seq, amount_cents AS "amountCents", currency, url, expires_at AS "expiresAt", closed_at AS "closedAt"
     FROM checkout_sessions WHERE invoice_id = ${invoiceId} ORDER BY seq DESC LIMIT 1`;

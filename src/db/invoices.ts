@@ -97,8 +97,12 @@ export async function insertInvoice(sql: Sql, inv: NewInvoice, actor: string): P
       RETURNING ${COLUMNS(tx as unknown as Sql)}`;
     if (!row) return null;
     const lines = inv.lines.map((l, i) => ({
-      invoice_id: inv.id, position: i + 1, description: l.description, quantity: l.quantity,
-      unit_amount_cents: l.unitAmountCents, amount_cents: l.amountCents,
+      invoice_id: inv.id,
+      position: i + 1,
+      description: l.description,
+      quantity: l.quantity,
+      unit_amount_cents: l.unitAmountCents,
+      amount_cents: l.amountCents,
     }));
     await tx`INSERT INTO invoice_lines ${tx(lines)}`;
     await tx`INSERT INTO audit_log (entity_type, entity_id, seq, action, actor, data)
@@ -118,7 +122,10 @@ export async function findInvoiceByIdempotencyKey(sql: Sql, key: string): Promis
   return row;
 }
 
-export async function listInvoices(sql: Sql, filter: { status?: InvoiceStatus; customerId?: string; recurringPlanId?: string; limit: number }): Promise<InvoiceRow[]> {
+export async function listInvoices(
+  sql: Sql,
+  filter: { status?: InvoiceStatus; customerId?: string; recurringPlanId?: string; limit: number },
+): Promise<InvoiceRow[]> {
   return sql<InvoiceRow[]>`
     SELECT ${COLUMNS(sql)} FROM invoices
     WHERE ${filter.status ? sql`status = ${filter.status}` : sql`true`}

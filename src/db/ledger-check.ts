@@ -36,7 +36,10 @@ interface Row {
  * One page of invoices (keyset by id, after `after`) with their stored ledger: the invoice row's
  * figures and every payment, refund, fee and credit entry behind them.
  */
-export async function listStoredLedgers(sql: Sql, o: { after?: string; limit: number; invoiceIds?: readonly string[] }): Promise<StoredLedger[]> {
+export async function listStoredLedgers(
+  sql: Sql,
+  o: { after?: string; limit: number; invoiceIds?: readonly string[] },
+): Promise<StoredLedger[]> {
   const rows = await sql<Row[]>`
     SELECT i.id, i.number, i.workflow_id AS "workflowId", i.workflow_started AS "workflowStarted", i.status, i.currency,
            i.total_cents AS "totalCents", i.fees_cents AS "feesCents", i.paid_cents AS "paidCents", i.refunded_cents AS "refundedCents",
@@ -54,7 +57,12 @@ export async function listStoredLedgers(sql: Sql, o: { after?: string; limit: nu
     LIMIT ${o.limit}`;
   return rows.map((r) => {
     const duplicates: string[] = [];
-    const keyed = <T extends object, E extends LedgerEntry>(kind: string, list: readonly T[], key: (e: T) => string, entry: (e: T) => E) => {
+    const keyed = <T extends object, E extends LedgerEntry>(
+      kind: string,
+      list: readonly T[],
+      key: (e: T) => string,
+      entry: (e: T) => E,
+    ) => {
       const out: Record<string, E> = {};
       for (const e of list) {
         const k = key(e);
@@ -72,9 +80,24 @@ export async function listStoredLedgers(sql: Sql, o: { after?: string; limit: nu
       refundedCents: r.refundedCents,
       amountDueCents: r.amountDueCents,
       creditCents: Number(r.creditCents),
-      payments: keyed('payment', r.payments, (p) => p.id, (p) => ({ amountCents: p.amountCents, currency: p.currency })),
-      refunds: keyed('refund', r.refunds, (p) => p.id, (p) => ({ paymentId: p.paymentId, amountCents: p.amountCents, currency: p.currency })),
-      fees: keyed('fee', r.fees, (f) => feeKey(f.generation, f.stepIndex), (f) => ({ amountCents: f.amountCents, currency: f.currency })),
+      payments: keyed(
+        'payment',
+        r.payments,
+        (p) => p.id,
+        (p) => ({ amountCents: p.amountCents, currency: p.currency }),
+      ),
+      refunds: keyed(
+        'refund',
+        r.refunds,
+        (p) => p.id,
+        (p) => ({ paymentId: p.paymentId, amountCents: p.amountCents, currency: p.currency }),
+      ),
+      fees: keyed(
+        'fee',
+        r.fees,
+        (f) => feeKey(f.generation, f.stepIndex),
+        (f) => ({ amountCents: f.amountCents, currency: f.currency }),
+      ),
       lastSeq: r.lastEventSeq,
     };
     return { invoiceId: r.id, number: r.number, workflowId: r.workflowId, workflowStarted: r.workflowStarted, facts, duplicates };
@@ -98,7 +121,17 @@ export interface UnappliedCashProblem {
  * for its amount, and until then on none (otherwise the same money would count twice).
  */
 export async function findUnappliedCashProblems(sql: Sql): Promise<UnappliedCashProblem[]> {
-  const rows = await sql<{ source: string; id: string; status: string; claimedInvoiceId: string | null; amountCents: number; ledgerRows: number; ledgerCents: number | null }[]>`
+  const rows = await sql<
+    {
+      source: string;
+      id: string;
+      status: string;
+      claimedInvoiceId: string | null;
+      amountCents: number;
+      ledgerRows: number;
+      ledgerCents: number | null;
+    }[]
+  >`
     SELECT u.source, u.id, u.status, u.claimed_invoice_id AS "claimedInvoiceId", u.amount_cents AS "amountCents",
            (SELECT count(*)::int FROM payments p WHERE p.kind = 'payment' AND p.id = u.id AND p.gateway = u.source) AS "ledgerRows",
            (SELECT p.amount_cents FROM payments p WHERE p.invoice_id = u.claimed_invoice_id AND p.kind = 'payment' AND p.id = u.id AND p.gateway = u.source) AS "ledgerCents"
@@ -107,8 +140,16 @@ export async function findUnappliedCashProblems(sql: Sql): Promise<UnappliedCash
   const problems: UnappliedCashProblem[] = [];
   for (const r of rows) {
     const at = { source: r.source, id: r.id, invoiceId: r.claimedInvoiceId };
-    if (r.status !== 'applied') problems.push({ ...at, message: `unapplied payment ${r.source}:${r.id} is on ${r.ledgerRows} invoice ledger(s) but still waits to be applied` });
-    else if (r.ledgerRows !== 1 || r.ledgerCents !== r.amountCents) problems.push({ ...at, message: `unapplied payment ${r.source}:${r.id} of ${r.amountCents} is marked applied but is on ${r.ledgerRows} invoice ledger(s) (${r.ledgerCents ?? 'none'} on its invoice)` });
+    if (r.status !== 'applied')
+      problems.push({
+        ...at,
+        message: `unapplied payment ${r.source}:${r.id} is on ${r.ledgerRows} invoice ledger(s) but still waits to be applied`,
+      });
+    else if (r.ledgerRows !== 1 || r.ledgerCents !== r.amountCents)
+      problems.push({
+        ...at,
+        message: `unapplied payment ${r.source}:${r.id} of ${r.amountCents} is marked applied but is on ${r.ledgerRows} invoice ledger(s) (${r.ledgerCents ?? 'none'} on its invoice)`,
+      });
   }
   return problems;
 }

@@ -16,9 +16,14 @@ export async function insertPolicyVersion(sql: Sql, document: PolicyDocument): P
 }
 
 export async function findPolicyVersion(sql: Sql, name: string, version?: number): Promise<PolicyVersion | undefined> {
-  const [row] = version === undefined
-    ? await sql<{ document: PolicyDocument; version: number }[]>`SELECT document, version FROM policies WHERE name = ${name} ORDER BY version DESC LIMIT 1`
-    : await sql<{ document: PolicyDocument; version: number }[]>`SELECT document, version FROM policies WHERE name = ${name} AND version = ${version}`;
+  const [row] =
+    version === undefined
+      ? await sql<
+          { document: PolicyDocument; version: number }[]
+        >`SELECT document, version FROM policies WHERE name = ${name} ORDER BY version DESC LIMIT 1`
+      : await sql<
+          { document: PolicyDocument; version: number }[]
+        >`SELECT document, version FROM policies WHERE name = ${name} AND version = ${version}`;
   return row ? { ...row.document, version: row.version } : undefined;
 }
 
@@ -65,6 +70,15 @@ export async function seedPolicy(sql: Sql, document: PolicyDocument, earlier: re
 
 /** Documents equal as JSON values (Postgres' jsonb orders keys its own way). */
 function sameDocument(a: PolicyDocument, b: PolicyDocument): boolean {
-  const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, canonical(x)])) : v);
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([x], [y]) => x.localeCompare(y))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

@@ -21,7 +21,11 @@ export async function createPortalToken(
 }
 
 /** The customer a token opens, or why it opens nothing. */
-export async function resolvePortalToken(sql: Sql, token: string, now: Date): Promise<{ customerId: string } | { refused: 'unknown' | 'expired' }> {
+export async function resolvePortalToken(
+  sql: Sql,
+  token: string,
+  now: Date,
+): Promise<{ customerId: string } | { refused: 'unknown' | 'expired' }> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { refused: 'unknown' };
   const [row] = await sql<{ customerId: string; expiresAt: Date }[]>`
     SELECT customer_id AS "customerId", expires_at AS "expiresAt" FROM portal_tokens WHERE token_hash = ${hash(token)}`;

@@ -21,12 +21,16 @@ export function refusalOf(err: unknown): { message: string; sqlState: string | n
     return { message, sqlState: code };
   }
   if (err instanceof UnappliedClaimError) return { message: err.message, sqlState: null };
-  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return { message: `${err.name}: ${err.message}`, sqlState: null };
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError)
+    return { message: `${err.name}: ${err.message}`, sqlState: null };
   return null;
 }
 
 /** Records (once per event) that Postgres refused an invoice's events from `seq` on. */
-export async function recordProjectionFailure(sql: Sql, f: { invoiceId: string; seq: number; error: string; sqlState: string | null }): Promise<void> {
+export async function recordProjectionFailure(
+  sql: Sql,
+  f: { invoiceId: string; seq: number; error: string; sqlState: string | null },
+): Promise<void> {
   await sql`INSERT INTO projection_failures (invoice_id, seq, error, sql_state) VALUES (${f.invoiceId}, ${f.seq}, ${f.error}, ${f.sqlState})
             ON CONFLICT (invoice_id, seq) DO UPDATE SET error = EXCLUDED.error, sql_state = EXCLUDED.sql_state, failed_at = now(), resolved_at = NULL`;
 }

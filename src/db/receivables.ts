@@ -25,17 +25,25 @@ export interface AgingRow {
  * (written-off) invoices drop out from the moment they closed; invoices issued later do not count.
  */
 export async function agingByCustomer(sql: Sql, asOf: string): Promise<AgingRow[]> {
-  return readAgingLines(sql, asOf, (tx, lines) => tx<AgingRow[]>`
+  return readAgingLines(
+    sql,
+    asOf,
+    (tx, lines) => tx<AgingRow[]>`
     SELECT l.customer_id AS "customerId", c.name AS "customerName", l.currency, l.bucket, l.cents AS "amountCents", l.n AS invoices
     FROM (${lines}) l JOIN customers c ON c.id = l.customer_id
-    ORDER BY c.name, l.customer_id, l.currency`);
+    ORDER BY c.name, l.customer_id, l.currency`,
+  );
 }
 
 /** Receivables per currency at the end of `asOf`, with the part not yet due (`current`). */
 async function receivablesByCurrency(sql: Sql, asOf: string): Promise<Map<string, { totalCents: number; currentCents: number }>> {
-  const rows = await readAgingLines(sql, asOf, (tx, lines) => tx<{ currency: string; totalCents: number; currentCents: number }[]>`
+  const rows = await readAgingLines(
+    sql,
+    asOf,
+    (tx, lines) => tx<{ currency: string; totalCents: number; currentCents: number }[]>`
     SELECT currency, sum(cents)::bigint AS "totalCents", coalesce(sum(cents) FILTER (WHERE bucket = 'current'), 0)::bigint AS "currentCents"
-    FROM (${lines}) l GROUP BY currency`);
+    FROM (${lines}) l GROUP BY currency`,
+  );
   return new Map(rows.map((r) => [r.currency, { totalCents: r.totalCents, currentCents: r.currentCents }]));
 }
 
@@ -75,14 +83,28 @@ const round = (value: number, places: number) => Math.round(value * 10 ** places
  */
 export async function kpis(sql: Sql, from: string, to: string): Promise<{ days: number; currencies: KpiFigures[] }> {
   const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
-  const [opening, closing, flows] = await Promise.all([receivablesByCurrency(sql, addDays(from, -1)), receivablesByCurrency(sql, to), periodFlows(sql, from, to)]);
+  const [opening, closing, flows] = await Promise.all([
+    receivablesByCurrency(sql, addDays(from, -1)),
+    receivablesByCurrency(sql, to),
+    periodFlows(sql, from, to),
+  ]);
   const currencies = [...new Set([...opening.keys(), ...closing.keys(), ...flows.keys()])].sort();
   return {
     days,
     currencies: currencies.map((currency) => {
       const open = opening.get(currency)?.totalCents ?? 0;
       const close = closing.get(currency) ?? { totalCents: 0, currentCents: 0 };
-      const f: PeriodFlows = flows.get(currency) ?? { invoicedCents: 0, invoicesIssued: 0, lateFeesCents: 0, voidedCents: 0, paymentsCents: 0, refundsCents: 0, writtenOffCents: 0, invoicesPaid: 0, daysToPaySum: 0 };
+      const f: PeriodFlows = flows.get(currency) ?? {
+        invoicedCents: 0,
+        invoicesIssued: 0,
+        lateFeesCents: 0,
+        voidedCents: 0,
+        paymentsCents: 0,
+        refundsCents: 0,
+        writtenOffCents: 0,
+        invoicesPaid: 0,
+        daysToPaySum: 0,
+      };
       const billed = f.invoicedCents + f.lateFeesCents - f.voidedCents;
       const ceiDenominator = open + billed - close.currentCents;
       return {

@@ -39,7 +39,12 @@ export type NewRecurringPlan = Omit<RecurringPlanRow, 'status' | 'createdAt' | '
  * transaction: a plan is never committed without its schedule. Returns `null` when the
  * idempotency key is taken.
  */
-export async function insertRecurringPlan(sql: Sql, plan: NewRecurringPlan, actor: string, after: () => Promise<void>): Promise<RecurringPlanRow | null> {
+export async function insertRecurringPlan(
+  sql: Sql,
+  plan: NewRecurringPlan,
+  actor: string,
+  after: () => Promise<void>,
+): Promise<RecurringPlanRow | null> {
   return sql.begin(async (tx) => {
     const [row] = await tx<RecurringPlanRow[]>`
       INSERT INTO recurring_plans (id, customer_id, currency, lines, policy_name, interval, hour, time_zone, starts_on, ends_on,
@@ -87,7 +92,9 @@ export async function changeRecurringPlanStatus(
   apply: (current: RecurringPlanRow) => Promise<void>,
 ): Promise<RecurringPlanRow | undefined> {
   return sql.begin(async (tx) => {
-    const [current] = await tx<RecurringPlanRow[]>`SELECT ${COLUMNS(tx as unknown as Sql)} FROM recurring_plans WHERE id = ${id} FOR UPDATE`;
+    const [current] = await tx<
+      RecurringPlanRow[]
+    >`SELECT ${COLUMNS(tx as unknown as Sql)} FROM recurring_plans WHERE id = ${id} FOR UPDATE`;
     if (!current) return undefined;
     await apply(current);
     if (current.status === status) return current;

@@ -37,13 +37,18 @@ async function agingDay(tx: Sql, asOf: string): Promise<{ over: boolean; valid: 
  * snapshot when the day is over, taking it first if needed, or live for today and later.
  */
 export async function readAgingLines<T>(sql: Sql, asOf: string, read: (tx: Sql, lines: Fragment) => Promise<T>): Promise<T> {
-  const stored = (tx: Sql) => tx`SELECT customer_id, currency, bucket, amount_cents AS cents, invoices AS n FROM aging_snapshot_lines WHERE as_of = ${asOf}`;
-  const fast = await reportTransaction(sql, async (tx) => {
-    const day = await agingDay(tx, asOf);
-    if (!day.over) return { value: await read(tx, agingLinesAt(tx, asOf)) };
-    if (day.valid) return { value: await read(tx, stored(tx)) };
-    return null;
-  }, { repeatableRead: true });
+  const stored = (tx: Sql) =>
+    tx`SELECT customer_id, currency, bucket, amount_cents AS cents, invoices AS n FROM aging_snapshot_lines WHERE as_of = ${asOf}`;
+  const fast = await reportTransaction(
+    sql,
+    async (tx) => {
+      const day = await agingDay(tx, asOf);
+      if (!day.over) return { value: await read(tx, agingLinesAt(tx, asOf)) };
+      if (day.valid) return { value: await read(tx, stored(tx)) };
+      return null;
+    },
+    { repeatableRead: true },
+  );
   if (fast) return fast.value;
   return reportTransaction(sql, async (tx) => {
     await takeAgingSnapshot(tx, asOf);
@@ -76,9 +81,13 @@ export async function readDailyFlows<T>(sql: Sql, from: string, to: string, read
     FROM report_daily_flows WHERE day BETWEEN ${from}::date AND least(${to}::date, report_open_from() - 2)
     UNION ALL
     ${flowsByDay(tx, tx`greatest(${from}::date, report_open_from() - 1)`, to)}`;
-  const fast = await reportTransaction(sql, async (tx) => {
-    return (await missingFlowDays(tx, from, to)).length === 0 ? { value: await read(tx, days(tx)) } : null;
-  }, { repeatableRead: true });
+  const fast = await reportTransaction(
+    sql,
+    async (tx) => {
+      return (await missingFlowDays(tx, from, to)).length === 0 ? { value: await read(tx, days(tx)) } : null;
+    },
+    { repeatableRead: true },
+  );
   if (fast) return fast.value;
   return reportTransaction(sql, async (tx) => {
     await takeDailyFlows(tx, from, to);
@@ -107,7 +116,6 @@ async function takeDailyFlows(tx: Sql, from: string, to: string): Promise<number
   return missing.length;
 }
 
-
 /**
  * The daily upkeep (run by the report-snapshots Schedule): drops invalidated snapshots and daily
  * ones past retention (month ends stay), stores the flows of every day over since the first fact,
@@ -115,7 +123,10 @@ async function takeDailyFlows(tx: Sql, from: string, to: string): Promise<number
  * month end. Each aging snapshot, and each month of flows, is its own transaction; `onProgress` runs
  * after each.
  */
-export async function refreshReportSnapshots(sql: Sql, o: { onProgress?: (done: number, total: number) => void } = {}): Promise<SnapshotRefresh> {
+export async function refreshReportSnapshots(
+  sql: Sql,
+  o: { onProgress?: (done: number, total: number) => void } = {},
+): Promise<SnapshotRefresh> {
   const [bounds] = await sql<{ last: string; first: string | null }[]>`
     SELECT report_open_from() - 2 AS last,
            least((SELECT min(issue_date) FROM invoices), (SELECT min(booked_on) FROM payments WHERE status = 'applied'),

@@ -21,11 +21,26 @@ export interface UnappliedPayment {
   receivedAt: Date;
 }
 
-const COLUMNS = (sql: Sql) => sql`source, id, source AS gateway, hint_invoice_id AS "invoiceId", amount_cents AS "amountCents", currency, method, reference,
+const COLUMNS = (
+  sql: Sql,
+) => sql`source, id, source AS gateway, hint_invoice_id AS "invoiceId", amount_cents AS "amountCents", currency, method, reference,
   reason, status, claimed_invoice_id AS "claimedInvoiceId", claimed_at AS "claimedAt", received_at AS "receivedAt"`;
 
 /** Records money that matches no open invoice, once per (source, id); a repeat changes nothing. */
-export async function recordUnappliedPayment(sql: Sql, p: { source: string; id: string; hintInvoiceId: string | null; amountCents: number; currency: string; method?: string; reference?: string; reason: string; receivedAt?: Date }): Promise<void> {
+export async function recordUnappliedPayment(
+  sql: Sql,
+  p: {
+    source: string;
+    id: string;
+    hintInvoiceId: string | null;
+    amountCents: number;
+    currency: string;
+    method?: string;
+    reference?: string;
+    reason: string;
+    receivedAt?: Date;
+  },
+): Promise<void> {
   await sql`INSERT INTO unapplied_payments (source, id, amount_cents, currency, method, reference, reason, hint_invoice_id, received_at)
             VALUES (${p.source}, ${p.id}, ${p.amountCents}, ${p.currency}, ${p.method ?? null}, ${p.reference ?? null}, ${p.reason},
                     ${p.hintInvoiceId}, ${p.receivedAt ?? new Date()})
@@ -34,7 +49,9 @@ export async function recordUnappliedPayment(sql: Sql, p: { source: string; id: 
 
 /** Money waiting for a human (including any being applied right now). */
 export async function listUnappliedPayments(sql: Sql, limit: number): Promise<UnappliedPayment[]> {
-  return sql<UnappliedPayment[]>`SELECT ${COLUMNS(sql)} FROM unapplied_payments WHERE status <> 'applied' ORDER BY received_at, source, id LIMIT ${limit}`;
+  return sql<
+    UnappliedPayment[]
+  >`SELECT ${COLUMNS(sql)} FROM unapplied_payments WHERE status <> 'applied' ORDER BY received_at, source, id LIMIT ${limit}`;
 }
 
 /** The unapplied payments a reference names: `<source>:<id>`, or a bare id (one per source that has it). */
@@ -49,7 +66,12 @@ export async function findUnappliedPayments(sql: Sql, ref: string): Promise<Unap
  * (the row lock decides); the same invoice may claim again (a retried request). A claim older than
  * `staleBefore` may be taken over by another invoice (its first claimant was found not to have it).
  */
-export async function claimUnappliedPayment(sql: Sql, p: { source: string; id: string }, invoiceId: string, o: { takeOverFrom?: string } = {}): Promise<UnappliedPayment | undefined> {
+export async function claimUnappliedPayment(
+  sql: Sql,
+  p: { source: string; id: string },
+  invoiceId: string,
+  o: { takeOverFrom?: string } = {},
+): Promise<UnappliedPayment | undefined> {
   const [row] = await sql<UnappliedPayment[]>`
     UPDATE unapplied_payments SET status = 'applying', claimed_invoice_id = ${invoiceId}, claimed_at = now()
     WHERE source = ${p.source} AND id = ${p.id}

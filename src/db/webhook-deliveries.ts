@@ -63,7 +63,11 @@ export async function recordDeliveryAttempt(
     WHERE event_id = ${d.eventId} AND endpoint_id = ${d.endpointId}`;
 }
 
-export async function listDeliveries(sql: Sql, endpointId: string, filter: { status?: DeliveryStatus; limit: number }): Promise<DeliveryRow[]> {
+export async function listDeliveries(
+  sql: Sql,
+  endpointId: string,
+  filter: { status?: DeliveryStatus; limit: number },
+): Promise<DeliveryRow[]> {
   return sql<DeliveryRow[]>`
     SELECT d.event_id AS "eventId", e.type, e.invoice_id AS "invoiceId", d.status, d.attempts,
            CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS "nextAttemptAt",

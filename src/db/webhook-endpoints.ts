@@ -11,7 +11,11 @@ export interface WebhookEndpointRow {
 
 const COLUMNS = (sql: Sql) => sql`id, url, secret, events, description, created_at AS "createdAt"`;
 
-export async function insertWebhookEndpoint(sql: Sql, e: Omit<WebhookEndpointRow, 'createdAt'>, actor: string): Promise<WebhookEndpointRow> {
+export async function insertWebhookEndpoint(
+  sql: Sql,
+  e: Omit<WebhookEndpointRow, 'createdAt'>,
+  actor: string,
+): Promise<WebhookEndpointRow> {
   return sql.begin(async (tx) => {
     const [row] = await tx<WebhookEndpointRow[]>`
       INSERT INTO webhook_endpoints (id, url, secret, events, description)

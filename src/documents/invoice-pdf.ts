@@ -24,7 +24,14 @@ export function renderInvoicePdf(input: InvoicePdfInput): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
-    info: { Title: `Invoice ${input.number}`, Author: input.seller, Creator: 'collections-engine', Producer: 'collections-engine', CreationDate: issued, ModDate: issued },
+    info: {
+      Title: `Invoice ${input.number}`,
+      Author: input.seller,
+      Creator: 'collections-engine',
+      Producer: 'collections-engine',
+      CreationDate: issued,
+      ModDate: issued,
+    },
   });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -43,16 +50,26 @@ export function renderInvoicePdf(input: InvoicePdfInput): Promise<Buffer> {
   const top = doc.y;
   const cols = { description: 50, quantity: 320, unit: 380, amount: 470 };
   doc.font('Helvetica-Bold').fontSize(10);
-  doc.text('Description', cols.description, top).text('Qty', cols.quantity, top).text('Unit', cols.unit, top).text('Amount', cols.amount, top);
+  doc
+    .text('Description', cols.description, top)
+    .text('Qty', cols.quantity, top)
+    .text('Unit', cols.unit, top)
+    .text('Amount', cols.amount, top);
   doc.font('Helvetica');
   let y = top + 18;
   for (const line of input.lines) {
     doc.text(line.description, cols.description, y, { width: 260 });
     const rowHeight = Math.max(14, doc.heightOfString(line.description, { width: 260 }));
-    doc.text(String(line.quantity), cols.quantity, y).text(formatMoney(line.unitAmountCents, input.currency), cols.unit, y).text(formatMoney(line.amountCents, input.currency), cols.amount, y);
+    doc
+      .text(String(line.quantity), cols.quantity, y)
+      .text(formatMoney(line.unitAmountCents, input.currency), cols.unit, y)
+      .text(formatMoney(line.amountCents, input.currency), cols.amount, y);
     y += rowHeight + 4;
   }
-  doc.font('Helvetica-Bold').fontSize(12).text(`Total due: ${formatMoney(input.totalCents, input.currency)}`, cols.description, y + 10);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(12)
+    .text(`Total due: ${formatMoney(input.totalCents, input.currency)}`, cols.description, y + 10);
   doc.moveDown().font('Helvetica').fontSize(10).text(`Pay online: ${input.payUrl}`, { link: input.payUrl, underline: true });
   doc.end();
   return done;

@@ -7,7 +7,13 @@ export interface OpenFlag {
   readonly kind: 'payment_flagged' | 'refund_flagged';
   readonly reason: string;
   /** For a refund: what it said, to judge it again when its payment arrives. */
-  readonly refund?: { readonly paymentId: string; readonly refundId: string; readonly amountCents: number; readonly currency: string; readonly cumulative?: boolean };
+  readonly refund?: {
+    readonly paymentId: string;
+    readonly refundId: string;
+    readonly amountCents: number;
+    readonly currency: string;
+    readonly cumulative?: boolean;
+  };
 }
 
 export interface BookEntry {
@@ -39,7 +45,15 @@ export interface InvoiceBooks {
 }
 
 export const emptyBooks = (): InvoiceBooks => ({
-  lastSeq: 0, payments: emptyKeyed(), refunds: emptyKeyed(), fees: {}, creditCents: 0, openFlags: {}, supersededBelow: 0, skippedSteps: [], lastMigrationId: null,
+  lastSeq: 0,
+  payments: emptyKeyed(),
+  refunds: emptyKeyed(),
+  fees: {},
+  creditCents: 0,
+  openFlags: {},
+  supersededBelow: 0,
+  skippedSteps: [],
+  lastMigrationId: null,
 });
 
 export const importPaymentId = (externalId: string) => `erp-import:${externalId}`;
@@ -50,26 +64,56 @@ export function foldBooks(b: InvoiceBooks, e: InvoiceEvent): InvoiceBooks {
   const books = { ...b, lastSeq: e.seq };
   switch (e.type) {
     case 'payment_received':
-      return { ...books, payments: keyedSet(b.payments, e.paymentId, { amountCents: e.amountCents, currency: e.currency, ...(e.unappliedSource ? { unappliedSource: e.unappliedSource } : {}) }) };
+      return {
+        ...books,
+        payments: keyedSet(b.payments, e.paymentId, {
+          amountCents: e.amountCents,
+          currency: e.currency,
+          ...(e.unappliedSource ? { unappliedSource: e.unappliedSource } : {}),
+        }),
+      };
     case 'imported':
       return {
         ...books,
         supersededBelow: e.resumeAtStep,
-        ...(e.paidBeforeCents > 0 ? { payments: keyedSet(b.payments, importPaymentId(e.externalId), { amountCents: e.paidBeforeCents, currency: e.currency }) } : {}),
+        ...(e.paidBeforeCents > 0
+          ? { payments: keyedSet(b.payments, importPaymentId(e.externalId), { amountCents: e.paidBeforeCents, currency: e.currency }) }
+          : {}),
       };
     case 'payment_refunded':
-      return { ...books, refunds: keyedSet(b.refunds, e.refundId, { paymentId: e.paymentId, amountCents: e.amountCents, currency: e.currency }) };
+      return {
+        ...books,
+        refunds: keyedSet(b.refunds, e.refundId, { paymentId: e.paymentId, amountCents: e.amountCents, currency: e.currency }),
+      };
     case 'late_fee_applied':
-      return { ...books, fees: { ...b.fees, [feeKey(e.generation ?? 0, e.stepIndex)]: { amountCents: e.amountCents, currency: e.currency } } };
+      return {
+        ...books,
+        fees: { ...b.fees, [feeKey(e.generation ?? 0, e.stepIndex)]: { amountCents: e.amountCents, currency: e.currency } },
+      };
     case 'credit_recorded':
       return { ...books, creditCents: b.creditCents + e.amountCents };
     case 'credit_reversed':
       return { ...books, creditCents: b.creditCents - e.amountCents };
     case 'payment_flagged':
-      return { ...books, openFlags: { ...b.openFlags, [`payment:${e.paymentId}`]: { flagId: `payment:${e.paymentId}`, kind: e.type, reason: e.flag } } };
+      return {
+        ...books,
+        openFlags: { ...b.openFlags, [`payment:${e.paymentId}`]: { flagId: `payment:${e.paymentId}`, kind: e.type, reason: e.flag } },
+      };
     case 'refund_flagged': {
-      const refund = { paymentId: e.paymentId, refundId: e.refundId, amountCents: e.reportedCents ?? e.amountCents, currency: e.currency, ...(e.cumulative ? { cumulative: true } : {}) };
-      return { ...books, openFlags: { ...b.openFlags, [`refund:${e.refundId}`]: { flagId: `refund:${e.refundId}`, kind: e.type, reason: e.flag as RefundFlag, refund } } };
+      const refund = {
+        paymentId: e.paymentId,
+        refundId: e.refundId,
+        amountCents: e.reportedCents ?? e.amountCents,
+        currency: e.currency,
+        ...(e.cumulative ? { cumulative: true } : {}),
+      };
+      return {
+        ...books,
+        openFlags: {
+          ...b.openFlags,
+          [`refund:${e.refundId}`]: { flagId: `refund:${e.refundId}`, kind: e.type, reason: e.flag as RefundFlag, refund },
+        },
+      };
     }
     case 'flag_resolved': {
       const { [e.flagId]: _resolved, ...rest } = b.openFlags;

@@ -1,5 +1,14 @@
 import { DomainError, ErrorCode } from './errors';
-import { amountDue, excessPaid, record, type InvoiceEventBody, type InvoiceState, type PaymentFact, type RefundFact, type RefundFlag } from './invoice';
+import {
+  amountDue,
+  excessPaid,
+  record,
+  type InvoiceEventBody,
+  type InvoiceState,
+  type PaymentFact,
+  type RefundFact,
+  type RefundFlag,
+} from './invoice';
 import type { OpenFlag } from './books';
 import { keyedGet } from './keyed';
 import { MAX_AMOUNT_MINOR } from './money';
@@ -59,7 +68,9 @@ export function checkPromise(state: InvoiceState, date: string, nowMs: number): 
   }
   const today = localDate(nowMs, state.input.timeZone);
   if (date < today) {
-    throw new DomainError(ErrorCode.INVALID_PROMISE_DATE, `promised date ${date} is in the past (today is ${today} for the customer)`, { field: 'date' });
+    throw new DomainError(ErrorCode.INVALID_PROMISE_DATE, `promised date ${date} is in the past (today is ${today} for the customer)`, {
+      field: 'date',
+    });
   }
   if (date > addDays(today, MAX_PROMISE_DAYS)) {
     throw new DomainError(ErrorCode.INVALID_PROMISE_DATE, `promised date may be at most ${MAX_PROMISE_DAYS} days ahead`, { field: 'date' });
@@ -74,7 +85,10 @@ export function decidePromise(state: InvoiceState, date: string, nowMs: number):
 /** Text a command carries (a reason, a reference) must be storable; a refused command never enters history. */
 export function checkText(fields: Readonly<Record<string, string | undefined>>): void {
   for (const [field, value] of Object.entries(fields)) {
-    if (value !== undefined && (typeof value !== 'string' || !isStorableText(value, { multiline: field === 'reason' }) || value.length > 1000)) {
+    if (
+      value !== undefined &&
+      (typeof value !== 'string' || !isStorableText(value, { multiline: field === 'reason' }) || value.length > 1000)
+    ) {
       throw new DomainError(ErrorCode.VALIDATION, `${field} must be text of at most 1000 characters without control characters`, { field });
     }
   }
@@ -96,22 +110,34 @@ export function normalizePayment<P extends PaymentFact>(p: P): P {
 }
 
 export function normalizeRefund<R extends RefundFact>(r: R): R {
-  return { ...r, paymentId: cleanText(String(r.paymentId), { max: 255 }) || 'unnamed', refundId: cleanText(String(r.refundId), { max: 300 }) || 'unnamed', currency: cleanText(String(r.currency), { max: 8 }) };
+  return {
+    ...r,
+    paymentId: cleanText(String(r.paymentId), { max: 255 }) || 'unnamed',
+    refundId: cleanText(String(r.refundId), { max: 300 }) || 'unnamed',
+    currency: cleanText(String(r.currency), { max: 8 }),
+  };
 }
 
 /** Who and why, as a signal or update carried them, made storable. */
 export function normalizeMeta(actor: unknown, reason: unknown): { actor: string; reason?: string } {
   const cleanReason = typeof reason === 'string' ? cleanText(reason, { multiline: true, max: 1000 }) : '';
-  return { actor: (typeof actor === 'string' ? cleanText(actor, { max: 200 }) : '') || 'unknown', ...(cleanReason ? { reason: cleanReason } : {}) };
+  return {
+    actor: (typeof actor === 'string' ? cleanText(actor, { max: 200 }) : '') || 'unknown',
+    ...(cleanReason ? { reason: cleanReason } : {}),
+  };
 }
 
 export function checkPayment(state: InvoiceState, payment: PaymentFact): void {
   checkText({ paymentId: payment.paymentId, reference: payment.reference, method: payment.method });
   if (!Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0 || payment.amountCents > MAX_AMOUNT_MINOR) {
-    throw new DomainError(ErrorCode.INVALID_AMOUNT, `amountCents must be a whole number of minor units, 1…${MAX_AMOUNT_MINOR}`, { field: 'amountCents' });
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, `amountCents must be a whole number of minor units, 1…${MAX_AMOUNT_MINOR}`, {
+      field: 'amountCents',
+    });
   }
   if (payment.currency.toUpperCase() !== state.input.currency) {
-    throw new DomainError(ErrorCode.CURRENCY_MISMATCH, `payment is in ${payment.currency}, invoice is in ${state.input.currency}`, { field: 'currency' });
+    throw new DomainError(ErrorCode.CURRENCY_MISMATCH, `payment is in ${payment.currency}, invoice is in ${state.input.currency}`, {
+      field: 'currency',
+    });
   }
   if (state.paymentIds.includes(payment.paymentId)) {
     throw new DomainError(ErrorCode.DUPLICATE_PAYMENT, `payment ${payment.paymentId} was already applied`);
@@ -128,7 +154,12 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact, rules: 
   const currency = payment.currency.toUpperCase();
   // Since 'money-integrity': no payment beyond MAX_AMOUNT_MINOR, so no sum of them leaves safe integers.
   const max = rules === 'checked' ? MAX_AMOUNT_MINOR : Number.MAX_SAFE_INTEGER;
-  if (currency !== state.input.currency || !Number.isSafeInteger(payment.amountCents) || payment.amountCents <= 0 || payment.amountCents > max) {
+  if (
+    currency !== state.input.currency ||
+    !Number.isSafeInteger(payment.amountCents) ||
+    payment.amountCents <= 0 ||
+    payment.amountCents > max
+  ) {
     const flag = currency !== state.input.currency ? 'currency_mismatch' : 'invalid_amount';
     return [{ type: 'payment_flagged', ...payment, flag }];
   }
@@ -149,7 +180,9 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact, rules: 
  * fit, so the order of delivery does not change the ledger.
  */
 function refundsAwaiting(state: InvoiceState, paymentEvents: readonly InvoiceEventBody[], paymentId: string): InvoiceEventBody[] {
-  const waiting = openFlags(state).filter((f) => f.kind === 'refund_flagged' && f.reason === 'unknown_payment' && f.refund?.paymentId === paymentId);
+  const waiting = openFlags(state).filter(
+    (f) => f.kind === 'refund_flagged' && f.reason === 'unknown_payment' && f.refund?.paymentId === paymentId,
+  );
   if (waiting.length === 0) return [];
   let after = record(state, paymentEvents, { at: '1970-01-01T00:00:00.000Z', actor: 'simulation' });
   const out: InvoiceEventBody[] = [];
@@ -157,7 +190,10 @@ function refundsAwaiting(state: InvoiceState, paymentEvents: readonly InvoiceEve
     const fact: RefundFact = flag.refund!;
     const judged = judgeRefund(after, fact);
     if (judged[0]?.type === 'refund_flagged') continue; // still does not fit: it stays flagged
-    const resolution = judged.length === 0 ? `an earlier refund total of payment ${paymentId}, covered by a later one` : `applied once payment ${paymentId} arrived`;
+    const resolution =
+      judged.length === 0
+        ? `an earlier refund total of payment ${paymentId}, covered by a later one`
+        : `applied once payment ${paymentId} arrived`;
     const resolved: InvoiceEventBody[] = [{ type: 'flag_resolved', flagId: flag.flagId, resolution }, ...judged];
     after = record(after, resolved, { at: '1970-01-01T00:00:00.000Z', actor: 'simulation' });
     out.push(...resolved);
@@ -205,10 +241,17 @@ function judgeRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[
   const currency = String(refund.currency).toUpperCase();
   // A cumulative total at or below what is already refunded is an older total arriving late: nothing new.
   if (cumulative && Number.isSafeInteger(refund.amountCents) && amountCents <= 0) return [];
-  const flag = (why: RefundFlag): InvoiceEventBody[] => [{
-    type: 'refund_flagged', ...fact, amountCents: Number.isSafeInteger(amountCents) && amountCents > 0 ? amountCents : refund.amountCents, currency, flag: why,
-    reportedCents: refund.amountCents, ...(cumulative ? { cumulative: true } : {}),
-  }];
+  const flag = (why: RefundFlag): InvoiceEventBody[] => [
+    {
+      type: 'refund_flagged',
+      ...fact,
+      amountCents: Number.isSafeInteger(amountCents) && amountCents > 0 ? amountCents : refund.amountCents,
+      currency,
+      flag: why,
+      reportedCents: refund.amountCents,
+      ...(cumulative ? { cumulative: true } : {}),
+    },
+  ];
   if (!Number.isSafeInteger(amountCents) || amountCents <= 0) return flag('invalid_amount');
   const received = receivedUnder(state, refund.paymentId);
   if (received === 0) return flag('unknown_payment');
@@ -230,7 +273,8 @@ export function openFlags(state: InvoiceState): OpenFlag[] {
 
 export function checkResolveFlag(state: InvoiceState, flagId: string, resolution: string): void {
   checkText({ reason: resolution });
-  if (!openFlags(state).some((f) => f.flagId === flagId)) throw new DomainError(ErrorCode.NOT_FOUND, `no open flag ${flagId} on this invoice`, { field: 'flagId' });
+  if (!openFlags(state).some((f) => f.flagId === flagId))
+    throw new DomainError(ErrorCode.NOT_FOUND, `no open flag ${flagId} on this invoice`, { field: 'flagId' });
 }
 
 /** A human settled a flagged payment or refund outside the ledger (sent it back, applied it elsewhere). */
@@ -255,7 +299,14 @@ export function decideChargeback(state: InvoiceState, cb: ChargebackFact, rules:
   if (cb.stage === 'opened') return state.status === 'open' && !state.disputed ? [{ type: 'dispute_opened' }] : [];
   const resolved: InvoiceEventBody[] = state.disputed ? [{ type: 'dispute_resolved' }] : [];
   if (cb.stage === 'won') return resolved;
-  return [...resolved, ...decideRefund(state, { paymentId: cb.paymentId, refundId: `${cb.disputeId}:lost`, amountCents: cb.amountCents, currency: cb.currency }, rules)];
+  return [
+    ...resolved,
+    ...decideRefund(
+      state,
+      { paymentId: cb.paymentId, refundId: `${cb.disputeId}:lost`, amountCents: cb.amountCents, currency: cb.currency },
+      rules,
+    ),
+  ];
 }
 
 /** What moving one invoice to another policy version did. */
@@ -264,7 +315,9 @@ export type MigrationOutcome = 'migrated' | 'already';
 export function checkMigration(state: InvoiceState, policy: PolicyVersion): void {
   assertOpen(state);
   if (policy.name !== state.input.policy.name) {
-    throw new DomainError(ErrorCode.VALIDATION, `invoice follows policy ${state.input.policy.name}, not ${policy.name}`, { field: 'policy' });
+    throw new DomainError(ErrorCode.VALIDATION, `invoice follows policy ${state.input.policy.name}, not ${policy.name}`, {
+      field: 'policy',
+    });
   }
 }
 
@@ -279,17 +332,25 @@ export function decideMigration(state: InvoiceState, policy: PolicyVersion, migr
   checkMigration(state, policy);
   const current = state.input.policy;
   if (current.version === policy.version) return [];
-  const schedule = computeSchedule({ policy, dueAt: state.input.dueAt, timeZone: state.input.timeZone, shiftMs: state.pausedMs, rules: state.input.scheduleRules ?? 'instant' });
-  const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
-  return [{
-    type: 'policy_migrated',
-    from: `${current.name}@${current.version}`,
-    to: `${policy.name}@${policy.version}`,
+  const schedule = computeSchedule({
     policy,
-    resumeAtStep: firstFuture === -1 ? schedule.length : firstFuture,
-    generation: (state.policyGeneration ?? 0) + 1,
-    migrationId,
-  }];
+    dueAt: state.input.dueAt,
+    timeZone: state.input.timeZone,
+    shiftMs: state.pausedMs,
+    rules: state.input.scheduleRules ?? 'instant',
+  });
+  const firstFuture = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
+  return [
+    {
+      type: 'policy_migrated',
+      from: `${current.name}@${current.version}`,
+      to: `${policy.name}@${policy.version}`,
+      policy,
+      resumeAtStep: firstFuture === -1 ? schedule.length : firstFuture,
+      generation: (state.policyGeneration ?? 0) + 1,
+      migrationId,
+    },
+  ];
 }
 
 /** `migrated` when this migration moved the invoice (also on a retried delivery), else `already`. */
@@ -306,7 +367,13 @@ export function migrationOutcome(state: InvoiceState, migrationId: string): Migr
 export function decideImport(state: InvoiceState, nowMs: number, rules: 'catch-up' | 'legacy' = 'catch-up'): InvoiceEventBody[] {
   const { input } = state;
   if (!input.imported) throw new DomainError(ErrorCode.VALIDATION, 'not an imported invoice');
-  const schedule = computeSchedule({ policy: input.policy, dueAt: input.dueAt, timeZone: input.timeZone, rules: input.scheduleRules ?? 'instant', ...(rules === 'catch-up' ? { repeatAround: nowMs } : {}) });
+  const schedule = computeSchedule({
+    policy: input.policy,
+    dueAt: input.dueAt,
+    timeZone: input.timeZone,
+    rules: input.scheduleRules ?? 'instant',
+    ...(rules === 'catch-up' ? { repeatAround: nowMs } : {}),
+  });
   const future = schedule.findIndex((step) => Date.parse(step.sendAt) > nowMs);
   const firstFuture = future === -1 ? schedule.length : future;
   const stepsAhead = firstFuture < input.policy.steps.length;
@@ -317,15 +384,17 @@ export function decideImport(state: InvoiceState, nowMs: number, rules: 'catch-u
   if (rules === 'legacy') resumeAt = future === -1 ? input.policy.steps.length : future;
   else if (stepsAhead || input.imported.catchUp === 'none') resumeAt = schedule[firstFuture]?.index ?? lastIndex(schedule) + 1;
   else resumeAt = schedule[firstFuture - 1]!.index;
-  return [{
-    type: 'imported',
-    dueAt: input.dueAt,
-    policy: `${input.policy.name}@${input.policy.version}`,
-    externalId: input.imported.externalId,
-    paidBeforeCents: input.imported.paidBeforeCents,
-    currency: input.currency,
-    resumeAtStep: resumeAt,
-  }];
+  return [
+    {
+      type: 'imported',
+      dueAt: input.dueAt,
+      policy: `${input.policy.name}@${input.policy.version}`,
+      externalId: input.imported.externalId,
+      paidBeforeCents: input.imported.paidBeforeCents,
+      currency: input.currency,
+      resumeAtStep: resumeAt,
+    },
+  ];
 }
 
 const lastIndex = (schedule: readonly { index: number }[]) => schedule[schedule.length - 1]?.index ?? -1;

@@ -10,11 +10,11 @@ import { computeSchedule, type ScheduledStep } from './schedule';
  */
 export type NextAction =
   | {
-    /** ISO instant of the next thing the workflow will do on its own. */
-    readonly at: string;
-    readonly step: { readonly index: number; readonly template: StepTemplate; readonly repetition?: number } | null;
-    readonly reason: 'step' | 'promise_deadline';
-  }
+      /** ISO instant of the next thing the workflow will do on its own. */
+      readonly at: string;
+      readonly step: { readonly index: number; readonly template: StepTemplate; readonly repetition?: number } | null;
+      readonly reason: 'step' | 'promise_deadline';
+    }
   | { readonly at: null; readonly step: null; readonly reason: 'disputed' | 'ladder_finished' };
 
 /** A next action with an instant. */
@@ -35,7 +35,14 @@ export type Plan =
  */
 export function scheduleFor(state: InvoiceState, nowMs?: number): ScheduledStep[] {
   const { policy, dueAt, timeZone, scheduleRules } = state.input;
-  return computeSchedule({ policy, dueAt, timeZone, shiftMs: state.pausedMs, rules: scheduleRules ?? 'instant', ...(nowMs !== undefined ? { repeatAround: nowMs } : {}) });
+  return computeSchedule({
+    policy,
+    dueAt,
+    timeZone,
+    shiftMs: state.pausedMs,
+    rules: scheduleRules ?? 'instant',
+    ...(nowMs !== undefined ? { repeatAround: nowMs } : {}),
+  });
 }
 
 /**
@@ -66,7 +73,11 @@ export function nextActionOf(state: InvoiceState, nowMs: number): NextAction | n
       return plan.next;
     case 'perform': {
       const last = plan.steps[plan.steps.length - 1]!;
-      return { at: new Date(nowMs).toISOString(), step: { index: last.index, template: last.template, ...(last.repetition ? { repetition: last.repetition } : {}) }, reason: 'step' };
+      return {
+        at: new Date(nowMs).toISOString(),
+        step: { index: last.index, template: last.template, ...(last.repetition ? { repetition: last.repetition } : {}) },
+        reason: 'step',
+      };
     }
     case 'promise_broken':
       return { at: new Date(nowMs).toISOString(), step: null, reason: 'promise_deadline' };
@@ -114,7 +125,13 @@ export function decideSteps(state: InvoiceState, due: readonly ScheduledStep[], 
       events.push({ type: 'late_fee_skipped', stepIndex: step.index, why: 'fee currency differs from invoice currency' });
     } else if (fee > 0) {
       const generation = state.policyGeneration ?? 0;
-      events.push({ type: 'late_fee_applied', stepIndex: step.index, amountCents: fee, currency: state.input.currency, ...(generation > 0 ? { generation } : {}) });
+      events.push({
+        type: 'late_fee_applied',
+        stepIndex: step.index,
+        amountCents: fee,
+        currency: state.input.currency,
+        ...(generation > 0 ? { generation } : {}),
+      });
       open += fee;
     }
   }

@@ -12,7 +12,9 @@ const CALENDAR = /^[+-]?(?:\d+[wd])+$/;
 export function parseDuration(text: string): number {
   const match = DURATION.exec(text.trim());
   if (!match) {
-    throw new DomainError(ErrorCode.VALIDATION, `"${text}" is not a duration; use forms like -3d, 0d, 7d, 2w, 12h, 2m, 30s`, { value: text });
+    throw new DomainError(ErrorCode.VALIDATION, `"${text}" is not a duration; use forms like -3d, 0d, 7d, 2w, 12h, 2m, 30s`, {
+      value: text,
+    });
   }
   let total = 0;
   for (const [, count, unit] of match[2]!.matchAll(PART)) {

@@ -131,7 +131,10 @@ export type InvoiceEventBody =
   | Ev<'email_sent', { template: string; stepIndex: number | null; idempotencyKey: string }>
   | Ev<'email_failed', { template: string; stepIndex: number | null; error: string }>
   /** `repetition`: set when the step is a repetition of the policy's endless tail (`repeatEvery`). */
-  | Ev<'step_performed', { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean; repetition?: number }>
+  | Ev<
+      'step_performed',
+      { stepIndex: number; template: string; scheduledAt: string; sendAt: string; catchUp: boolean; repetition?: number }
+    >
   | Ev<'step_skipped', { stepIndex: number; template: string; scheduledAt: string }>
   | Ev<'late_fee_applied', { stepIndex: number; amountCents: number; currency: string; generation?: number }>
   | Ev<'late_fee_skipped', { stepIndex: number; why: string }>
@@ -161,7 +164,10 @@ export type InvoiceEventBody =
    * The invoice moved to another policy version for its future steps: steps of the new policy that
    * would have acted before the move are superseded; the ladder resumes at `resumeAtStep`.
    */
-  | Ev<'policy_migrated', { from: string; to: string; policy: PolicyVersion; resumeAtStep: number; generation: number; migrationId: string }>;
+  | Ev<
+      'policy_migrated',
+      { from: string; to: string; policy: PolicyVersion; resumeAtStep: number; generation: number; migrationId: string }
+    >;
 
 export type InvoiceEventType = InvoiceEventBody['type'];
 
@@ -261,7 +267,11 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
     case 'handed_off':
       return withStatus(next, 'uncollectible');
     case 'payment_received':
-      return { ...next, paymentIds: [...state.paymentIds, event.paymentId], ledger: { ...ledger, paidCents: ledger.paidCents + event.amountCents } };
+      return {
+        ...next,
+        paymentIds: [...state.paymentIds, event.paymentId],
+        ledger: { ...ledger, paidCents: ledger.paidCents + event.amountCents },
+      };
     case 'payment_flagged':
       return { ...next, paymentIds: [...state.paymentIds, event.paymentId] };
     case 'refund_flagged':
@@ -270,7 +280,10 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
       return {
         ...next,
         refundIds: [...state.refundIds, event.refundId],
-        refundedByPayment: { ...state.refundedByPayment, [event.paymentId]: (state.refundedByPayment[event.paymentId] ?? 0) + event.amountCents },
+        refundedByPayment: {
+          ...state.refundedByPayment,
+          [event.paymentId]: (state.refundedByPayment[event.paymentId] ?? 0) + event.amountCents,
+        },
         ledger: { ...ledger, refundedCents: ledger.refundedCents + event.amountCents },
       };
     case 'paid': {
@@ -293,7 +306,12 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
     case 'promise_made':
       return { ...next, promise: { date: event.date, deadline: event.deadline } };
     case 'policy_migrated':
-      return { ...next, input: { ...state.input, policy: event.policy }, nextStepIndex: event.resumeAtStep, policyGeneration: event.generation };
+      return {
+        ...next,
+        input: { ...state.input, policy: event.policy },
+        nextStepIndex: event.resumeAtStep,
+        policyGeneration: event.generation,
+      };
     case 'imported':
       return { ...next, nextStepIndex: event.resumeAtStep, ledger: { ...ledger, paidCents: ledger.paidCents + event.paidBeforeCents } };
     case 'promise_kept':
@@ -313,7 +331,14 @@ export function record(
   meta: { at: string; actor: string; reason?: string },
 ): InvoiceState {
   return bodies.reduce<InvoiceState>(
-    (s, body) => evolve(s, { ...body, seq: s.books.lastSeq + 1, at: meta.at, actor: meta.actor, ...(meta.reason ? { reason: meta.reason } : {}) } as InvoiceEvent),
+    (s, body) =>
+      evolve(s, {
+        ...body,
+        seq: s.books.lastSeq + 1,
+        at: meta.at,
+        actor: meta.actor,
+        ...(meta.reason ? { reason: meta.reason } : {}),
+      } as InvoiceEvent),
     state,
   );
 }
@@ -335,4 +360,3 @@ export function snapshotOf(state: InvoiceState): InvoiceSnapshot {
     promiseDeadline: state.promise?.deadline ?? null,
   };
 }
-

@@ -38,7 +38,9 @@ export { feeKey, importPaymentId } from './books';
 /** The ledger the workflow believes in: what its events add up to (its books). */
 export function ledgerFactsOf(state: InvoiceState): LedgerFacts {
   const { books, ledger } = state;
-  const payments = Object.fromEntries(keyedEntries(books.payments).map(([id, p]) => [id, { amountCents: p.amountCents, currency: p.currency }]));
+  const payments = Object.fromEntries(
+    keyedEntries(books.payments).map(([id, p]) => [id, { amountCents: p.amountCents, currency: p.currency }]),
+  );
   return {
     status: state.status,
     currency: state.input.currency,
@@ -65,7 +67,8 @@ export interface LedgerProblem {
 }
 
 /** Key order does not matter when entries are compared. */
-const canonical = (entry: object | undefined) => (entry ? JSON.stringify(Object.entries(entry).sort(([a], [b]) => a.localeCompare(b))) : 'null');
+const canonical = (entry: object | undefined) =>
+  entry ? JSON.stringify(Object.entries(entry).sort(([a], [b]) => a.localeCompare(b))) : 'null';
 
 const sum = (entries: Readonly<Record<string, LedgerEntry>>) => Object.values(entries).reduce((s, e) => s + e.amountCents, 0);
 
@@ -85,7 +88,8 @@ export function identityProblems(f: LedgerFacts, side: 'workflow' | 'ledger'): L
   if (f.amountDueCents !== amountDue(ledger)) {
     add('amountDueCents', `due is ${f.amountDueCents} but total + fees − payments + refunds gives ${amountDue(ledger)}`);
   }
-  if (f.creditCents !== excessPaid(ledger)) add('creditCents', `customer credit is ${f.creditCents} but the excess paid is ${excessPaid(ledger)}`);
+  if (f.creditCents !== excessPaid(ledger))
+    add('creditCents', `customer credit is ${f.creditCents} but the excess paid is ${excessPaid(ledger)}`);
   if (f.paidCents - f.refundedCents < 0) add('paidCents', `refunds (${f.refundedCents}) exceed payments (${f.paidCents})`);
   const refundedByPayment = new Map<string, number>();
   for (const [id, r] of Object.entries(f.refunds)) {
@@ -94,12 +98,18 @@ export function identityProblems(f: LedgerFacts, side: 'workflow' | 'ledger'): L
   }
   for (const [paymentId, refunded] of refundedByPayment) {
     const paid = f.payments[paymentId]?.amountCents;
-    if (paid !== undefined && refunded > paid) add(`payments.${paymentId}`, `refunds of payment ${paymentId} (${refunded}) exceed it (${paid})`);
+    if (paid !== undefined && refunded > paid)
+      add(`payments.${paymentId}`, `refunds of payment ${paymentId} (${refunded}) exceed it (${paid})`);
   }
-  for (const [kind, entries] of [['payments', f.payments], ['refunds', f.refunds], ['fees', f.fees]] as const) {
+  for (const [kind, entries] of [
+    ['payments', f.payments],
+    ['refunds', f.refunds],
+    ['fees', f.fees],
+  ] as const) {
     for (const [id, e] of Object.entries(entries)) {
       if (e.currency !== f.currency) add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} is in ${e.currency}, the invoice in ${f.currency}`);
-      if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0) add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} has amount ${e.amountCents}`);
+      if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0)
+        add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} has amount ${e.amountCents}`);
     }
   }
   return problems;
@@ -110,13 +120,31 @@ export function ledgerDifferences(workflow: LedgerFacts, ledger: LedgerFacts): L
   const problems: LedgerProblem[] = [];
   if (workflow.lastSeq !== ledger.lastSeq) {
     problems.push({
-      check: 'projection', field: 'lastSeq', workflow: workflow.lastSeq, ledger: ledger.lastSeq,
+      check: 'projection',
+      field: 'lastSeq',
+      workflow: workflow.lastSeq,
+      ledger: ledger.lastSeq,
       message: `the workflow has ${workflow.lastSeq} events, Postgres holds ${ledger.lastSeq}`,
     });
   }
-  for (const field of ['status', 'currency', 'totalCents', 'feesCents', 'paidCents', 'refundedCents', 'amountDueCents', 'creditCents'] as const) {
+  for (const field of [
+    'status',
+    'currency',
+    'totalCents',
+    'feesCents',
+    'paidCents',
+    'refundedCents',
+    'amountDueCents',
+    'creditCents',
+  ] as const) {
     if (workflow[field] !== ledger[field]) {
-      problems.push({ check: 'workflow', field, workflow: workflow[field], ledger: ledger[field], message: `${field}: the workflow says ${workflow[field]}, Postgres holds ${ledger[field]}` });
+      problems.push({
+        check: 'workflow',
+        field,
+        workflow: workflow[field],
+        ledger: ledger[field],
+        message: `${field}: the workflow says ${workflow[field]}, Postgres holds ${ledger[field]}`,
+      });
     }
   }
   for (const kind of ['payments', 'refunds', 'fees'] as const) {
@@ -126,9 +154,11 @@ export function ledgerDifferences(workflow: LedgerFacts, ledger: LedgerFacts): L
       const l = (ledger[kind] as Record<string, LedgerEntry>)[id];
       if (canonical(w) === canonical(l)) continue;
       const what = kind.slice(0, -1);
-      const message = !l ? `${what} ${id} is applied by the workflow but missing from Postgres`
-        : !w ? `${what} ${id} is in Postgres but the workflow never applied it`
-        : `${what} ${id} differs`;
+      const message = !l
+        ? `${what} ${id} is applied by the workflow but missing from Postgres`
+        : !w
+          ? `${what} ${id} is in Postgres but the workflow never applied it`
+          : `${what} ${id} differs`;
       problems.push({ check: 'workflow', field: `${kind}.${id}`, workflow: w ?? null, ledger: l ?? null, message });
     }
   }

@@ -8,11 +8,47 @@ export type Currency = string & { readonly __brand: 'Currency' };
  * amounts are always stored in the currency's minor unit.
  */
 const MINOR_UNITS: Readonly<Record<string, number>> = {
-  USD: 2, EUR: 2, GBP: 2, CAD: 2, AUD: 2, NZD: 2, CHF: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2,
-  HUF: 2, RON: 2, BGN: 2, MXN: 2, BRL: 2, INR: 2, SGD: 2, HKD: 2, ZAR: 2, ILS: 2, AED: 2, SAR: 2,
-  CNY: 2, TRY: 2, THB: 2, MYR: 2, PHP: 2, IDR: 2, TWD: 2,
-  JPY: 0, KRW: 0, CLP: 0, ISK: 0, VND: 0,
-  BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  CAD: 2,
+  AUD: 2,
+  NZD: 2,
+  CHF: 2,
+  SEK: 2,
+  NOK: 2,
+  DKK: 2,
+  PLN: 2,
+  CZK: 2,
+  HUF: 2,
+  RON: 2,
+  BGN: 2,
+  MXN: 2,
+  BRL: 2,
+  INR: 2,
+  SGD: 2,
+  HKD: 2,
+  ZAR: 2,
+  ILS: 2,
+  AED: 2,
+  SAR: 2,
+  CNY: 2,
+  TRY: 2,
+  THB: 2,
+  MYR: 2,
+  PHP: 2,
+  IDR: 2,
+  TWD: 2,
+  JPY: 0,
+  KRW: 0,
+  CLP: 0,
+  ISK: 0,
+  VND: 0,
+  BHD: 3,
+  KWD: 3,
+  JOD: 3,
+  OMR: 3,
+  TND: 3,
 };
 
 export const SUPPORTED_CURRENCIES: readonly string[] = Object.keys(MINOR_UNITS);
@@ -33,7 +69,11 @@ export function isCurrency(value: string): value is Currency {
 export function lineTotalCents(quantity: number, unitAmountCents: number): number {
   const total = quantity * unitAmountCents;
   if (!Number.isSafeInteger(total) || total > MAX_AMOUNT_MINOR) {
-    throw new DomainError(ErrorCode.INVALID_AMOUNT, `a line may total at most ${MAX_AMOUNT_MINOR} minor units`, { field: 'lines', quantity, unitAmountCents });
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, `a line may total at most ${MAX_AMOUNT_MINOR} minor units`, {
+      field: 'lines',
+      quantity,
+      unitAmountCents,
+    });
   }
   return total;
 }
@@ -41,8 +81,10 @@ export function lineTotalCents(quantity: number, unitAmountCents: number): numbe
 /** The total of an invoice's lines: more than zero (nobody is chased for nothing) and at most `MAX_AMOUNT_MINOR`. */
 export function invoiceTotalCents(lines: readonly { readonly quantity: number; readonly unitAmountCents: number }[]): number {
   const total = lines.reduce((sum, l) => sum + lineTotalCents(l.quantity, l.unitAmountCents), 0);
-  if (total <= 0) throw new DomainError(ErrorCode.INVALID_AMOUNT, 'the lines total zero; an invoice must be for more than nothing', { field: 'lines' });
-  if (total > MAX_AMOUNT_MINOR) throw new DomainError(ErrorCode.INVALID_AMOUNT, `an invoice may total at most ${MAX_AMOUNT_MINOR} minor units`, { field: 'lines' });
+  if (total <= 0)
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, 'the lines total zero; an invoice must be for more than nothing', { field: 'lines' });
+  if (total > MAX_AMOUNT_MINOR)
+    throw new DomainError(ErrorCode.INVALID_AMOUNT, `an invoice may total at most ${MAX_AMOUNT_MINOR} minor units`, { field: 'lines' });
   return total;
 }
 
@@ -61,7 +103,9 @@ export function formatMoney(amountCents: number, currency: string): string {
   const negative = amountCents < 0;
   const abs = Math.abs(amountCents);
   const unit = 10 ** exponent;
-  const major = Math.floor(abs / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const major = Math.floor(abs / unit)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   const minor = exponent > 0 ? '.' + (abs % unit).toString().padStart(exponent, '0') : '';
   return `${negative ? '-' : ''}${currency} ${major}${minor}`;
 }
@@ -75,7 +119,8 @@ export function parseMajorUnits(text: string, currency: string): number {
   const exponent = MINOR_UNITS[currency];
   if (exponent === undefined) throw new DomainError(ErrorCode.VALIDATION, `unsupported currency ${currency}`);
   const match = /^(\d+)(?:\.(\d+))?$/.exec(text.trim());
-  if (!match) throw new DomainError(ErrorCode.VALIDATION, `"${text}" is not an amount: write digits with an optional decimal point, e.g. 1234.50`);
+  if (!match)
+    throw new DomainError(ErrorCode.VALIDATION, `"${text}" is not an amount: write digits with an optional decimal point, e.g. 1234.50`);
   const [, whole, fraction = ''] = match;
   if (fraction.length > exponent) {
     throw new DomainError(ErrorCode.VALIDATION, `"${text}" has more decimals than ${currency} allows (${exponent})`);

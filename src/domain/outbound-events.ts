@@ -35,7 +35,9 @@ function typeOf(event: InvoiceEvent): { type: OutboundEventType; detail: Record<
     case 'issued':
       return { type: 'invoice.issued', detail: { policy: event.policy } };
     case 'email_sent':
-      return event.stepIndex === null ? null : { type: 'invoice.reminder_sent', detail: { template: event.template, stepIndex: event.stepIndex } };
+      return event.stepIndex === null
+        ? null
+        : { type: 'invoice.reminder_sent', detail: { template: event.template, stepIndex: event.stepIndex } };
     case 'paid':
       return { type: 'invoice.paid', detail: {} };
     case 'dispute_opened':
@@ -54,16 +56,18 @@ export function outboundEventsOf(invoice: OutboundInvoice, events: readonly Invo
   return events.flatMap((event) => {
     const mapped = typeOf(event);
     if (!mapped) return [];
-    return [{
-      id: `evt_${invoice.id.replaceAll('-', '')}_${event.seq}`,
-      type: mapped.type,
-      createdAt: event.at,
-      data: {
-        invoice: { ...invoice, status: snapshot.status, amountDueCents: snapshot.amountDueCents, dunningStage: snapshot.dunningStage },
-        actor: event.actor,
-        ...(event.reason ? { reason: event.reason } : {}),
-        ...mapped.detail,
+    return [
+      {
+        id: `evt_${invoice.id.replaceAll('-', '')}_${event.seq}`,
+        type: mapped.type,
+        createdAt: event.at,
+        data: {
+          invoice: { ...invoice, status: snapshot.status, amountDueCents: snapshot.amountDueCents, dunningStage: snapshot.dunningStage },
+          actor: event.actor,
+          ...(event.reason ? { reason: event.reason } : {}),
+          ...mapped.detail,
+        },
       },
-    }];
+    ];
   });
 }

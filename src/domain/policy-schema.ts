@@ -31,24 +31,39 @@ function withinOffsetBounds(offset: string): boolean {
   }
 }
 
-const lateFeeSchema = z.union([
-  z.strictObject({
-    percent: z
-      .number()
-      .positive('must be greater than 0')
-      .max(POLICY_LIMITS.maxPercentPerStep, `must be at most ${POLICY_LIMITS.maxPercentPerStep}`)
-      .refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'at most two decimals'),
-  }),
-  z.strictObject({
-    amountCents: z.number().int('must be an integer number of minor units').positive('must be greater than 0')
-      .max(POLICY_LIMITS.maxFixedFeeMinor, `must be at most ${POLICY_LIMITS.maxFixedFeeMinor} minor units`),
-    currency: z.string().transform((c) => c.toUpperCase()).pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]])),
-  }),
-], { error: 'lateFee must be { percent } or { amountCents, currency }' });
+const lateFeeSchema = z.union(
+  [
+    z.strictObject({
+      percent: z
+        .number()
+        .positive('must be greater than 0')
+        .max(POLICY_LIMITS.maxPercentPerStep, `must be at most ${POLICY_LIMITS.maxPercentPerStep}`)
+        .refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'at most two decimals'),
+    }),
+    z.strictObject({
+      amountCents: z
+        .number()
+        .int('must be an integer number of minor units')
+        .positive('must be greater than 0')
+        .max(POLICY_LIMITS.maxFixedFeeMinor, `must be at most ${POLICY_LIMITS.maxFixedFeeMinor} minor units`),
+      currency: z
+        .string()
+        .transform((c) => c.toUpperCase())
+        .pipe(z.enum(SUPPORTED_CURRENCIES as [string, ...string[]])),
+    }),
+  ],
+  { error: 'lateFee must be { percent } or { amountCents, currency }' },
+);
 
 const stepSchema = z.strictObject({
-  offset: z.string().max(32).refine(isDuration, 'must be a duration such as -3d, 0d, 7d, 12h, 2m or 30s')
-    .refine((o) => !isDuration(o) || withinOffsetBounds(o), `must be within ${POLICY_LIMITS.maxOffsetDays} days of the due date (±10 years)`),
+  offset: z
+    .string()
+    .max(32)
+    .refine(isDuration, 'must be a duration such as -3d, 0d, 7d, 12h, 2m or 30s')
+    .refine(
+      (o) => !isDuration(o) || withinOffsetBounds(o),
+      `must be within ${POLICY_LIMITS.maxOffsetDays} days of the due date (±10 years)`,
+    ),
   template: z.enum(STEP_TEMPLATES, { error: `unknown template; expected one of ${STEP_TEMPLATES.join(', ')}` }),
   lateFee: lateFeeSchema.optional(),
   creditHold: z.boolean().optional(),
@@ -58,7 +73,10 @@ const stepSchema = z.strictObject({
 
 export const sendWindowSchema = z
   .strictObject({
-    days: z.array(z.enum(WEEKDAYS)).min(1, 'needs at least one day').refine((d) => new Set(d).size === d.length, 'days must be unique'),
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1, 'needs at least one day')
+      .refine((d) => new Set(d).size === d.length, 'days must be unique'),
     start: hhmm,
     end: hhmm,
   })
@@ -70,13 +88,20 @@ export const policyDocumentSchema = z
     description: multiLine(500).optional(),
     steps: z.array(stepSchema).min(1, 'a policy needs at least one step').max(50, 'at most 50 steps'),
     sendWindow: sendWindowSchema.optional(),
-    repeatEvery: z.string().max(32).refine(isDuration, 'must be a duration such as 7d, 2w or 12h')
-      .refine((d) => !isDuration(d) || (parseDuration(d) >= 10_000 && withinOffsetBounds(d)), `must be at least 10s and at most ${POLICY_LIMITS.maxOffsetDays} days`)
+    repeatEvery: z
+      .string()
+      .max(32)
+      .refine(isDuration, 'must be a duration such as 7d, 2w or 12h')
+      .refine(
+        (d) => !isDuration(d) || (parseDuration(d) >= 10_000 && withinOffsetBounds(d)),
+        `must be at least 10s and at most ${POLICY_LIMITS.maxOffsetDays} days`,
+      )
       .optional(),
     repeatTemplate: z.enum(STEP_TEMPLATES, { error: `unknown template; expected one of ${STEP_TEMPLATES.join(', ')}` }).optional(),
   })
   .superRefine((policy, ctx) => {
-    if (policy.repeatTemplate && !policy.repeatEvery) ctx.addIssue({ code: 'custom', path: ['repeatTemplate'], message: 'needs repeatEvery' });
+    if (policy.repeatTemplate && !policy.repeatEvery)
+      ctx.addIssue({ code: 'custom', path: ['repeatTemplate'], message: 'needs repeatEvery' });
     if (policy.repeatEvery && policy.steps[policy.steps.length - 1]?.handOff) {
       ctx.addIssue({ code: 'custom', path: ['repeatEvery'], message: 'the last step hands off, so nothing follows it to repeat' });
     }
@@ -88,10 +113,18 @@ export const policyDocumentSchema = z
       if (step.lateFee && 'amountCents' in step.lateFee) fixed += step.lateFee.amountCents;
     }
     if (growth > 1 + POLICY_LIMITS.maxCompoundedPercent / 100 + 1e-9) {
-      ctx.addIssue({ code: 'custom', path: ['steps'], message: `percent late fees compound to +${((growth - 1) * 100).toFixed(1)} %; at most +${POLICY_LIMITS.maxCompoundedPercent} % in all` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message: `percent late fees compound to +${((growth - 1) * 100).toFixed(1)} %; at most +${POLICY_LIMITS.maxCompoundedPercent} % in all`,
+      });
     }
     if (fixed > POLICY_LIMITS.maxFixedFeesTotalMinor) {
-      ctx.addIssue({ code: 'custom', path: ['steps'], message: `fixed late fees total ${fixed} minor units; at most ${POLICY_LIMITS.maxFixedFeesTotalMinor} in all` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message: `fixed late fees total ${fixed} minor units; at most ${POLICY_LIMITS.maxFixedFeesTotalMinor} in all`,
+      });
     }
     policy.steps.forEach((step, index) => {
       if (!isDuration(step.offset) || !withinOffsetBounds(step.offset)) return;
@@ -101,7 +134,11 @@ export const policyDocumentSchema = z
       }
       previous = offset;
       if (step.handOff && index !== policy.steps.length - 1) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'handOff'], message: 'hand-off ends the ladder, so it must be the last step' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'handOff'],
+          message: 'hand-off ends the ladder, so it must be the last step',
+        });
       }
     });
   });
@@ -112,7 +149,10 @@ export type PolicyDocumentInput = z.input<typeof policyDocumentSchema>;
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+      const path = issue.path.reduce<string>(
+        (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+        '',
+      );
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join('; ');

@@ -16,9 +16,7 @@ export const STEP_TEMPLATES = [
 export type StepTemplate = (typeof STEP_TEMPLATES)[number];
 export type EmailTemplate = StepTemplate | 'invoice_issued';
 
-export type LateFee =
-  | { readonly percent: number }
-  | { readonly amountCents: number; readonly currency: string };
+export type LateFee = { readonly percent: number } | { readonly amountCents: number; readonly currency: string };
 
 export interface PolicyStep {
   /** Offset from the due instant, e.g. `-3d`, `0d`, `14d`, `30s`. */
@@ -88,8 +86,10 @@ export const STANDARD_POLICY: PolicyDocument = {
 };
 
 /** Default policies seeded by earlier releases: an install still on one gets the current one as its next version. */
-export const EARLIER_STANDARD_POLICIES: readonly PolicyDocument[] = [{
-  name: 'standard',
-  description: 'Friendly reminder before due, escalating to a late fee, final notice with credit hold, then hand-off.',
-  steps: STANDARD_STEPS,
-}];
+export const EARLIER_STANDARD_POLICIES: readonly PolicyDocument[] = [
+  {
+    name: 'standard',
+    description: 'Friendly reminder before due, escalating to a late fee, final notice with credit hold, then hand-off.',
+    steps: STANDARD_STEPS,
+  },
+];

@@ -7,16 +7,20 @@ import { z } from 'zod';
  */
 export const DAYS_OF_WEEK = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
-export const intervalSchema = z.discriminatedUnion('every', [
-  z.strictObject({
-    every: z.literal('month'),
-    dayOfMonth: z.number().int('must be a whole day').min(1, 'must be 1–31').max(31, 'must be 1–31'),
-  }),
-  z.strictObject({
-    every: z.literal('week'),
-    dayOfWeek: z.enum(DAYS_OF_WEEK, { error: `must be one of ${DAYS_OF_WEEK.join(', ')}` }),
-  }),
-], { error: 'must be { every: "month", dayOfMonth } or { every: "week", dayOfWeek }' });
+export const intervalSchema = z.discriminatedUnion(
+  'every',
+  [
+    z.strictObject({
+      every: z.literal('month'),
+      dayOfMonth: z.number().int('must be a whole day').min(1, 'must be 1–31').max(31, 'must be 1–31'),
+    }),
+    z.strictObject({
+      every: z.literal('week'),
+      dayOfWeek: z.enum(DAYS_OF_WEEK, { error: `must be one of ${DAYS_OF_WEEK.join(', ')}` }),
+    }),
+  ],
+  { error: 'must be { every: "month", dayOfMonth } or { every: "week", dayOfWeek }' },
+);
 export type Interval = z.output<typeof intervalSchema>;
 
 /** Temporal's calendar fields, as `ScheduleSpec.calendars` takes them. */
@@ -29,8 +33,22 @@ export interface Calendar {
   readonly dayOfWeek?: string;
   readonly comment: string;
 }
-type Month = 'JANUARY' | 'FEBRUARY' | 'MARCH' | 'APRIL' | 'MAY' | 'JUNE' | 'JULY' | 'AUGUST' | 'SEPTEMBER' | 'OCTOBER' | 'NOVEMBER' | 'DECEMBER';
-const MONTHS: readonly Month[] = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+type Month =
+  'JANUARY' | 'FEBRUARY' | 'MARCH' | 'APRIL' | 'MAY' | 'JUNE' | 'JULY' | 'AUGUST' | 'SEPTEMBER' | 'OCTOBER' | 'NOVEMBER' | 'DECEMBER';
+const MONTHS: readonly Month[] = [
+  'JANUARY',
+  'FEBRUARY',
+  'MARCH',
+  'APRIL',
+  'MAY',
+  'JUNE',
+  'JULY',
+  'AUGUST',
+  'SEPTEMBER',
+  'OCTOBER',
+  'NOVEMBER',
+  'DECEMBER',
+];
 /** Days in each month, February counted as 28 (a plan on the 29th–31st bills on 28 February). */
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -40,7 +58,9 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  */
 export function calendarsFor(interval: Interval, hour: number): Calendar[] {
   if (interval.every === 'week') {
-    return [{ hour, minute: 0, second: 0, dayOfWeek: interval.dayOfWeek.toUpperCase(), comment: `every ${interval.dayOfWeek} at ${hour}:00` }];
+    return [
+      { hour, minute: 0, second: 0, dayOfWeek: interval.dayOfWeek.toUpperCase(), comment: `every ${interval.dayOfWeek} at ${hour}:00` },
+    ];
   }
   const byDay = new Map<number, Month[]>();
   MONTHS.forEach((month, i) => {
@@ -48,8 +68,13 @@ export function calendarsFor(interval: Interval, hour: number): Calendar[] {
     byDay.set(day, [...(byDay.get(day) ?? []), month]);
   });
   return [...byDay].map(([dayOfMonth, month]) => ({
-    hour, minute: 0, second: 0, dayOfMonth, ...(month.length < 12 ? { month } : {}),
-    comment: dayOfMonth === interval.dayOfMonth ? `monthly on day ${dayOfMonth} at ${hour}:00` : `day ${dayOfMonth} where the month is shorter`,
+    hour,
+    minute: 0,
+    second: 0,
+    dayOfMonth,
+    ...(month.length < 12 ? { month } : {}),
+    comment:
+      dayOfMonth === interval.dayOfMonth ? `monthly on day ${dayOfMonth} at ${hour}:00` : `day ${dayOfMonth} where the month is shorter`,
   }));
 }
 
@@ -61,9 +86,7 @@ export function calendarsFor(interval: Interval, hour: number): Calendar[] {
 export function billingPeriodOf(interval: Interval, scheduledAt: string | Date, timeZone: string): string {
   const local = DateTime.fromJSDate(new Date(scheduledAt), { zone: timeZone });
   if (!local.isValid) throw new RangeError(`invalid instant or zone: ${String(scheduledAt)} ${timeZone}`);
-  return interval.every === 'month'
-    ? local.toFormat('yyyy-LL')
-    : `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
+  return interval.every === 'month' ? local.toFormat('yyyy-LL') : `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
 }
 
 /** The plan's first and last instants from its optional local start and end dates. */

@@ -82,7 +82,10 @@ export function computeSchedule(input: ScheduleInput): ScheduledStep[] {
 }
 
 /** When a step with this offset acts: the two instants of `ScheduledStep`. */
-function instantsOf({ policy, dueAt, timeZone, shiftMs = 0, rules = 'instant' }: ScheduleInput, offset: string): { scheduledAt: string; sendAt: string } {
+function instantsOf(
+  { policy, dueAt, timeZone, shiftMs = 0, rules = 'instant' }: ScheduleInput,
+  offset: string,
+): { scheduledAt: string; sendAt: string } {
   const dueMs = Date.parse(dueAt);
   const days = rules === 'calendar' ? calendarDays(offset) : null;
   let scheduledMs: number;
@@ -137,7 +140,11 @@ function repetitions(input: ScheduleInput, last: ScheduledStep | undefined): Sch
 }
 
 /** The k-th repetition's offset from the due date, in the units the rules read. */
-function repeatOffset(every: string, lastOffset: string, rules: ScheduleRules): { offsetOf: (k: number) => string; stepMs: number; lastMs: number } | null {
+function repeatOffset(
+  every: string,
+  lastOffset: string,
+  rules: ScheduleRules,
+): { offsetOf: (k: number) => string; stepMs: number; lastMs: number } | null {
   const stepMs = safeDuration(every);
   const lastMs = safeDuration(lastOffset);
   if (stepMs <= 0) return null;

@@ -51,7 +51,10 @@ export function simulateDunning(start: InvoiceState, fromMs: number): Simulation
       continue;
     }
     if (plan.kind === 'promise_broken') {
-      state = record(state, [{ type: 'promise_broken', date: state.promise!.date }], { at: new Date(nowMs).toISOString(), actor: 'simulation' });
+      state = record(state, [{ type: 'promise_broken', date: state.promise!.date }], {
+        at: new Date(nowMs).toISOString(),
+        actor: 'simulation',
+      });
       continue;
     }
     if (plan.kind !== 'perform') break;
@@ -76,5 +79,13 @@ export function simulateDunning(start: InvoiceState, fromMs: number): Simulation
     });
     if ((emailStep.repetition ?? 0) >= SIMULATED_REPETITIONS) break;
   }
-  return { actions, final: { status: state.status, dunningStage: state.dunningStage, feesCents: state.ledger.feesCents, amountDueCents: amountDue(state.ledger) } };
+  return {
+    actions,
+    final: {
+      status: state.status,
+      dunningStage: state.dunningStage,
+      feesCents: state.ledger.feesCents,
+      amountDueCents: amountDue(state.ledger),
+    },
+  };
 }

@@ -51,7 +51,11 @@ export function createResendMailer(apiKey: string, baseUrl?: string): Mailer {
           subject: email.subject,
           html: email.html,
           text: email.text,
-          attachments: email.attachments.map((a) => ({ filename: a.filename, content: a.content.toString('base64'), contentType: a.contentType })),
+          attachments: email.attachments.map((a) => ({
+            filename: a.filename,
+            content: a.content.toString('base64'),
+            contentType: a.contentType,
+          })),
         },
         { idempotencyKey: email.idempotencyKey },
       );
@@ -59,7 +63,13 @@ export function createResendMailer(apiKey: string, baseUrl?: string): Mailer {
         const status = (error as { statusCode?: number | null }).statusCode ?? null;
         const retryable = status === null || status === 429 || status >= 500 || error.name === 'concurrent_idempotent_requests';
         const alreadyAccepted = status === 409 && error.name === 'invalid_idempotent_request';
-        throw new MailerError(`resend refused the email (${status ?? 'no response'} ${error.name}): ${error.message}`, retryable, status, retryAfterMs(headers), alreadyAccepted);
+        throw new MailerError(
+          `resend refused the email (${status ?? 'no response'} ${error.name}): ${error.message}`,
+          retryable,
+          status,
+          retryAfterMs(headers),
+          alreadyAccepted,
+        );
       }
       return { providerMessageId: data?.id ?? null };
     },

@@ -39,7 +39,10 @@ const COPY: Record<EmailTemplate, Copy> = {
   }),
   reminder_overdue: (c, due) => ({
     subject: `Invoice ${c.invoiceNumber} is overdue`,
-    body: [`Invoice ${c.invoiceNumber} was due on ${c.dueDate} and ${due} is still outstanding.`, 'If you have already paid, please disregard this message.'],
+    body: [
+      `Invoice ${c.invoiceNumber} was due on ${c.dueDate} and ${due} is still outstanding.`,
+      'If you have already paid, please disregard this message.',
+    ],
   }),
   reminder_firm: (c, due) => ({
     subject: `Second notice: invoice ${c.invoiceNumber} is overdue`,
@@ -47,11 +50,17 @@ const COPY: Record<EmailTemplate, Copy> = {
   }),
   late_fee_notice: (c, due) => ({
     subject: `Late fee applied to invoice ${c.invoiceNumber}`,
-    body: [`Invoice ${c.invoiceNumber} is overdue, and late fees of ${formatMoney(c.feesCents, c.currency)} have been applied under our payment terms.`, `Amount now due: ${due}.`],
+    body: [
+      `Invoice ${c.invoiceNumber} is overdue, and late fees of ${formatMoney(c.feesCents, c.currency)} have been applied under our payment terms.`,
+      `Amount now due: ${due}.`,
+    ],
   }),
   final_notice: (c, due) => ({
     subject: `FINAL NOTICE: invoice ${c.invoiceNumber}`,
-    body: [`This is our final notice for invoice ${c.invoiceNumber} (${due}). Your account has been placed on credit hold.`, 'Unless payment is received, the debt will be handed to a collections agency.'],
+    body: [
+      `This is our final notice for invoice ${c.invoiceNumber} (${due}). Your account has been placed on credit hold.`,
+      'Unless payment is received, the debt will be handed to a collections agency.',
+    ],
   }),
   handoff_notice: (c, due) => ({
     subject: `Invoice ${c.invoiceNumber} referred to collections`,

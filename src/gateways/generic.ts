@@ -13,7 +13,10 @@ export const genericEventSchema = z.strictObject({
   type: z.enum(['payment.succeeded', 'payment.failed', 'payment.refunded']),
   invoiceId: z.uuid(),
   amountCents: minorUnits(),
-  currency: z.string().transform((c) => c.toUpperCase()).refine(isCurrency, 'unsupported currency'),
+  currency: z
+    .string()
+    .transform((c) => c.toUpperCase())
+    .refine(isCurrency, 'unsupported currency'),
   occurredAt: instant,
   method: singleLine(50).optional(),
   reference: singleLine(200).optional(),
@@ -45,7 +48,8 @@ export function genericAdapter(secrets: string | readonly string[]): GatewayAdap
       if (!Number.isInteger(t) || signatures.length === 0 || signatures.some((v) => !/^[0-9a-f]{64}$/i.test(v))) {
         throw new WebhookError(400, 'SIGNATURE_INVALID', 'X-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]');
       }
-      if (Math.abs(nowSeconds - t) > GENERIC_TOLERANCE_SECONDS) throw new WebhookError(400, 'SIGNATURE_EXPIRED', `signature timestamp is outside the ${GENERIC_TOLERANCE_SECONDS} s tolerance`);
+      if (Math.abs(nowSeconds - t) > GENERIC_TOLERANCE_SECONDS)
+        throw new WebhookError(400, 'SIGNATURE_EXPIRED', `signature timestamp is outside the ${GENERIC_TOLERANCE_SECONDS} s tolerance`);
       const expected = keys.map((key) => Buffer.from(signGeneric(rawBody, key, t).split('v1=')[1]!, 'hex'));
       // Every comparison runs, so timing says nothing about which one matched.
       let matched = false;
@@ -64,10 +68,25 @@ export function genericAdapter(secrets: string | readonly string[]): GatewayAdap
       const paymentId = e.paymentId ?? e.id;
       const fact =
         e.type === 'payment.succeeded'
-          ? { kind: 'payment' as const, invoiceId: e.invoiceId, paymentId, amountCents: e.amountCents, currency: e.currency, ...(e.method ? { method: e.method } : {}), ...(e.reference ? { reference: e.reference } : {}) }
+          ? {
+              kind: 'payment' as const,
+              invoiceId: e.invoiceId,
+              paymentId,
+              amountCents: e.amountCents,
+              currency: e.currency,
+              ...(e.method ? { method: e.method } : {}),
+              ...(e.reference ? { reference: e.reference } : {}),
+            }
           : e.type === 'payment.failed'
             ? { kind: 'payment_failed' as const, invoiceId: e.invoiceId, paymentId, reason: e.reference ?? 'payment failed' }
-            : { kind: 'refund' as const, invoiceId: e.invoiceId, paymentId, refundId: e.id, amountCents: e.amountCents, currency: e.currency };
+            : {
+                kind: 'refund' as const,
+                invoiceId: e.invoiceId,
+                paymentId,
+                refundId: e.id,
+                amountCents: e.amountCents,
+                currency: e.currency,
+              };
       return { id: e.id, type: e.type, occurredAt: e.occurredAt, fact };
     },
   };

@@ -46,19 +46,28 @@ export function stripeCheckout(o: { secretKey: string; baseUrl?: string }): Chec
     name: 'stripe',
     async createSession(r) {
       const metadata = { invoice_id: r.invoiceId, invoice_number: r.invoiceNumber };
-      const session = await stripe.checkout.sessions.create({
-        mode: 'payment',
-        line_items: [{
-          quantity: 1,
-          price_data: { currency: r.currency.toLowerCase(), unit_amount: toStripeAmount(r.amountCents, r.currency), product_data: { name: `Invoice ${r.invoiceNumber}` } },
-        }],
-        client_reference_id: r.invoiceId,
-        customer_email: r.customerEmail,
-        metadata,
-        payment_intent_data: { metadata, description: `Invoice ${r.invoiceNumber}` },
-        success_url: r.successUrl,
-        cancel_url: r.cancelUrl,
-      }, { idempotencyKey: r.idempotencyKey });
+      const session = await stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: r.currency.toLowerCase(),
+                unit_amount: toStripeAmount(r.amountCents, r.currency),
+                product_data: { name: `Invoice ${r.invoiceNumber}` },
+              },
+            },
+          ],
+          client_reference_id: r.invoiceId,
+          customer_email: r.customerEmail,
+          metadata,
+          payment_intent_data: { metadata, description: `Invoice ${r.invoiceNumber}` },
+          success_url: r.successUrl,
+          cancel_url: r.cancelUrl,
+        },
+        { idempotencyKey: r.idempotencyKey },
+      );
       if (!session.url) throw new Error(`Stripe returned checkout session ${session.id} without a url`);
       return { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
     },

@@ -2,10 +2,33 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /** What a gateway event means for us, independent of the gateway's wire format. */
 export type GatewayFact =
-  | { readonly kind: 'payment'; readonly invoiceId: string | null; readonly paymentId: string; readonly amountCents: number; readonly currency: string; readonly method?: string; readonly reference?: string }
+  | {
+      readonly kind: 'payment';
+      readonly invoiceId: string | null;
+      readonly paymentId: string;
+      readonly amountCents: number;
+      readonly currency: string;
+      readonly method?: string;
+      readonly reference?: string;
+    }
   | { readonly kind: 'payment_failed'; readonly invoiceId: string | null; readonly paymentId: string; readonly reason: string }
-  | { readonly kind: 'refund'; readonly invoiceId: string | null; readonly paymentId: string; readonly refundId: string; readonly amountCents: number; readonly currency: string }
-  | { readonly kind: 'chargeback'; readonly invoiceId: string | null; readonly paymentId: string; readonly disputeId: string; readonly stage: 'opened' | 'won' | 'lost'; readonly amountCents: number; readonly currency: string }
+  | {
+      readonly kind: 'refund';
+      readonly invoiceId: string | null;
+      readonly paymentId: string;
+      readonly refundId: string;
+      readonly amountCents: number;
+      readonly currency: string;
+    }
+  | {
+      readonly kind: 'chargeback';
+      readonly invoiceId: string | null;
+      readonly paymentId: string;
+      readonly disputeId: string;
+      readonly stage: 'opened' | 'won' | 'lost';
+      readonly amountCents: number;
+      readonly currency: string;
+    }
   | { readonly kind: 'none' };
 
 export interface GatewayEvent {

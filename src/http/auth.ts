@@ -10,7 +10,10 @@ export function bearerAuth(token: string): RequestHandler {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
-      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid bearer token' } });
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer')
+        .json({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid bearer token' } });
       return;
     }
     next();

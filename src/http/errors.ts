@@ -63,7 +63,9 @@ export function errorHandler(log: { error(obj: object, msg: string): void; warn(
   return (err, req, res, _next) => {
     if (err instanceof DomainError) {
       const { field, ...details } = err.details as { field?: string };
-      const body: ErrorBody = { error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(Object.keys(details).length ? { details } : {}) } };
+      const body: ErrorBody = {
+        error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(Object.keys(details).length ? { details } : {}) },
+      };
       res.status(STATUS_OF[err.code]).json(body);
       return;
     }
@@ -71,7 +73,9 @@ export function errorHandler(log: { error(obj: object, msg: string): void; warn(
     if (err instanceof postgres.PostgresError && String(err.code).startsWith('22')) {
       // A value Postgres cannot take that validation let through: still the caller's input, still a 400.
       log.warn({ err, path: req.route?.path ?? req.path, method: req.method }, 'input reached Postgres unvalidated');
-      res.status(400).json({ error: { code: 'VALIDATION', message: 'a value in the request cannot be stored (control characters, or out of range)' } } satisfies ErrorBody);
+      res.status(400).json({
+        error: { code: 'VALIDATION', message: 'a value in the request cannot be stored (control characters, or out of range)' },
+      } satisfies ErrorBody);
     } else if (err?.type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'VALIDATION', message: 'request body is not valid JSON' } } satisfies ErrorBody);
     } else if (err?.type === 'entity.too.large') {

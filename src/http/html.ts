@@ -6,7 +6,14 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.c
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
   let out = strings[0]!;
   values.forEach((v, i) => {
-    const piece = v instanceof Raw ? v.value : Array.isArray(v) ? v.map((x) => (x instanceof Raw ? x.value : escapeHtml(String(x)))).join('') : v === null || v === undefined || v === false ? '' : escapeHtml(String(v));
+    const piece =
+      v instanceof Raw
+        ? v.value
+        : Array.isArray(v)
+          ? v.map((x) => (x instanceof Raw ? x.value : escapeHtml(String(x)))).join('')
+          : v === null || v === undefined || v === false
+            ? ''
+            : escapeHtml(String(v));
     out += piece + strings[i + 1]!;
   });
   return new Raw(out);

@@ -19,7 +19,11 @@ export function createMetrics(sql: Sql) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const scrapeErrors = new Counter({ name: 'collections_metrics_scrape_errors_total', help: 'Failed reads of database gauges', registers: [registry] });
+  const scrapeErrors = new Counter({
+    name: 'collections_metrics_scrape_errors_total',
+    help: 'Failed reads of database gauges',
+    registers: [registry],
+  });
 
   new Gauge({
     name: 'collections_webhook_deliveries',
@@ -30,7 +34,9 @@ export function createMetrics(sql: Sql) {
       this.reset();
       for (const s of ['pending', 'failed'] as const) this.set({ status: s }, 0);
       const rows = await sql<{ status: string; n: number }[]>`
-        SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'failed') GROUP BY status`.catch(() => (scrapeErrors.inc(), []));
+        SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'failed') GROUP BY status`.catch(
+        () => (scrapeErrors.inc(), []),
+      );
       for (const r of rows) this.set({ status: r.status }, r.n);
     },
   });
@@ -39,7 +45,9 @@ export function createMetrics(sql: Sql) {
     help: 'Acknowledged gateway events not yet delivered to their invoice workflow',
     registers: [registry],
     async collect() {
-      const rows = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'pending'`.catch(() => (scrapeErrors.inc(), []));
+      const rows = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'pending'`.catch(
+        () => (scrapeErrors.inc(), []),
+      );
       this.set(rows[0]?.n ?? 0);
     },
   });
@@ -51,7 +59,8 @@ export function createMetrics(sql: Sql) {
     async collect() {
       this.reset();
       const rows = await countAttention(sql).catch(() => (scrapeErrors.inc(), []));
-      for (const kind of ['projection_failed', 'payment_flagged', 'refund_flagged', 'inbox_flagged', 'unapplied_cash', 'parked'] as const) this.set({ kind }, 0);
+      for (const kind of ['projection_failed', 'payment_flagged', 'refund_flagged', 'inbox_flagged', 'unapplied_cash', 'parked'] as const)
+        this.set({ kind }, 0);
       for (const r of rows) this.set({ kind: r.kind }, r.n);
     },
   });
@@ -63,7 +72,9 @@ export function createMetrics(sql: Sql) {
     async collect() {
       this.reset();
       const rows = await sql<{ currency: string; due: number }[]>`
-        SELECT currency, sum(amount_due_cents)::float8 AS due FROM invoices WHERE status = 'open' GROUP BY currency`.catch(() => (scrapeErrors.inc(), []));
+        SELECT currency, sum(amount_due_cents)::float8 AS due FROM invoices WHERE status = 'open' GROUP BY currency`.catch(
+        () => (scrapeErrors.inc(), []),
+      );
       for (const r of rows) this.set({ currency: r.currency }, r.due);
     },
   });
@@ -79,18 +90,20 @@ export function createMetrics(sql: Sql) {
    * Serves the registry, then the Temporal SDK's worker metrics when this process runs a worker
    * (the SDK serves them on its own address; they are appended so one scrape gets everything).
    */
-  const serve = (sdkMetricsUrl?: string): RequestHandler => async (_req, res) => {
-    let text = await registry.metrics();
-    if (sdkMetricsUrl) {
-      try {
-        const sdk = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(2_000) });
-        if (sdk.ok) text += `\n# Temporal SDK worker metrics\n${await sdk.text()}`;
-      } catch {
-        scrapeErrors.inc();
+  const serve =
+    (sdkMetricsUrl?: string): RequestHandler =>
+    async (_req, res) => {
+      let text = await registry.metrics();
+      if (sdkMetricsUrl) {
+        try {
+          const sdk = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(2_000) });
+          if (sdk.ok) text += `\n# Temporal SDK worker metrics\n${await sdk.text()}`;
+        } catch {
+          scrapeErrors.inc();
+        }
       }
-    }
-    res.type(registry.contentType).send(text);
-  };
+      res.type(registry.contentType).send(text);
+    };
   return { registry, observe, serve };
 }
 

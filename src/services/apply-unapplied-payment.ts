@@ -10,8 +10,13 @@ export const STALE_CLAIM_MS = 120_000;
 
 /** Refusals that mean the invoice's workflow did not take the payment: the claim is given back. */
 const NOT_TAKEN = new Set<string>([
-  ErrorCode.CURRENCY_MISMATCH, ErrorCode.INVALID_AMOUNT, ErrorCode.INVOICE_PAID, ErrorCode.INVOICE_NOT_OPEN, ErrorCode.VALIDATION,
-  ErrorCode.NOT_FOUND, ErrorCode.WORKFLOW_UNAVAILABLE,
+  ErrorCode.CURRENCY_MISMATCH,
+  ErrorCode.INVALID_AMOUNT,
+  ErrorCode.INVOICE_PAID,
+  ErrorCode.INVOICE_NOT_OPEN,
+  ErrorCode.VALIDATION,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.WORKFLOW_UNAVAILABLE,
 ]);
 
 /**
@@ -25,12 +30,18 @@ const NOT_TAKEN = new Set<string>([
  */
 export async function applyUnappliedPayment(deps: CommandDeps, ref: string, invoiceId: string, actor: string): Promise<InvoiceView> {
   const payment = await resolve(deps.sql, ref);
-  if (!(await findInvoice(deps.sql, invoiceId))) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`, { field: 'invoiceId' });
+  if (!(await findInvoice(deps.sql, invoiceId)))
+    throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`, { field: 'invoiceId' });
   const claimed = (await claimUnappliedPayment(deps.sql, payment, invoiceId)) ?? (await takeOverStaleClaim(deps, payment, invoiceId));
   try {
     return await sendCommand(deps, invoiceId, recordPaymentUpdate, {
-      paymentId: claimed.id, amountCents: claimed.amountCents, currency: claimed.currency, actor, reason: 'unapplied cash applied',
-      receivedAt: claimed.receivedAt.toISOString(), unappliedSource: claimed.source,
+      paymentId: claimed.id,
+      amountCents: claimed.amountCents,
+      currency: claimed.currency,
+      actor,
+      reason: 'unapplied cash applied',
+      receivedAt: claimed.receivedAt.toISOString(),
+      unappliedSource: claimed.source,
       ...(claimed.reference ? { reference: claimed.reference } : {}),
       ...(claimed.method ? { method: claimed.method } : {}),
     });
@@ -40,7 +51,10 @@ export async function applyUnappliedPayment(deps: CommandDeps, ref: string, invo
       // Applied by an earlier attempt of this request (it answers as it did), or the invoice holds another payment under this id.
       if (await holds(deps, invoiceId, claimed)) return currentView(deps, invoiceId);
       await releaseUnappliedClaim(deps.sql, claimed, invoiceId);
-      throw new DomainError(ErrorCode.DUPLICATE_PAYMENT, `invoice already has a different payment with id ${claimed.id}; apply this one elsewhere`);
+      throw new DomainError(
+        ErrorCode.DUPLICATE_PAYMENT,
+        `invoice already has a different payment with id ${claimed.id}; apply this one elsewhere`,
+      );
     }
     if (NOT_TAKEN.has(err.code)) await releaseUnappliedClaim(deps.sql, claimed, invoiceId);
     throw err;
@@ -53,16 +67,26 @@ async function resolve(sql: Sql, ref: string): Promise<UnappliedPayment> {
   const candidates = exact.length > 0 ? exact : found.filter((p) => p.id === ref);
   if (candidates.length === 0) throw new DomainError(ErrorCode.NOT_FOUND, `no unapplied payment ${ref}`);
   if (candidates.length > 1) {
-    throw new DomainError(ErrorCode.VALIDATION, `${candidates.length} payments are called ${ref} (${candidates.map((p) => p.source).join(', ')}); name one as <source>:${ref}`);
+    throw new DomainError(
+      ErrorCode.VALIDATION,
+      `${candidates.length} payments are called ${ref} (${candidates.map((p) => p.source).join(', ')}); name one as <source>:${ref}`,
+    );
   }
   return candidates[0]!;
 }
 
 /** The claim another invoice holds: refused while its request may still land, taken over once it is seen not to have. */
 async function takeOverStaleClaim(deps: CommandDeps, payment: UnappliedPayment, invoiceId: string): Promise<UnappliedPayment> {
-  const [current] = (await findUnappliedPayments(deps.sql, `${payment.source}:${payment.id}`)).filter((p) => p.source === payment.source && p.id === payment.id);
+  const [current] = (await findUnappliedPayments(deps.sql, `${payment.source}:${payment.id}`)).filter(
+    (p) => p.source === payment.source && p.id === payment.id,
+  );
   const holder = current?.claimedInvoiceId;
-  const refused = () => new DomainError(ErrorCode.PAYMENT_ALREADY_APPLIED, `payment ${payment.source}:${payment.id} is ${current?.status === 'applied' ? 'applied' : 'being applied'} to invoice ${holder}`, { invoiceId: holder });
+  const refused = () =>
+    new DomainError(
+      ErrorCode.PAYMENT_ALREADY_APPLIED,
+      `payment ${payment.source}:${payment.id} is ${current?.status === 'applied' ? 'applied' : 'being applied'} to invoice ${holder}`,
+      { invoiceId: holder },
+    );
   if (!current || !holder || current.status === 'applied') throw refused();
   if (current.claimedAt && Date.now() - current.claimedAt.getTime() < STALE_CLAIM_MS) throw refused();
   if (await holds(deps, holder, current)) throw refused();

@@ -37,26 +37,41 @@ export interface LedgerCheckDeps {
  * client, what its workflow believes (status, fees, every payment, refund and fee it applied)
  * against what Postgres holds.
  */
-export async function checkLedgerPage(deps: LedgerCheckDeps, o: { after?: string; limit?: number; invoiceIds?: readonly string[] } = {}): Promise<LedgerCheckPage> {
+export async function checkLedgerPage(
+  deps: LedgerCheckDeps,
+  o: { after?: string; limit?: number; invoiceIds?: readonly string[] } = {},
+): Promise<LedgerCheckPage> {
   const limit = o.limit ?? 200;
-  const stored = await listStoredLedgers(deps.sql, { limit, ...(o.after ? { after: o.after } : {}), ...(o.invoiceIds ? { invoiceIds: o.invoiceIds } : {}) });
+  const stored = await listStoredLedgers(deps.sql, {
+    limit,
+    ...(o.after ? { after: o.after } : {}),
+    ...(o.invoiceIds ? { invoiceIds: o.invoiceIds } : {}),
+  });
   const differences: LedgerDifference[] = [];
   const skipped: { invoiceId: string; number: string; reason: string }[] = [];
   let compared = 0;
   let next = 0;
-  await Promise.all(Array.from({ length: deps.concurrency ?? 8 }, async () => {
-    while (next < stored.length) {
-      const row = stored[next++]!;
-      const outcome = await checkOne(deps, row);
-      if (outcome.compared) compared++;
-      if (outcome.skipped) skipped.push({ invoiceId: row.invoiceId, number: row.number, reason: outcome.skipped });
-      differences.push(...outcome.problems.map((p) => ({ ...p, invoiceId: row.invoiceId, number: row.number })));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: deps.concurrency ?? 8 }, async () => {
+      while (next < stored.length) {
+        const row = stored[next++]!;
+        const outcome = await checkOne(deps, row);
+        if (outcome.compared) compared++;
+        if (outcome.skipped) skipped.push({ invoiceId: row.invoiceId, number: row.number, reason: outcome.skipped });
+        differences.push(...outcome.problems.map((p) => ({ ...p, invoiceId: row.invoiceId, number: row.number })));
+      }
+    }),
+  );
   // Book-wide: unapplied cash counted once (checked with the first page).
   if (!o.after && !o.invoiceIds) {
     for (const p of await findUnappliedCashProblems(deps.sql)) {
-      differences.push({ check: 'identity', field: `unapplied.${p.source}:${p.id}`, message: p.message, invoiceId: p.invoiceId ?? '', number: `${p.source}:${p.id}` });
+      differences.push({
+        check: 'identity',
+        field: `unapplied.${p.source}:${p.id}`,
+        message: p.message,
+        invoiceId: p.invoiceId ?? '',
+        number: `${p.source}:${p.id}`,
+      });
     }
   }
   differences.sort((a, b) => a.number.localeCompare(b.number) || a.field.localeCompare(b.field));
@@ -70,7 +85,10 @@ export async function checkLedgerPage(deps: LedgerCheckDeps, o: { after?: string
 }
 
 /** Every page: the whole book. */
-export async function checkLedger(deps: LedgerCheckDeps, o: { invoiceIds?: readonly string[]; onPage?: (done: number, total: number) => void } = {}) {
+export async function checkLedger(
+  deps: LedgerCheckDeps,
+  o: { invoiceIds?: readonly string[]; onPage?: (done: number, total: number) => void } = {},
+) {
   const total = o.invoiceIds ? o.invoiceIds.length : await countInvoices(deps.sql);
   let after: string | undefined;
   let checked = 0;
@@ -89,7 +107,10 @@ export async function checkLedger(deps: LedgerCheckDeps, o: { invoiceIds?: reado
   return { checked, compared, differences, skipped };
 }
 
-async function checkOne(deps: LedgerCheckDeps, row: StoredLedger): Promise<{ problems: LedgerProblem[]; compared: boolean; skipped?: string }> {
+async function checkOne(
+  deps: LedgerCheckDeps,
+  row: StoredLedger,
+): Promise<{ problems: LedgerProblem[]; compared: boolean; skipped?: string }> {
   const problems: LedgerProblem[] = row.duplicates.map((d) => ({ check: 'identity', field: d, message: `ledger: ${d} is stored twice` }));
   problems.push(...identityProblems(row.facts, 'ledger'));
   if (!deps.client || !row.workflowStarted) return { problems, compared: false };
@@ -101,8 +122,12 @@ async function checkOne(deps: LedgerCheckDeps, row: StoredLedger): Promise<{ pro
     try {
       view = await deps.client.workflow.getHandle(current.workflowId).query(invoiceLedgerQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError && current.facts.status !== 'open') return { problems, compared: false, skipped: 'workflow history no longer retained' };
-      return { problems: [...problems, { check: 'workflow', field: 'workflow', message: `could not ask the workflow: ${(err as Error).message}` }], compared: false };
+      if (err instanceof WorkflowNotFoundError && current.facts.status !== 'open')
+        return { problems, compared: false, skipped: 'workflow history no longer retained' };
+      return {
+        problems: [...problems, { check: 'workflow', field: 'workflow', message: `could not ask the workflow: ${(err as Error).message}` }],
+        compared: false,
+      };
     }
     const behind = view.facts.lastSeq > current.facts.lastSeq && !view.projectionFailure;
     if (behind && Date.now() < deadline) {
@@ -112,9 +137,19 @@ async function checkOne(deps: LedgerCheckDeps, row: StoredLedger): Promise<{ pro
     }
     const found = [...identityProblems(view.facts, 'workflow'), ...ledgerDifferences(view.facts, current.facts)];
     if (view.projectionFailure) {
-      found.push({ check: 'projection', field: 'projection', message: `the projection refused event ${view.projectionFailure.seq}: ${view.projectionFailure.error}` });
+      found.push({
+        check: 'projection',
+        field: 'projection',
+        message: `the projection refused event ${view.projectionFailure.seq}: ${view.projectionFailure.error}`,
+      });
     }
-    const identity = current === row ? problems : [...current.duplicates.map((d) => ({ check: 'identity' as const, field: d, message: `ledger: ${d} is stored twice` })), ...identityProblems(current.facts, 'ledger')];
+    const identity =
+      current === row
+        ? problems
+        : [
+            ...current.duplicates.map((d) => ({ check: 'identity' as const, field: d, message: `ledger: ${d} is stored twice` })),
+            ...identityProblems(current.facts, 'ledger'),
+          ];
     return { problems: [...identity, ...found], compared: true };
   }
 }

@@ -26,22 +26,36 @@ export async function createCustomer(sql: Sql, raw: z.output<typeof createCustom
  * Creates a customer carrying its ERP id; `null` when a customer with that id exists (a re-run
  * import, or a concurrent one).
  */
-export async function createImportedCustomer(sql: Sql, raw: z.output<typeof createCustomerSchema>, externalId: string, actor: string): Promise<CustomerRow | null> {
+export async function createImportedCustomer(
+  sql: Sql,
+  raw: z.output<typeof createCustomerSchema>,
+  externalId: string,
+  actor: string,
+): Promise<CustomerRow | null> {
   return insertNewCustomer(sql, raw, actor, externalId);
 }
 
-async function insertNewCustomer(sql: Sql, raw: z.output<typeof createCustomerSchema>, actor: string, externalId?: string): Promise<CustomerRow | null> {
+async function insertNewCustomer(
+  sql: Sql,
+  raw: z.output<typeof createCustomerSchema>,
+  actor: string,
+  externalId?: string,
+): Promise<CustomerRow | null> {
   if (raw.policy && !(await findPolicyVersion(sql, raw.policy))) {
     throw new DomainError(ErrorCode.VALIDATION, `policy "${raw.policy}" does not exist`, { field: 'policy' });
   }
-  return insertCustomer(sql, {
-    id: randomUUID(),
-    name: raw.name,
-    email: raw.email,
-    timeZone: raw.timeZone,
-    currency: raw.currency,
-    paymentTermsDays: raw.paymentTermsDays,
-    policyName: raw.policy ?? null,
-    ...(externalId ? { externalId } : {}),
-  }, actor);
+  return insertCustomer(
+    sql,
+    {
+      id: randomUUID(),
+      name: raw.name,
+      email: raw.email,
+      timeZone: raw.timeZone,
+      currency: raw.currency,
+      paymentTermsDays: raw.paymentTermsDays,
+      policyName: raw.policy ?? null,
+      ...(externalId ? { externalId } : {}),
+    },
+    actor,
+  );
 }

@@ -27,8 +27,15 @@ export const createInvoiceSchema = z
     lines: z.array(lineSchema).min(1, 'an invoice needs at least one line').max(500),
     currency: currencyCode.optional(),
     dueDate: calendarDate.optional(),
-    dueIn: z.string().max(32).refine(isDuration, 'must be a duration such as 30d, 2m or 30s')
-      .refine((d) => !isDuration(d) || (parseDuration(d) >= 0 && parseDuration(d) <= MAX_TERM_DAYS * DAY_MS), `must be between 0s and ${MAX_TERM_DAYS}d`).optional(),
+    dueIn: z
+      .string()
+      .max(32)
+      .refine(isDuration, 'must be a duration such as 30d, 2m or 30s')
+      .refine(
+        (d) => !isDuration(d) || (parseDuration(d) >= 0 && parseDuration(d) <= MAX_TERM_DAYS * DAY_MS),
+        `must be between 0s and ${MAX_TERM_DAYS}d`,
+      )
+      .optional(),
     policy: policyName.optional(),
   })
   .refine((b) => !(b.dueDate && b.dueIn), { message: 'give dueDate or dueIn, not both', path: ['dueIn'] });
@@ -70,7 +77,11 @@ export async function createInvoice(
     throw new DomainError(ErrorCode.VALIDATION, `dueDate ${input.dueDate} is before the issue date ${issueDate}`, { field: 'dueDate' });
   }
   if (input.dueDate && input.dueDate > addDays(issueDate, MAX_TERM_DAYS)) {
-    throw new DomainError(ErrorCode.VALIDATION, `dueDate ${input.dueDate} is more than ${MAX_TERM_DAYS} days after the issue date ${issueDate}`, { field: 'dueDate' });
+    throw new DomainError(
+      ErrorCode.VALIDATION,
+      `dueDate ${input.dueDate} is more than ${MAX_TERM_DAYS} days after the issue date ${issueDate}`,
+      { field: 'dueDate' },
+    );
   }
   const dueAt = input.dueDate
     ? endOfLocalDay(input.dueDate, customer.timeZone)
@@ -82,21 +93,25 @@ export async function createInvoice(
   const totalCents = invoiceTotalCents(input.lines);
 
   const id = randomUUID();
-  const inserted = await insertInvoice(deps.sql, {
-    id,
-    customerId: customer.id,
-    currency: input.currency ?? customer.currency,
-    totalCents,
-    issueDate,
-    dueAt,
-    policyName: policy.name,
-    policyVersion: policy.version,
-    workflowId: invoiceWorkflowId(id),
-    idempotencyKey: opts.idempotencyKey ?? null,
-    requestHash,
-    ...(opts.recurring ? { recurring: opts.recurring } : {}),
-    lines,
-  }, opts.actor);
+  const inserted = await insertInvoice(
+    deps.sql,
+    {
+      id,
+      customerId: customer.id,
+      currency: input.currency ?? customer.currency,
+      totalCents,
+      issueDate,
+      dueAt,
+      policyName: policy.name,
+      policyVersion: policy.version,
+      workflowId: invoiceWorkflowId(id),
+      idempotencyKey: opts.idempotencyKey ?? null,
+      requestHash,
+      ...(opts.recurring ? { recurring: opts.recurring } : {}),
+      lines,
+    },
+    opts.actor,
+  );
   if (!inserted) {
     // Lost a race with a concurrent request under the same key.
     const winner = await findInvoiceByIdempotencyKey(deps.sql, opts.idempotencyKey!);

@@ -73,7 +73,9 @@ export async function createRecurringPlan(
   const inserted = await insertRecurringPlan(deps.sql, plan, opts.actor, async () => {
     try {
       // Bounded: an unreachable Temporal answers 503 in seconds rather than holding the request.
-      await deps.client.withDeadline(Date.now() + SCHEDULER_DEADLINE_MS, () => deps.client.schedule.create(scheduleOptionsFor(plan, deps.taskQueue, customer.name)));
+      await deps.client.withDeadline(Date.now() + SCHEDULER_DEADLINE_MS, () =>
+        deps.client.schedule.create(scheduleOptionsFor(plan, deps.taskQueue, customer.name)),
+      );
     } catch (err) {
       throw new DomainError(ErrorCode.SCHEDULER_UNAVAILABLE, `the plan's schedule could not be created: ${(err as Error).message}`);
     }

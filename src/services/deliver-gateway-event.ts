@@ -21,14 +21,22 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
   if (fact.kind === 'none') return { status: 'ignored' };
   const actor = `gateway:${row.gateway}`;
   const reason = `${row.gateway} event ${row.eventId} (${row.eventType})`;
-  const invoiceId = fact.invoiceId ?? (fact.kind === 'chargeback' || fact.kind === 'refund' ? await invoiceOfPayment(deps.sql, fact.paymentId) : null);
+  const invoiceId =
+    fact.invoiceId ?? (fact.kind === 'chargeback' || fact.kind === 'refund' ? await invoiceOfPayment(deps.sql, fact.paymentId) : null);
   const invoice = invoiceId && z.uuid().safeParse(invoiceId).success ? await findInvoice(deps.sql, invoiceId) : undefined;
 
   const unapplied = async (why: string, invoiceId: string | null): Promise<Outcome> => {
     if (fact.kind !== 'payment') return { status: 'flagged', note: why };
     await recordUnappliedPayment(deps.sql, {
-      source: row.gateway, id: fact.paymentId, hintInvoiceId: invoiceId, amountCents: fact.amountCents, currency: fact.currency, reason: why, receivedAt: row.receivedAt,
-      ...(fact.method ? { method: fact.method } : {}), ...(fact.reference ? { reference: fact.reference } : {}),
+      source: row.gateway,
+      id: fact.paymentId,
+      hintInvoiceId: invoiceId,
+      amountCents: fact.amountCents,
+      currency: fact.currency,
+      reason: why,
+      receivedAt: row.receivedAt,
+      ...(fact.method ? { method: fact.method } : {}),
+      ...(fact.reference ? { reference: fact.reference } : {}),
     });
     return { status: 'unapplied', note: why };
   };
@@ -39,7 +47,15 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
   try {
     switch (fact.kind) {
       case 'payment':
-        await handle.signal(paymentReceivedSignal, { paymentId: fact.paymentId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(fact.method ? { method: fact.method } : {}), ...(fact.reference ? { reference: fact.reference } : {}) });
+        await handle.signal(paymentReceivedSignal, {
+          paymentId: fact.paymentId,
+          amountCents: fact.amountCents,
+          currency: fact.currency,
+          actor,
+          reason,
+          ...(fact.method ? { method: fact.method } : {}),
+          ...(fact.reference ? { reference: fact.reference } : {}),
+        });
         break;
       case 'payment_failed':
         await handle.signal(paymentFailedSignal, { paymentId: fact.paymentId, failure: fact.reason, actor, reason });
@@ -48,7 +64,15 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
         await handle.signal(paymentRefundedSignal, refundSignal(fact, actor, reason, row.gateway));
         break;
       case 'chargeback':
-        await handle.signal(chargebackSignal, { disputeId: fact.disputeId, paymentId: fact.paymentId, stage: fact.stage, amountCents: fact.amountCents, currency: fact.currency, actor, reason });
+        await handle.signal(chargebackSignal, {
+          disputeId: fact.disputeId,
+          paymentId: fact.paymentId,
+          stage: fact.stage,
+          amountCents: fact.amountCents,
+          currency: fact.currency,
+          actor,
+          reason,
+        });
         break;
     }
     return { status: 'delivered' };
@@ -63,18 +87,36 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
     if (fact.kind === 'chargeback') {
       if (fact.stage === 'lost' && invoice.status === 'paid') {
         await reopenWithRefund(deps.client, deps.taskQueue, invoice.workflowId, {
-          paymentId: fact.paymentId, refundId: `${fact.disputeId}:lost`, amountCents: fact.amountCents, currency: fact.currency, actor, reason: `chargeback lost: ${reason}`,
+          paymentId: fact.paymentId,
+          refundId: `${fact.disputeId}:lost`,
+          amountCents: fact.amountCents,
+          currency: fact.currency,
+          actor,
+          reason: `chargeback lost: ${reason}`,
         });
         return { status: 'delivered', note: 'chargeback lost: reopened the paid invoice' };
       }
       // Opened or won on a closed invoice: nothing to collect (yet), but finance must see it on the
       // invoice's trail; an opened one stays flagged in the inbox until a human or its outcome settles it.
       await recordInvoiceNote(deps.sql, {
-        invoiceId: invoice.id, action: `invoice.chargeback_${fact.stage}`, key: `${fact.disputeId}:${fact.stage}`, actor, reason,
-        data: { disputeId: fact.disputeId, paymentId: fact.paymentId, amountCents: fact.amountCents, currency: fact.currency, invoiceStatus: invoice.status },
+        invoiceId: invoice.id,
+        action: `invoice.chargeback_${fact.stage}`,
+        key: `${fact.disputeId}:${fact.stage}`,
+        actor,
+        reason,
+        data: {
+          disputeId: fact.disputeId,
+          paymentId: fact.paymentId,
+          amountCents: fact.amountCents,
+          currency: fact.currency,
+          invoiceStatus: invoice.status,
+        },
       });
       if (fact.stage === 'won') return { status: 'delivered', note: `chargeback won; invoice ${invoice.number} stays ${invoice.status}` };
-      return { status: 'flagged', note: `chargeback opened on ${invoice.status} invoice ${invoice.number}; the amount reopens if it is lost` };
+      return {
+        status: 'flagged',
+        note: `chargeback opened on ${invoice.status} invoice ${invoice.number}; the amount reopens if it is lost`,
+      };
     }
     return unapplied(`invoice ${invoice.number} is ${invoice.status}; its workflow has completed`, invoice.id);
   }
@@ -82,7 +124,15 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
 
 function refundSignal(fact: Extract<GatewayFact, { kind: 'refund' }>, actor: string, reason: string, gateway: string) {
   // Stripe reports the charge's refunded total; other gateways report each refund.
-  return { paymentId: fact.paymentId, refundId: fact.refundId, amountCents: fact.amountCents, currency: fact.currency, actor, reason, ...(gateway === 'stripe' ? { cumulative: true } : {}) };
+  return {
+    paymentId: fact.paymentId,
+    refundId: fact.refundId,
+    amountCents: fact.amountCents,
+    currency: fact.currency,
+    actor,
+    reason,
+    ...(gateway === 'stripe' ? { cumulative: true } : {}),
+  };
 }
 
 /**
@@ -90,6 +140,8 @@ function refundSignal(fact: Extract<GatewayFact, { kind: 'refund' }>, actor: str
  * none when no invoice, or several, hold a payment of that id (a split remittance must name its invoice).
  */
 async function invoiceOfPayment(sql: Sql, paymentId: string): Promise<string | null> {
-  const rows = await sql<{ invoiceId: string }[]>`SELECT invoice_id AS "invoiceId" FROM payments WHERE kind = 'payment' AND id = ${paymentId} LIMIT 2`;
+  const rows = await sql<
+    { invoiceId: string }[]
+  >`SELECT invoice_id AS "invoiceId" FROM payments WHERE kind = 'payment' AND id = ${paymentId} LIMIT 2`;
   return rows.length === 1 ? rows[0]!.invoiceId : null;
 }

@@ -55,7 +55,11 @@ export async function startDrainLoop(o: {
       });
     return running;
   };
-  const listener = await o.sql.listen(o.channel, () => void run(), () => void run());
+  const listener = await o.sql.listen(
+    o.channel,
+    () => void run(),
+    () => void run(),
+  );
   const timer = setInterval(() => void run(), o.intervalMs ?? 1000);
   return {
     drain: () => run(),

@@ -35,7 +35,10 @@ export const importInvoiceSchema = z
     catchUp: z.enum(['latest', 'none'], { error: 'must be latest or none' }).optional(),
   })
   .refine((r) => r.dueDate >= r.issueDate, { message: 'is before the issue date', path: ['dueDate'] })
-  .refine((r) => r.dueDate <= addDays(r.issueDate, MAX_TERM_DAYS), { message: `is more than ${MAX_TERM_DAYS} days after the issue date`, path: ['dueDate'] })
+  .refine((r) => r.dueDate <= addDays(r.issueDate, MAX_TERM_DAYS), {
+    message: `is more than ${MAX_TERM_DAYS} days after the issue date`,
+    path: ['dueDate'],
+  })
   .refine((r) => r.amountPaidCents <= r.totalCents, { message: 'exceeds the total', path: ['amountPaidCents'] });
 
 export type ImportStatus = 'created' | 'exists' | 'skipped';
@@ -72,31 +75,43 @@ export async function importInvoice(
 
   const customer = await findCustomerByExternalId(deps.sql, row.customerExternalId);
   if (!customer) {
-    throw new DomainError(ErrorCode.NOT_FOUND, `no customer with external id ${row.customerExternalId} (import customers first)`, { field: 'customerExternalId' });
+    throw new DomainError(ErrorCode.NOT_FOUND, `no customer with external id ${row.customerExternalId} (import customers first)`, {
+      field: 'customerExternalId',
+    });
   }
   const today = localDate(deps.now().getTime(), customer.timeZone);
-  if (row.issueDate > today) throw new DomainError(ErrorCode.VALIDATION, `is after today (${today}) in the customer's time zone`, { field: 'issueDate' });
+  if (row.issueDate > today)
+    throw new DomainError(ErrorCode.VALIDATION, `is after today (${today}) in the customer's time zone`, { field: 'issueDate' });
   const policyName = row.policy ?? customer.policyName ?? 'standard';
   const policy = await findPolicyVersion(deps.sql, policyName);
   if (!policy) throw new DomainError(ErrorCode.VALIDATION, `policy "${policyName}" does not exist`, { field: 'policy' });
 
   const id = randomUUID();
   const description = row.description ?? `Invoice ${row.number ?? row.externalId} (imported)`;
-  const inserted = await insertInvoice(deps.sql, {
-    id,
-    customerId: customer.id,
-    currency: row.currency,
-    totalCents: row.totalCents,
-    issueDate: row.issueDate,
-    dueAt: endOfLocalDay(row.dueDate, customer.timeZone),
-    policyName: policy.name,
-    policyVersion: policy.version,
-    workflowId: invoiceWorkflowId(id),
-    idempotencyKey: null,
-    requestHash: createHash('sha256').update(JSON.stringify(row)).digest('hex'),
-    imported: { externalId: row.externalId, externalNumber: row.number ?? null, paidBeforeCents: row.amountPaidCents, ...(row.catchUp ? { catchUp: row.catchUp } : {}) },
-    lines: [{ description, quantity: 1, unitAmountCents: row.totalCents, amountCents: row.totalCents }],
-  }, actor);
+  const inserted = await insertInvoice(
+    deps.sql,
+    {
+      id,
+      customerId: customer.id,
+      currency: row.currency,
+      totalCents: row.totalCents,
+      issueDate: row.issueDate,
+      dueAt: endOfLocalDay(row.dueDate, customer.timeZone),
+      policyName: policy.name,
+      policyVersion: policy.version,
+      workflowId: invoiceWorkflowId(id),
+      idempotencyKey: null,
+      requestHash: createHash('sha256').update(JSON.stringify(row)).digest('hex'),
+      imported: {
+        externalId: row.externalId,
+        externalNumber: row.number ?? null,
+        paidBeforeCents: row.amountPaidCents,
+        ...(row.catchUp ? { catchUp: row.catchUp } : {}),
+      },
+      lines: [{ description, quantity: 1, unitAmountCents: row.totalCents, amountCents: row.totalCents }],
+    },
+    actor,
+  );
   if (!inserted) return started(deps, (await findInvoiceByExternalId(deps.sql, row.externalId))!, 'exists');
   return started(deps, inserted, 'created');
 }

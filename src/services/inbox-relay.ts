@@ -14,7 +14,12 @@ export type InboxRelay = DrainLoop;
  * event stays in the inbox until its workflow has it; several relays share the work (SKIP LOCKED).
  */
 export async function startInboxRelay(deps: {
-  sql: Sql; client: Client; taskQueue: string; log: Logger; intervalMs?: number; concurrency?: number;
+  sql: Sql;
+  client: Client;
+  taskQueue: string;
+  log: Logger;
+  intervalMs?: number;
+  concurrency?: number;
   /** How long one delivery may wait for Temporal before it is retried later (it holds the event's row lock). @default 10 000 */
   deliveryTimeoutMs?: number;
 }): Promise<InboxRelay> {
@@ -26,6 +31,8 @@ export async function startInboxRelay(deps: {
     intervalMs: deps.intervalMs,
     concurrency: deps.concurrency,
     takeOne: async () =>
-      (await deliverNextInboxEvent(deps.sql, (r) => deps.client.withDeadline(Date.now() + (deps.deliveryTimeoutMs ?? 10_000), () => deliverGatewayEvent(deps, r)))) !== null,
+      (await deliverNextInboxEvent(deps.sql, (r) =>
+        deps.client.withDeadline(Date.now() + (deps.deliveryTimeoutMs ?? 10_000), () => deliverGatewayEvent(deps, r)),
+      )) !== null,
   });
 }

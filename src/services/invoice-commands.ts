@@ -1,6 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client,
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
 } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
@@ -10,7 +14,15 @@ import { findInvoice, type InvoiceRow } from '../db/invoices';
 import { DomainError, ErrorCode, isErrorCode } from '../domain/errors';
 import { calendarDate, currencyCode, minorUnits, multiLine, singleLine } from '../domain/input';
 import {
-  invoiceLedgerQuery, invoiceStateQuery, openDisputeUpdate, promiseToPayUpdate, recordPaymentUpdate, resolveDisputeUpdate, resolveFlagUpdate, voidInvoiceUpdate, type InvoiceView,
+  invoiceLedgerQuery,
+  invoiceStateQuery,
+  openDisputeUpdate,
+  promiseToPayUpdate,
+  recordPaymentUpdate,
+  resolveDisputeUpdate,
+  resolveFlagUpdate,
+  voidInvoiceUpdate,
+  type InvoiceView,
 } from '../../workflows/messages';
 
 export interface CommandDeps {
@@ -39,7 +51,12 @@ const RETRY_DELAYS_MS = [50, 150, 400, 1_000, 2_000, 4_000];
  * time the call out: those are retried under the same update id (so an attempt that did land is not
  * applied twice), and answered WORKFLOW_BUSY (503, retryable) if they still do not get through.
  */
-export async function sendCommand<Arg>(deps: CommandDeps, invoiceId: string, update: UpdateDefinition<InvoiceView, [Arg]>, arg: Arg): Promise<InvoiceView> {
+export async function sendCommand<Arg>(
+  deps: CommandDeps,
+  invoiceId: string,
+  update: UpdateDefinition<InvoiceView, [Arg]>,
+  arg: Arg,
+): Promise<InvoiceView> {
   const invoice = await findInvoice(deps.sql, invoiceId);
   if (!invoice) throw new DomainError(ErrorCode.NOT_FOUND, `invoice ${invoiceId} does not exist`);
   if (invoice.status !== 'open') throw closedError(invoice);
@@ -52,7 +69,8 @@ export async function sendCommand<Arg>(deps: CommandDeps, invoiceId: string, upd
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause as { type?: string; message?: string; details?: unknown[] } | undefined;
-        if (cause && isErrorCode(cause.type)) throw new DomainError(cause.type, cause.message ?? cause.type, (cause.details?.[0] as Record<string, unknown>) ?? {});
+        if (cause && isErrorCode(cause.type))
+          throw new DomainError(cause.type, cause.message ?? cause.type, (cause.details?.[0] as Record<string, unknown>) ?? {});
       }
       if (err instanceof WorkflowNotFoundError) {
         const latest = await findInvoice(deps.sql, invoiceId);
@@ -80,7 +98,10 @@ function isTransient(err: unknown): boolean {
 }
 
 function busy(invoice: InvoiceRow): DomainError {
-  return new DomainError(ErrorCode.WORKFLOW_BUSY, `invoice ${invoice.number} is handling many commands at once; retry shortly (an idempotency key makes the retry safe)`);
+  return new DomainError(
+    ErrorCode.WORKFLOW_BUSY,
+    `invoice ${invoice.number} is handling many commands at once; retry shortly (an idempotency key makes the retry safe)`,
+  );
 }
 
 function closedError(invoice: InvoiceRow): DomainError {
@@ -114,15 +135,26 @@ export async function recordManualPayment(
   const key = opts.idempotencyKey;
   let claimedKey = false;
   if (key) {
-    const requestHash = createHash('sha256').update(JSON.stringify({ invoiceId: id, body })).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify({ invoiceId: id, body }))
+      .digest('hex');
     const claim = await claimIdempotencyKey(deps.sql, { scope: 'manual_payment', key, requestHash, invoiceId: id });
-    if (claim.conflict) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `this Idempotency-Key was used ${claim.conflict === 'invoice' ? 'on another invoice' : 'with a different request body'}`, { field: 'Idempotency-Key' });
+    if (claim.conflict)
+      throw new DomainError(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        `this Idempotency-Key was used ${claim.conflict === 'invoice' ? 'on another invoice' : 'with a different request body'}`,
+        { field: 'Idempotency-Key' },
+      );
     claimedKey = claim.fresh;
   }
   const paymentId = `manual_${key ?? randomUUID()}`;
   try {
     const view = await sendCommand(deps, id, recordPaymentUpdate, {
-      paymentId, amountCents: body.amountCents, currency: body.currency, method: body.method, actor: opts.actor,
+      paymentId,
+      amountCents: body.amountCents,
+      currency: body.currency,
+      method: body.method,
+      actor: opts.actor,
       ...(body.reference ? { reference: body.reference } : {}),
     });
     return { view, replayed: false };

@@ -6,7 +6,6 @@ import { billingPeriodOf } from '../domain/recurrence';
 import { createInvoice } from './create-invoice';
 import type { IssueRecurringResult } from '../../workflows/messages';
 
-
 /**
  * Issues a plan's invoice for the billing period of one schedule firing, exactly once: the period
  * is the invoice's idempotency key (and a unique index), so a retried activity, a manual trigger,
@@ -27,7 +26,11 @@ export async function issueRecurringInvoice(
   const { invoice, created } = await createInvoice(
     { ...deps, onStartFailure: (err) => (startError = err) },
     { customerId: plan.customerId, currency: plan.currency, lines: plan.lines, ...(plan.policyName ? { policy: plan.policyName } : {}) },
-    { idempotencyKey: `recurring:${plan.id}:${billingPeriod}`, actor: `recurring-plan:${plan.id}`, recurring: { planId: plan.id, billingPeriod } },
+    {
+      idempotencyKey: `recurring:${plan.id}:${billingPeriod}`,
+      actor: `recurring-plan:${plan.id}`,
+      recurring: { planId: plan.id, billingPeriod },
+    },
   );
   // The invoice is committed; its workflow must run before this firing counts as done (a retry starts it).
   if (startError) throw startError;

@@ -63,7 +63,13 @@ export async function backfillRecurringPlan(deps: Deps, id: string, range: z.out
   return plan;
 }
 
-async function change(deps: Deps, id: string, status: RecurringPlanRow['status'], who: Who, apply: (plan: RecurringPlanRow) => Promise<void>): Promise<RecurringPlanRow> {
+async function change(
+  deps: Deps,
+  id: string,
+  status: RecurringPlanRow['status'],
+  who: Who,
+  apply: (plan: RecurringPlanRow) => Promise<void>,
+): Promise<RecurringPlanRow> {
   const row = await changeRecurringPlanStatus(deps.sql, id, status, { actor: who.actor, reason: who.reason ?? null }, async (plan) => {
     if (plan.status === 'deleted' && status !== 'deleted') throw new DomainError(ErrorCode.PLAN_DELETED, `plan ${id} is deleted`);
     if (plan.status === 'deleted') return;

@@ -21,7 +21,6 @@ export interface MigratePageInput {
   readonly concurrency: number;
 }
 
-
 /**
  * Moves one visibility page of running invoices to `policy`, each through the invoice workflow's
  * `migratePolicy` update (validated there, so a closed invoice refuses). Safe to repeat: an invoice
@@ -53,8 +52,16 @@ export async function migrateInvoicePage(
       try {
         const result: MigrationResult = await client.withDeadline(Date.now() + input.perInvoiceTimeoutMs, () =>
           client.workflow.getHandle(workflowId).executeUpdate(migratePolicyUpdate, {
-            args: [{ policy: input.policy, migrationId: input.migrationId, actor: input.actor, ...(input.reason ? { reason: input.reason } : {}) }],
-          }));
+            args: [
+              {
+                policy: input.policy,
+                migrationId: input.migrationId,
+                actor: input.actor,
+                ...(input.reason ? { reason: input.reason } : {}),
+              },
+            ],
+          }),
+        );
         if (result.outcome === 'migrated') migrated++;
         else already++;
       } catch (err) {

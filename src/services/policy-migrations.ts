@@ -61,15 +61,25 @@ export async function readPolicyMigration(client: Client, policyName: string, ve
   try {
     description = await handle.describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new DomainError(ErrorCode.NOT_FOUND, `no migration of ${policyName} to version ${version} was started`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new DomainError(ErrorCode.NOT_FOUND, `no migration of ${policyName} to version ${version} was started`);
     throw err;
   }
   const base = { workflowId, runId: description.runId };
   const status = description.status.name;
   if (status === 'COMPLETED') return { ...(await handle.result()), ...base };
   const empty: Omit<MigrationStatus, 'state' | 'workflowId' | 'runId'> = {
-    policyName, toVersion: version, total: null, examined: 0, migrated: 0, already: 0, skipped: 0, failed: 0, problems: [],
-    startedAt: description.startTime.toISOString(), finishedAt: description.closeTime?.toISOString() ?? null,
+    policyName,
+    toVersion: version,
+    total: null,
+    examined: 0,
+    migrated: 0,
+    already: 0,
+    skipped: 0,
+    failed: 0,
+    problems: [],
+    startedAt: description.startTime.toISOString(),
+    finishedAt: description.closeTime?.toISOString() ?? null,
   };
   if (status === 'RUNNING') {
     try {

@@ -45,7 +45,11 @@ export async function startWebhookDispatcher(o: DispatcherOptions): Promise<Drai
 
   async function send(d: ClaimedDelivery): Promise<void> {
     const body = JSON.stringify(d.payload);
-    const headers = { 'content-type': 'application/json', 'user-agent': 'collections-engine-webhooks/1', ...signWebhook(d.secret, d.eventId, Math.floor(Date.now() / 1000), body) };
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'collections-engine-webhooks/1',
+      ...signWebhook(d.secret, d.eventId, Math.floor(Date.now() / 1000), body),
+    };
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
@@ -56,7 +60,7 @@ export async function startWebhookDispatcher(o: DispatcherOptions): Promise<Drai
     }
     const delivered = error === null;
     // 410 Gone: the endpoint says it will never take this event.
-    const retryInMs = delivered || statusCode === 410 ? null : delays[d.attempts - 1] ?? null;
+    const retryInMs = delivered || statusCode === 410 ? null : (delays[d.attempts - 1] ?? null);
     await recordDeliveryAttempt(o.sql, d, { delivered, statusCode, error, retryInMs });
     const fields = { eventId: d.eventId, endpointId: d.endpointId, attempt: d.attempts, statusCode };
     if (delivered) o.log.debug(fields, 'webhook delivered');

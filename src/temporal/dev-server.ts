@@ -36,13 +36,21 @@ export async function startLocalTemporal(o: { dataDir: string; port: number; uiP
       extraArgs: ['--log-level', 'warn'],
     },
   });
-  return { address: env.address, uiUrl: `http://localhost:${o.uiPort}`, binary: describeExecutable(executable), stop: () => env.teardown() };
+  return {
+    address: env.address,
+    uiUrl: `http://localhost:${o.uiPort}`,
+    binary: describeExecutable(executable),
+    stop: () => env.teardown(),
+  };
 }
 
 function isListening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }

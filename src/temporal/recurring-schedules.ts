@@ -1,4 +1,11 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type DayOfWeek, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type DayOfWeek,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import type { RecurringPlanRow } from '../db/recurring-plans';
 import { calendarsFor, planWindow } from '../domain/recurrence';
 import type { recurringInvoiceWorkflow } from '../../workflows';
@@ -27,13 +34,17 @@ export function scheduleOptionsFor(
   return {
     scheduleId: plan.scheduleId,
     spec: {
-      calendars: calendarsFor(plan.interval, plan.hour).map(({ month, dayOfWeek, ...c }) => ({ ...c, ...(month ? { month: [...month] } : {}), ...(dayOfWeek ? { dayOfWeek: dayOfWeek as DayOfWeek } : {}) })),
+      calendars: calendarsFor(plan.interval, plan.hour).map(({ month, dayOfWeek, ...c }) => ({
+        ...c,
+        ...(month ? { month: [...month] } : {}),
+        ...(dayOfWeek ? { dayOfWeek: dayOfWeek as DayOfWeek } : {}),
+      })),
       timezone: plan.timeZone,
       ...window,
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'recurringInvoiceWorkflow' satisfies typeof recurringInvoiceWorkflow['name'],
+      workflowType: 'recurringInvoiceWorkflow' satisfies (typeof recurringInvoiceWorkflow)['name'],
       workflowId: `recurring-invoice-${plan.id}`,
       taskQueue,
       args: [{ planId: plan.id }],

@@ -13,7 +13,7 @@ export function reportSnapshotScheduleOptions(taskQueue: string): ScheduleOption
     spec: { calendars: [{ hour: 12, minute: 30, comment: 'after the day before yesterday has ended everywhere' }], timezone: 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'reportSnapshotsWorkflow' satisfies typeof reportSnapshotsWorkflow['name'],
+      workflowType: 'reportSnapshotsWorkflow' satisfies (typeof reportSnapshotsWorkflow)['name'],
       workflowId: 'report-snapshots',
       taskQueue,
       args: [],

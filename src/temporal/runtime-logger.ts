@@ -1,7 +1,13 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from '../log';
 
-const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /**
  * Sends the Temporal SDK's logs (worker, bundler, core) through our structured logger. The SDK
@@ -14,6 +20,8 @@ export function installRuntimeLogger(log: Logger, o: { metricsAddress?: string }
   const level: LogLevel = log.level === 'trace' ? 'TRACE' : log.level === 'debug' ? 'DEBUG' : 'WARN';
   Runtime.install({
     logger: new DefaultLogger(level, ({ level: l, message, meta }) => log[LEVELS[l]]({ component: 'temporal-sdk', ...meta }, message)),
-    ...(o.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.metricsAddress, useSecondsForDurations: true } } } } : {}),
+    ...(o.metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.metricsAddress, useSecondsForDurations: true } } } }
+      : {}),
   });
 }

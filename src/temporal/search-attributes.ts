@@ -18,6 +18,15 @@ export const NeedsAttentionKey = defineSearchAttributeKey('NeedsAttention', Sear
 /** Set by Temporal on workflows a Schedule starts: the firing's nominal time (a backfill's past time). */
 export const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-export const INVOICE_SEARCH_ATTRIBUTES = [CustomerIdKey, InvoiceStatusKey, DunningStageKey, AmountDueCentsKey, DueDateKey, PolicyNameKey, PolicyVersionKey, NeedsAttentionKey] as const;
+export const INVOICE_SEARCH_ATTRIBUTES = [
+  CustomerIdKey,
+  InvoiceStatusKey,
+  DunningStageKey,
+  AmountDueCentsKey,
+  DueDateKey,
+  PolicyNameKey,
+  PolicyVersionKey,
+  NeedsAttentionKey,
+] as const;
 
 export const invoiceWorkflowId = (invoiceId: string) => `invoice-${invoiceId}`;

@@ -9,7 +9,15 @@ import { findPolicyVersion } from '../db/policies';
 import { formatMoney } from '../domain/money';
 import type { InvoiceWorkflowInput } from '../domain/invoice';
 import type { invoiceWorkflow } from '../../workflows';
-import { AmountDueCentsKey, CustomerIdKey, DueDateKey, DunningStageKey, InvoiceStatusKey, PolicyNameKey, PolicyVersionKey } from './search-attributes';
+import {
+  AmountDueCentsKey,
+  CustomerIdKey,
+  DueDateKey,
+  DunningStageKey,
+  InvoiceStatusKey,
+  PolicyNameKey,
+  PolicyVersionKey,
+} from './search-attributes';
 
 /**
  * Starts the invoice's workflow unless it already runs (or ran): the workflow id is the invoice id,
@@ -33,7 +41,15 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
     issueDate: invoice.issueDate,
     dueAt: invoice.dueAt.toISOString(),
     policy,
-    ...(invoice.externalId !== null ? { imported: { externalId: invoice.externalId, paidBeforeCents: invoice.paidBeforeImportCents ?? 0, ...(invoice.importCatchUp ? { catchUp: invoice.importCatchUp } : {}) } } : {}),
+    ...(invoice.externalId !== null
+      ? {
+          imported: {
+            externalId: invoice.externalId,
+            paidBeforeCents: invoice.paidBeforeImportCents ?? 0,
+            ...(invoice.importCatchUp ? { catchUp: invoice.importCatchUp } : {}),
+          },
+        }
+      : {}),
   };
   try {
     await client.workflow.start<typeof invoiceWorkflow>('invoiceWorkflow', {

@@ -15,7 +15,10 @@ export interface InvoiceWorkerOptions {
   /** Another workflows entry point (the benchmark adds its baseline workflow). */
   readonly workflowsPath?: string;
   /** Extra activities per queue (the benchmark's no-op baseline activities). */
-  readonly extraActivities?: { main?: Record<string, (...args: never[]) => Promise<unknown>>; email?: Record<string, (...args: never[]) => Promise<unknown>> };
+  readonly extraActivities?: {
+    main?: Record<string, (...args: never[]) => Promise<unknown>>;
+    email?: Record<string, (...args: never[]) => Promise<unknown>>;
+  };
   readonly extra?: Partial<WorkerOptions>;
 }
 

@@ -36,17 +36,50 @@ beforeEach(() => recorder.requests.splice(0));
 
 async function invoice(): Promise<string> {
   const customerId = randomUUID();
-  await insertCustomer(db.sql, { id: customerId, name: 'Umbrella', email: 'ap@umbrella.test', timeZone: 'Europe/Berlin', currency: 'EUR', paymentTermsDays: 30, policyName: null }, 'test');
+  await insertCustomer(
+    db.sql,
+    {
+      id: customerId,
+      name: 'Umbrella',
+      email: 'ap@umbrella.test',
+      timeZone: 'Europe/Berlin',
+      currency: 'EUR',
+      paymentTermsDays: 30,
+      policyName: null,
+    },
+    'test',
+  );
   const id = randomUUID();
-  await insertInvoice(db.sql, {
-    id, customerId, currency: 'EUR', totalCents: 123_456, issueDate: '2026-11-02', dueAt: '2026-12-02T22:59:59.999Z', policyName: 'standard', policyVersion: 1,
-    workflowId: `invoice-${id}`, idempotencyKey: null, requestHash: 'h', lines: [{ description: 'Annual licence', quantity: 1, unitAmountCents: 123_456, amountCents: 123_456 }],
-  }, 'test');
+  await insertInvoice(
+    db.sql,
+    {
+      id,
+      customerId,
+      currency: 'EUR',
+      totalCents: 123_456,
+      issueDate: '2026-11-02',
+      dueAt: '2026-12-02T22:59:59.999Z',
+      policyName: 'standard',
+      policyVersion: 1,
+      workflowId: `invoice-${id}`,
+      idempotencyKey: null,
+      requestHash: 'h',
+      lines: [{ description: 'Annual licence', quantity: 1, unitAmountCents: 123_456, amountCents: 123_456 }],
+    },
+    'test',
+  );
   await activities.renderInvoiceDocument({ invoiceId: id });
   return id;
 }
 const input = (invoiceId: string, o: Partial<SendEmailInput> = {}): SendEmailInput => ({
-  invoiceId, template: 'invoice_issued', stepIndex: null, idempotencyKey: `invoice-${invoiceId}/issue`, attachPdf: true, amountDueCents: 123_456, feesCents: 0, ...o,
+  invoiceId,
+  template: 'invoice_issued',
+  stepIndex: null,
+  idempotencyKey: `invoice-${invoiceId}/issue`,
+  attachPdf: true,
+  amountDueCents: 123_456,
+  feesCents: 0,
+  ...o,
 });
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   try {
@@ -71,9 +104,12 @@ it('sends through the resend SDK with the idempotency key and the PDF attached',
   expect(req!.body.text).toContain('EUR 1,234.56');
   expect(req!.body.text).toContain('2026-12-02'); // the customer's local due date
   expect(req!.body.text).toContain(`https://ar.example.com/pay/${id}`);
-  expect(req!.body.attachments).toEqual([{ filename: expect.stringMatching(/^INV-\d+\.pdf$/), content_type: 'application/pdf', content: expect.any(String) }]); // the SDK's wire format
+  expect(req!.body.attachments).toEqual([
+    { filename: expect.stringMatching(/^INV-\d+\.pdf$/), content_type: 'application/pdf', content: expect.any(String) },
+  ]); // the SDK's wire format
   expect(Buffer.from(req!.body.attachments[0].content, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
-  const [log] = await db.sql`SELECT transport, provider_message_id, template FROM email_log WHERE idempotency_key = ${`invoice-${id}/issue`}`;
+  const [log] =
+    await db.sql`SELECT transport, provider_message_id, template FROM email_log WHERE idempotency_key = ${`invoice-${id}/issue`}`;
   expect(log).toEqual({ transport: 'resend', provider_message_id: result.providerMessageId, template: 'invoice_issued' });
 });
 
@@ -87,7 +123,11 @@ it('never sends twice: a retried activity finds the email in the log', async () 
 
 it('429: retryable, honouring retry-after, and nothing is logged', async () => {
   const id = await invoice();
-  recorder.respond({ status: 429, body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' }, headers: { 'retry-after': '7' } });
+  recorder.respond({
+    status: 429,
+    body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
+    headers: { 'retry-after': '7' },
+  });
   const failure = await failureOf(activities.sendInvoiceEmail(input(id)));
   expect(failure.nonRetryable).toBe(false);
   expect(failure.type).toBe('EMAIL_PROVIDER_UNAVAILABLE');
@@ -121,34 +161,99 @@ it('renders the same PDF bytes for the same invoice, and records events idempote
   expect(again.sha256).toBe(first!.sha256);
 
   const events = [
-    { seq: 1, at: '2026-12-10T10:00:00.000Z', actor: 'gateway:test', type: 'payment_received' as const, paymentId: 'pi_1', amountCents: 23_456, currency: 'EUR' },
-    { seq: 2, at: '2026-12-16T10:00:00.000Z', actor: 'workflow', type: 'late_fee_applied' as const, stepIndex: 3, amountCents: 1500, currency: 'EUR' },
+    {
+      seq: 1,
+      at: '2026-12-10T10:00:00.000Z',
+      actor: 'gateway:test',
+      type: 'payment_received' as const,
+      paymentId: 'pi_1',
+      amountCents: 23_456,
+      currency: 'EUR',
+    },
+    {
+      seq: 2,
+      at: '2026-12-16T10:00:00.000Z',
+      actor: 'workflow',
+      type: 'late_fee_applied' as const,
+      stepIndex: 3,
+      amountCents: 1500,
+      currency: 'EUR',
+    },
   ];
-  const snapshot = { status: 'open' as const, feesCents: 1500, paidCents: 23_456, refundedCents: 0, amountDueCents: 101_500, dunningStage: 'late_fee_notice', disputed: false, promisedDate: null };
+  const snapshot = {
+    status: 'open' as const,
+    feesCents: 1500,
+    paidCents: 23_456,
+    refundedCents: 0,
+    amountDueCents: 101_500,
+    dunningStage: 'late_fee_notice',
+    disputed: false,
+    promisedDate: null,
+  };
   const customerId = (await db.sql`SELECT customer_id FROM invoices WHERE id = ${id}`)[0]!.customer_id as string;
   expect(await activities.recordInvoiceEvents({ invoiceId: id, customerId, events, snapshot })).toEqual({ applied: 2 });
   expect(await activities.recordInvoiceEvents({ invoiceId: id, customerId, events, snapshot })).toEqual({ applied: 0 });
   expect(await db.sql`SELECT id FROM payments WHERE invoice_id = ${id}`).toEqual([{ id: 'pi_1' }]);
   expect(await db.sql`SELECT amount_cents FROM late_fees WHERE invoice_id = ${id}`).toEqual([{ amount_cents: 1500 }]);
-  expect(await db.sql`SELECT amount_due_cents, last_event_seq FROM invoices WHERE id = ${id}`).toEqual([{ amount_due_cents: 101_500, last_event_seq: 2 }]);
+  expect(await db.sql`SELECT amount_due_cents, last_event_seq FROM invoices WHERE id = ${id}`).toEqual([
+    { amount_due_cents: 101_500, last_event_seq: 2 },
+  ]);
 });
 
 it('a projection Postgres refuses is recorded for ops; it fails for good only for workflows that wait for a fix', async () => {
   const id = await invoice();
-  const [row] = await db.sql<{ customerId: string; totalCents: number }[]>`SELECT customer_id AS "customerId", total_cents AS "totalCents" FROM invoices WHERE id = ${id}`;
-  const snapshot = (feesCents: number) => ({ status: 'open' as const, feesCents, paidCents: 0, refundedCents: 0, amountDueCents: row!.totalCents + feesCents, dunningStage: 'late_fee_notice', disputed: false, promisedDate: null });
+  const [row] = await db.sql<
+    { customerId: string; totalCents: number }[]
+  >`SELECT customer_id AS "customerId", total_cents AS "totalCents" FROM invoices WHERE id = ${id}`;
+  const snapshot = (feesCents: number) => ({
+    status: 'open' as const,
+    feesCents,
+    paidCents: 0,
+    refundedCents: 0,
+    amountDueCents: row!.totalCents + feesCents,
+    dunningStage: 'late_fee_notice',
+    disputed: false,
+    promisedDate: null,
+  });
   // A fee of zero: the late_fees CHECK refuses it (what a bug or a schema change could make).
-  const poison = { invoiceId: id, customerId: row!.customerId, events: [{ seq: 1, at: '2026-12-16T10:00:00.000Z', actor: 'workflow', type: 'late_fee_applied' as const, stepIndex: 3, amountCents: 0, currency: 'EUR' }], snapshot: snapshot(0) };
+  const poison = {
+    invoiceId: id,
+    customerId: row!.customerId,
+    events: [
+      {
+        seq: 1,
+        at: '2026-12-16T10:00:00.000Z',
+        actor: 'workflow',
+        type: 'late_fee_applied' as const,
+        stepIndex: 3,
+        amountCents: 0,
+        currency: 'EUR',
+      },
+    ],
+    snapshot: snapshot(0),
+  };
   const env = new MockActivityEnvironment();
   const legacy = await failureOf(env.run(activities.recordInvoiceEvents, poison));
   expect([legacy.nonRetryable, legacy.type]).toEqual([false, 'PROJECTION_REFUSED']); // a workflow from before retries, as it did
   const surfaced = await failureOf(env.run(activities.recordInvoiceEvents, { ...poison, surfaceRefusal: true }));
-  expect([surfaced.nonRetryable, surfaced.type, surfaced.message]).toEqual([true, 'PROJECTION_REJECTED', 'Postgres 23514: late_fees violates constraint late_fees_amount_cents_check']);
-  expect(await db.sql`SELECT seq, sql_state, resolved_at FROM projection_failures WHERE invoice_id = ${id}`).toEqual([{ seq: 1, sql_state: '23514', resolved_at: null }]);
+  expect([surfaced.nonRetryable, surfaced.type, surfaced.message]).toEqual([
+    true,
+    'PROJECTION_REJECTED',
+    'Postgres 23514: late_fees violates constraint late_fees_amount_cents_check',
+  ]);
+  expect(await db.sql`SELECT seq, sql_state, resolved_at FROM projection_failures WHERE invoice_id = ${id}`).toEqual([
+    { seq: 1, sql_state: '23514', resolved_at: null },
+  ]);
   expect(await db.sql`SELECT last_event_seq FROM invoices WHERE id = ${id}`).toEqual([{ last_event_seq: 0 }]); // nothing half-written
 
   // Fixed (here: the event as it should have been): stored, and the failure resolved.
-  const fixed = { ...poison, events: [{ ...poison.events[0]!, amountCents: 1500 }], snapshot: snapshot(1500), surfaceRefusal: true, afterFailure: true };
+  const fixed = {
+    ...poison,
+    events: [{ ...poison.events[0]!, amountCents: 1500 }],
+    snapshot: snapshot(1500),
+    surfaceRefusal: true,
+    afterFailure: true,
+  };
   expect(await env.run(activities.recordInvoiceEvents, fixed)).toEqual({ applied: 1 });
   expect((await db.sql`SELECT resolved_at FROM projection_failures WHERE invoice_id = ${id}`)[0]!.resolved_at).toBeInstanceOf(Date);
 });
@@ -166,7 +271,14 @@ describe('exactly once across a crash after the provider accepted the email (Res
         return { status: 200, body: { id } };
       }
       if (prior.body === req.raw) return { status: 200, body: { id: prior.id } };
-      return { status: 409, body: { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same idempotency key used with a different request payload' } };
+      return {
+        status: 409,
+        body: {
+          statusCode: 409,
+          name: 'invalid_idempotent_request',
+          message: 'Same idempotency key used with a different request payload',
+        },
+      };
     });
   }
 
@@ -176,12 +288,21 @@ describe('exactly once across a crash after the provider accepted the email (Res
       const resend = createResendMailer('re_test_key', provider.url);
       let crashes = 1;
       // The process dies after Resend accepted the email, before our log row was written.
-      const crashing = { transport: resend.transport, deliver: async (email: Parameters<typeof resend.deliver>[0]) => {
-        const result = await resend.deliver(email);
-        if (crashes-- > 0) throw new Error('worker lost after delivery');
-        return result;
-      } };
-      const crashy = createActivities({ sql: db.sql, mailer: crashing, publicUrl: 'https://ar.example.com', from: 'Acme AR <ar@acme.test>', seller: 'Acme Ltd' });
+      const crashing = {
+        transport: resend.transport,
+        deliver: async (email: Parameters<typeof resend.deliver>[0]) => {
+          const result = await resend.deliver(email);
+          if (crashes-- > 0) throw new Error('worker lost after delivery');
+          return result;
+        },
+      };
+      const crashy = createActivities({
+        sql: db.sql,
+        mailer: crashing,
+        publicUrl: 'https://ar.example.com',
+        from: 'Acme AR <ar@acme.test>',
+        seller: 'Acme Ltd',
+      });
       const id = await invoice();
       await expect(crashy.sendInvoiceEmail(input(id))).rejects.toThrow('worker lost after delivery');
       const retried = await crashy.sendInvoiceEmail(input(id));
@@ -201,10 +322,20 @@ describe('exactly once across a crash after the provider accepted the email (Res
     const provider = await resendContract();
     try {
       const resend = createResendMailer('re_test_key', provider.url);
-      const a = createActivities({ sql: db.sql, mailer: resend, publicUrl: 'https://ar.example.com', from: 'Acme AR <ar@acme.test>', seller: 'Acme Ltd' });
+      const a = createActivities({
+        sql: db.sql,
+        mailer: resend,
+        publicUrl: 'https://ar.example.com',
+        from: 'Acme AR <ar@acme.test>',
+        seller: 'Acme Ltd',
+      });
       const id = await invoice();
       // Sent once under this key by an attempt whose content is lost (say, a worker of an older release).
-      await fetch(`${provider.url}/emails`, { method: 'POST', headers: { 'idempotency-key': `invoice-${id}/issue`, 'content-type': 'application/json' }, body: '{"other":"body"}' });
+      await fetch(`${provider.url}/emails`, {
+        method: 'POST',
+        headers: { 'idempotency-key': `invoice-${id}/issue`, 'content-type': 'application/json' },
+        body: '{"other":"body"}',
+      });
       const result = await a.sendInvoiceEmail(input(id));
       expect(result.status).toBe('already_sent');
       expect(await db.sql`SELECT provider_message_id FROM email_log WHERE invoice_id = ${id}`).toEqual([{ provider_message_id: null }]);

@@ -50,23 +50,25 @@ const counts = async () => {
 };
 
 // A QuickBooks-style export: its own header names, a BOM, quoted commas.
-const customersCsv = () => file('customers.csv', [
-  '\uFEFFCustomer ID,Company,Billing Email,Time Zone,Currency,Payment Terms',
-  'C-001,"Wayne Enterprises, Inc.",ap@wayne.test,Europe/Berlin,EUR,30',
-  'C-002,Tyrell KK,keiri@tyrell.test,Asia/Tokyo,JPY,45',
-  'C-003,Broken Mail Ltd,not-an-email,Europe/Berlin,EUR,30',
-  'C-004,Nowhere GmbH,ap@nowhere.test,Europe/Atlantis,EUR,thirty',
-]);
-const invoicesCsv = () => file('invoices.csv', [
-  'Invoice ID,Customer ID,Invoice Number,Currency,Invoice Date,Due Date,Total,Amount Paid,Memo,Policy',
-  `I-1001,C-001,QB-1001,EUR,${daysAgo(40)},${daysAgo(10)},1200.50,200.00,Retainer October,erp`,
-  `I-1002,C-002,QB-1002,JPY,${daysAgo(5)},${daysAgo(-25)},150000,,Licences,erp`,
-  `I-1003,C-001,QB-1003,EUR,${daysAgo(60)},${daysAgo(30)},99.00,99.00,Paid already,erp`,
-  `I-1004,C-001,QB-1004,EUR,${daysAgo(20)},${daysAgo(5)},"1,200.00",,Thousands separator,erp`,
-  `I-1005,C-999,QB-1005,EUR,${daysAgo(20)},${daysAgo(5)},10.00,,Unknown customer,erp`,
-  `I-1006,C-001,QB-1006,EUR,${daysAgo(20)},${daysAgo(25)},10.00,,Due before issue,erp`,
-  `I-1007,C-001,QB-1007,EUR,${daysAgo(20)},${daysAgo(5)},10.005,,Too many decimals,erp`,
-]);
+const customersCsv = () =>
+  file('customers.csv', [
+    '\uFEFFCustomer ID,Company,Billing Email,Time Zone,Currency,Payment Terms',
+    'C-001,"Wayne Enterprises, Inc.",ap@wayne.test,Europe/Berlin,EUR,30',
+    'C-002,Tyrell KK,keiri@tyrell.test,Asia/Tokyo,JPY,45',
+    'C-003,Broken Mail Ltd,not-an-email,Europe/Berlin,EUR,30',
+    'C-004,Nowhere GmbH,ap@nowhere.test,Europe/Atlantis,EUR,thirty',
+  ]);
+const invoicesCsv = () =>
+  file('invoices.csv', [
+    'Invoice ID,Customer ID,Invoice Number,Currency,Invoice Date,Due Date,Total,Amount Paid,Memo,Policy',
+    `I-1001,C-001,QB-1001,EUR,${daysAgo(40)},${daysAgo(10)},1200.50,200.00,Retainer October,erp`,
+    `I-1002,C-002,QB-1002,JPY,${daysAgo(5)},${daysAgo(-25)},150000,,Licences,erp`,
+    `I-1003,C-001,QB-1003,EUR,${daysAgo(60)},${daysAgo(30)},99.00,99.00,Paid already,erp`,
+    `I-1004,C-001,QB-1004,EUR,${daysAgo(20)},${daysAgo(5)},"1,200.00",,Thousands separator,erp`,
+    `I-1005,C-999,QB-1005,EUR,${daysAgo(20)},${daysAgo(5)},10.00,,Unknown customer,erp`,
+    `I-1006,C-001,QB-1006,EUR,${daysAgo(20)},${daysAgo(25)},10.00,,Due before issue,erp`,
+    `I-1007,C-001,QB-1007,EUR,${daysAgo(20)},${daysAgo(5)},10.005,,Too many decimals,erp`,
+  ]);
 
 describe('import', () => {
   it('imports the good rows, reports every bad one by file and line, and starts open invoices where their policy stands', async () => {
@@ -99,7 +101,8 @@ describe('import', () => {
 
     // 10 days overdue on a 3d/7d/14d/30d ladder: the reminder and the fee had their time before the
     // import and are not performed now; the final notice (day 14) is next. No issue email goes out.
-    const [inv] = await stack.db.sql`SELECT id, workflow_id, external_number, issue_date, total_cents FROM invoices WHERE external_id = 'I-1001'`;
+    const [inv] = await stack.db
+      .sql`SELECT id, workflow_id, external_number, issue_date, total_cents FROM invoices WHERE external_id = 'I-1001'`;
     expect(inv).toMatchObject({ external_number: 'QB-1001', issue_date: daysAgo(40), total_cents: 120_050 });
     const view = await eventually(async () => {
       const v = await stack.env.client.workflow.getHandle(inv!.workflow_id).query(invoiceStateQuery);
@@ -131,7 +134,10 @@ describe('import', () => {
     expect(again.out).toContain('invoices.csv: 7 rows — 0 imported, 2 already imported, 1 skipped, 4 with errors');
     expect(await counts()).toEqual({ customers: 2, invoices: 2 });
 
-    const fixedCustomers = await file('customers-fixed.csv', ['external_id,name,email,time_zone,currency', 'C-003,Broken Mail Ltd,ap@brokenmail.test,Europe/Berlin,EUR']);
+    const fixedCustomers = await file('customers-fixed.csv', [
+      'external_id,name,email,time_zone,currency',
+      'C-003,Broken Mail Ltd,ap@brokenmail.test,Europe/Berlin,EUR',
+    ]);
     const fixedInvoices = await file('invoices-fixed.csv', [
       'external_id,customer_external_id,currency,issue_date,due_date,total',
       `I-1004,C-003,EUR,${daysAgo(20)},${daysAgo(5)},1200.00`,
@@ -149,7 +155,10 @@ describe('import', () => {
     const before = await counts();
     const noEmail = await file('no-email.csv', ['external_id,name,time_zone,currency', 'C-100,Acme,UTC,USD']);
     const run = await cli(['import', noEmail]);
-    expect(run).toMatchObject({ code: 1, err: expect.stringContaining('no-email.csv: missing column email (found external_id, name, time_zone, currency)') });
+    expect(run).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('no-email.csv: missing column email (found external_id, name, time_zone, currency)'),
+    });
     expect((await cli(['import', path.join(dir, 'absent.csv')])).err).toContain('absent.csv: no such file');
     expect(await counts()).toEqual(before);
   });
@@ -160,10 +169,36 @@ describe('POST /api/imports', () => {
     expect((await api.request('POST', '/api/imports/customers', { body: { rows: [] } })).status).toBe(400);
     expect((await api.request('POST', '/api/imports/invoices', { body: { rows: Array(501).fill({}) } })).status).toBe(400);
     expect((await api.request('POST', '/api/imports/invoices', { body: [] })).status).toBe(400);
-    const res = await api.request('POST', '/api/imports/invoices', { body: { rows: [{ externalId: 'X-1', customerExternalId: 'C-001', currency: 'EUR', issueDate: daysAgo(1), dueDate: daysAgo(-10), totalCents: 12.5 }] } });
+    const res = await api.request('POST', '/api/imports/invoices', {
+      body: {
+        rows: [
+          {
+            externalId: 'X-1',
+            customerExternalId: 'C-001',
+            currency: 'EUR',
+            issueDate: daysAgo(1),
+            dueDate: daysAgo(-10),
+            totalCents: 12.5,
+          },
+        ],
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ errors: 1, results: [{ status: 'error', error: { code: 'VALIDATION', field: 'totalCents' } }] });
-    const future = await api.request('POST', '/api/imports/invoices', { body: { rows: [{ externalId: 'X-2', customerExternalId: 'C-001', currency: 'EUR', issueDate: daysAgo(-2), dueDate: daysAgo(-10), totalCents: 100 }] } });
+    const future = await api.request('POST', '/api/imports/invoices', {
+      body: {
+        rows: [
+          {
+            externalId: 'X-2',
+            customerExternalId: 'C-001',
+            currency: 'EUR',
+            issueDate: daysAgo(-2),
+            dueDate: daysAgo(-10),
+            totalCents: 100,
+          },
+        ],
+      },
+    });
     expect(future.body.results[0]).toMatchObject({ status: 'error', error: { field: 'issueDate' } });
   });
 });

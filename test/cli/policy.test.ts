@@ -25,8 +25,22 @@ async function file(name: string, content: unknown): Promise<string> {
   return p;
 }
 
-const v1 = { name: 'firm', description: 'Firm ladder', steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '7d', template: 'late_fee_notice', lateFee: { percent: 1.5 } }] };
-const v2 = { ...v1, steps: [v1.steps[0], { offset: '7d', template: 'late_fee_notice', lateFee: { percent: 2 } }, { offset: '30d', template: 'handoff_notice', handOff: true }] };
+const v1 = {
+  name: 'firm',
+  description: 'Firm ladder',
+  steps: [
+    { offset: '0d', template: 'reminder_due_today' },
+    { offset: '7d', template: 'late_fee_notice', lateFee: { percent: 1.5 } },
+  ],
+};
+const v2 = {
+  ...v1,
+  steps: [
+    v1.steps[0],
+    { offset: '7d', template: 'late_fee_notice', lateFee: { percent: 2 } },
+    { offset: '30d', template: 'handoff_notice', handOff: true },
+  ],
+};
 
 describe('policy validate', () => {
   it('accepts a valid file without saving anything', async () => {
@@ -36,27 +50,55 @@ describe('policy validate', () => {
   });
 
   it('names every problem: unknown template, negative fee, steps out of order, offset syntax', async () => {
-    const bad = { name: 'bad', steps: [{ offset: '7d', template: 'shout' }, { offset: '1d', template: 'reminder_firm', lateFee: { percent: -2 } }, { offset: 'soon', template: 'final_notice' }] };
+    const bad = {
+      name: 'bad',
+      steps: [
+        { offset: '7d', template: 'shout' },
+        { offset: '1d', template: 'reminder_firm', lateFee: { percent: -2 } },
+        { offset: 'soon', template: 'final_notice' },
+      ],
+    };
     const res = await cli(['policy', 'validate', await file('bad.json', bad)]);
     expect(res.code).toBe(1);
     expect(res.err).toMatch(/^error INVALID_POLICY: /);
     expect(res.err).toMatch(/steps\[0\]\.template: unknown template/);
     expect(res.err).toMatch(/steps\[1\]\.lateFee/);
     expect(res.err).toMatch(/steps\[2\]\.offset: must be a duration/);
-    const unordered = { name: 'unordered', steps: [{ offset: '7d', template: 'reminder_overdue' }, { offset: '1d', template: 'reminder_firm' }] };
-    expect(await cli(['policy', 'validate', await file('unordered.json', unordered)])).toMatchObject({ code: 1, err: expect.stringMatching(/steps\[1\]\.offset: steps must be in strictly increasing offset order/) });
+    const unordered = {
+      name: 'unordered',
+      steps: [
+        { offset: '7d', template: 'reminder_overdue' },
+        { offset: '1d', template: 'reminder_firm' },
+      ],
+    };
+    expect(await cli(['policy', 'validate', await file('unordered.json', unordered)])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/steps\[1\]\.offset: steps must be in strictly increasing offset order/),
+    });
   });
 
   it('refuses a missing file and malformed JSON', async () => {
-    expect(await cli(['policy', 'validate', path.join(dir, 'nope.json')])).toMatchObject({ code: 1, err: expect.stringContaining('no such file') });
-    expect(await cli(['policy', 'validate', await file('broken.json', '{"name": ')])).toMatchObject({ code: 1, err: expect.stringContaining('not valid JSON') });
+    expect(await cli(['policy', 'validate', path.join(dir, 'nope.json')])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('no such file'),
+    });
+    expect(await cli(['policy', 'validate', await file('broken.json', '{"name": ')])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('not valid JSON'),
+    });
   });
 });
 
 describe('policy create, list, show, diff', () => {
   it('creates versions, lists and shows them, and diffs two versions step by step', async () => {
-    expect(await cli(['policy', 'create', await file('v1.json', v1)])).toMatchObject({ code: 0, out: expect.stringContaining('created firm v1') });
-    expect(await cli(['policy', 'create', await file('v2.json', v2)])).toMatchObject({ code: 0, out: expect.stringContaining('created firm v2') });
+    expect(await cli(['policy', 'create', await file('v1.json', v1)])).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('created firm v1'),
+    });
+    expect(await cli(['policy', 'create', await file('v2.json', v2)])).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('created firm v2'),
+    });
 
     const list = await cli(['policy', 'list']);
     expect(list.code).toBe(0);
@@ -76,8 +118,14 @@ describe('policy create, list, show, diff', () => {
 
   it('refuses what does not exist and bad arguments, with the exit code saying which', async () => {
     expect(await cli(['policy', 'show', 'ghost'])).toMatchObject({ code: 1, err: 'error NOT_FOUND: policy ghost does not exist' });
-    expect(await cli(['policy', 'diff', 'standard', '1', '9'])).toMatchObject({ code: 1, err: 'error NOT_FOUND: policy standard version 9 does not exist' });
-    expect(await cli(['policy', 'diff', 'standard', '1', 'two'])).toMatchObject({ code: 2, err: expect.stringContaining('to must be a positive integer') });
+    expect(await cli(['policy', 'diff', 'standard', '1', '9'])).toMatchObject({
+      code: 1,
+      err: 'error NOT_FOUND: policy standard version 9 does not exist',
+    });
+    expect(await cli(['policy', 'diff', 'standard', '1', 'two'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('to must be a positive integer'),
+    });
     expect((await cli(['policy', 'show', 'standard', '--version', 'x'])).code).toBe(2);
     expect((await cli(['policy', 'frobnicate'])).code).toBe(2);
   });
@@ -87,14 +135,34 @@ describe('policy create, list, show, diff', () => {
   });
 
   it('says clearly when the API cannot be reached or refuses the token', async () => {
-    expect(await cli(['policy', 'list'], { API: 'http://127.0.0.1:1' })).toMatchObject({ code: 1, err: expect.stringContaining('cannot reach the API at http://127.0.0.1:1') });
-    expect(await cli(['policy', 'list'], { TOKEN: 'wrong-token-0123456789' })).toMatchObject({ code: 1, err: expect.stringMatching(/^error UNAUTHORIZED/) });
+    expect(await cli(['policy', 'list'], { API: 'http://127.0.0.1:1' })).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('cannot reach the API at http://127.0.0.1:1'),
+    });
+    expect(await cli(['policy', 'list'], { TOKEN: 'wrong-token-0123456789' })).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^error UNAUTHORIZED/),
+    });
   });
 });
 
 describe('policy simulate', () => {
   it('prints the timeline of a stored policy on a hypothetical invoice in the customer zone', async () => {
-    const res = await cli(['policy', 'simulate', 'standard', '--amount', '100001', '--currency', 'USD', '--tz', 'America/Chicago', '--due', '2026-12-31', '--issued', '2026-12-01T15:00:00Z']);
+    const res = await cli([
+      'policy',
+      'simulate',
+      'standard',
+      '--amount',
+      '100001',
+      '--currency',
+      'USD',
+      '--tz',
+      'America/Chicago',
+      '--due',
+      '2026-12-31',
+      '--issued',
+      '2026-12-01T15:00:00Z',
+    ]);
     expect(res.code).toBe(0);
     expect(res.out).toContain('standard v1 on a hypothetical invoice: USD 1,000.01 due 2027-01-01T05:59:59.999Z (America/Chicago)');
     expect(res.out).toMatch(/2027-01-14T09:00:00\.000-06:00\s+step 3 late_fee_notice\s+\+USD 15\.00\s+due USD 1,015\.01/);
@@ -102,7 +170,10 @@ describe('policy simulate', () => {
   });
 
   it('plays a draft file on an existing invoice', async () => {
-    const { invoice } = await invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents: 20_000 });
+    const { invoice } = await invoiceFixture(
+      { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+      { totalCents: 20_000 },
+    );
     const res = await cli(['policy', 'simulate', await file('draft.json', v2), '--invoice', invoice.id, '--json']);
     expect(res.code).toBe(0);
     const sim = JSON.parse(res.out);

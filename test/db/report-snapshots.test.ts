@@ -20,7 +20,9 @@ let lastOver: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   ledger = ledgerWriter(db.sql);
-  const [row] = await db.sql<{ today: string; lastOver: string }[]>`SELECT current_date::text AS today, (report_open_from() - 2)::text AS "lastOver"`;
+  const [row] = await db.sql<
+    { today: string; lastOver: string }[]
+  >`SELECT current_date::text AS today, (report_open_from() - 2)::text AS "lastOver"`;
   ({ today, lastOver } = row!);
   await seed();
 });
@@ -49,7 +51,12 @@ const at = (day: string, hourUtc: number) => `${day}T${String(hourUtc).padStart(
  */
 async function seed() {
   const r = random(42);
-  for (const [name, zone, currency] of [['Pago', 'Pacific/Pago_Pago', 'USD'], ['Kiritimati', 'Pacific/Kiritimati', 'USD'], ['Berlin', 'Europe/Berlin', 'EUR'], ['London', 'Europe/London', 'GBP']] as const) {
+  for (const [name, zone, currency] of [
+    ['Pago', 'Pacific/Pago_Pago', 'USD'],
+    ['Kiritimati', 'Pacific/Kiritimati', 'USD'],
+    ['Berlin', 'Europe/Berlin', 'EUR'],
+    ['London', 'Europe/London', 'GBP'],
+  ] as const) {
     customers.push({ id: await ledger.customer(name, zone, currency), currency });
   }
   for (let i = 0; i < 240; i++) {
@@ -69,16 +76,27 @@ async function seed() {
     } else if (roll < 0.72) {
       facts.push([at(addDays(due, 90), Math.floor(r() * 24)), handedOff]);
     }
-    await ledger.invoice(id, currency, total, issue, at(due, 23), facts.filter(([when]) => when < new Date().toISOString()));
+    await ledger.invoice(
+      id,
+      currency,
+      total,
+      issue,
+      at(due, 23),
+      facts.filter(([when]) => when < new Date().toISOString()),
+    );
   }
 }
 
 // What the reports read, through the snapshots (taking them where missing) …
-const agingRead = (asOf: string) => readAgingLines(db.sql, asOf, (tx, lines) => tx`SELECT * FROM (${lines}) l ORDER BY customer_id, currency, bucket`);
-const flowsRead = (from: string, to: string) => readDailyFlows(db.sql, from, to, (tx, days) => tx`SELECT * FROM (${sumFlows(tx, days)}) f ORDER BY currency`);
+const agingRead = (asOf: string) =>
+  readAgingLines(db.sql, asOf, (tx, lines) => tx`SELECT * FROM (${lines}) l ORDER BY customer_id, currency, bucket`);
+const flowsRead = (from: string, to: string) =>
+  readDailyFlows(db.sql, from, to, (tx, days) => tx`SELECT * FROM (${sumFlows(tx, days)}) f ORDER BY currency`);
 // … and the same figures derived live from the ledger.
-const agingLive = (asOf: string) => reportTransaction(db.sql, (tx) => tx`SELECT * FROM (${agingLinesAt(tx, asOf)}) l ORDER BY customer_id, currency, bucket`);
-const flowsLive = (from: string, to: string) => reportTransaction(db.sql, (tx) => tx`SELECT * FROM (${sumFlows(tx, flowsByDay(tx, from, to))}) f ORDER BY currency`);
+const agingLive = (asOf: string) =>
+  reportTransaction(db.sql, (tx) => tx`SELECT * FROM (${agingLinesAt(tx, asOf)}) l ORDER BY customer_id, currency, bucket`);
+const flowsLive = (from: string, to: string) =>
+  reportTransaction(db.sql, (tx) => tx`SELECT * FROM (${sumFlows(tx, flowsByDay(tx, from, to))}) f ORDER BY currency`);
 
 async function expectAgingAsLive(days: string[]) {
   for (const day of days) expect([day, await agingRead(day)]).toEqual([day, await agingLive(day)]);
@@ -90,8 +108,23 @@ async function expectFlowsAsLive(periods: [string, string][]) {
 const validity = async (day: string) =>
   (await db.sql<{ valid: boolean }[]>`SELECT valid FROM aging_snapshots WHERE as_of = ${day}`)[0]?.valid ?? null;
 const flowDayStored = async (day: string) => (await db.sql`SELECT 1 FROM report_flow_days WHERE day = ${day}`).length > 0;
-const pastDays = ['2026-01-31', '2026-02-14', '2026-03-31', '2026-04-15', '2026-05-31', '2026-06-30', '2026-07-01', '2026-08-20', '2026-09-30', '2026-10-15'];
-const periods: [string, string][] = [['2026-01-01', '2026-01-31'], ['2026-04-01', '2026-06-30'], ['2026-01-01', '2026-10-31']];
+const pastDays = [
+  '2026-01-31',
+  '2026-02-14',
+  '2026-03-31',
+  '2026-04-15',
+  '2026-05-31',
+  '2026-06-30',
+  '2026-07-01',
+  '2026-08-20',
+  '2026-09-30',
+  '2026-10-15',
+];
+const periods: [string, string][] = [
+  ['2026-01-01', '2026-01-31'],
+  ['2026-04-01', '2026-06-30'],
+  ['2026-01-01', '2026-10-31'],
+];
 
 describe('reading past days', () => {
   it('takes each day over once and reads it back as the ledger says', async () => {
@@ -135,7 +168,10 @@ describe('writes after snapshots were taken', () => {
     // Those three inserts were back-dated: take the days again before today's writes.
     await expectAgingAsLive(pastDays);
     await expectFlowsAsLive(periods);
-    await ledger.happen(a, [[now, fee(700)], [now, pay(15_000)]]);
+    await ledger.happen(a, [
+      [now, fee(700)],
+      [now, pay(15_000)],
+    ]);
     await ledger.happen(b, [[now, voided]]);
     await ledger.happen(c, [[now, handedOff]]);
     for (const day of pastDays) expect(await validity(day)).toBe(true);
@@ -153,7 +189,9 @@ describe('writes after snapshots were taken', () => {
     await expectFlowsAsLive(periods);
     const june = (await agingRead('2026-06-30')) as unknown as { customer_id: string; bucket: string; cents: number }[];
     const live = (await agingLive('2026-06-30')) as unknown as typeof june;
-    expect(june.find((l) => l.customer_id === id && l.bucket === '1-30')?.cents).toBe(live.find((l) => l.customer_id === id && l.bucket === '1-30')?.cents);
+    expect(june.find((l) => l.customer_id === id && l.bucket === '1-30')?.cents).toBe(
+      live.find((l) => l.customer_id === id && l.bucket === '1-30')?.cents,
+    );
   });
 
   it('unapplied cash applied today counts from the day it was received', async () => {
@@ -168,7 +206,9 @@ describe('writes after snapshots were taken', () => {
     for (const day of pastDays) expect(await validity(day)).toBe(true);
     // … and applied to the invoice today (claimed, then applied): the ledger row is booked on 20 August.
     await db.sql`UPDATE unapplied_payments SET status = 'applying', claimed_invoice_id = ${invoiceId}, claimed_at = now() WHERE id = ${paymentId}`;
-    await ledger.happen(invoiceId, [[new Date().toISOString(), pay(30_000, paymentId, { receivedAt: '2026-08-20T10:00:00.000Z', unappliedSource: 'stripe' })]]);
+    await ledger.happen(invoiceId, [
+      [new Date().toISOString(), pay(30_000, paymentId, { receivedAt: '2026-08-20T10:00:00.000Z', unappliedSource: 'stripe' })],
+    ]);
     expect(await db.sql`SELECT status FROM unapplied_payments WHERE id = ${paymentId}`).toEqual([{ status: 'applied' }]);
     expect(await Promise.all(pastDays.map(validity))).toEqual(pastDays.map((day) => day < '2026-08-20'));
     await expectAgingAsLive(pastDays);
@@ -184,7 +224,10 @@ describe('writes after snapshots were taken', () => {
     await expectAgingAsLive(pastDays);
     await expectFlowsAsLive(periods);
     // A Stripe retry that arrives now for a payment made on 15 July, and the fee of 1 March recorded with it.
-    await ledger.happen(invoiceId, [[at('2026-03-01', 12), fee(900)], [at('2026-07-15', 12), pay(20_000)]]);
+    await ledger.happen(invoiceId, [
+      [at('2026-03-01', 12), fee(900)],
+      [at('2026-07-15', 12), pay(20_000)],
+    ]);
     expect(await Promise.all(pastDays.map(validity))).toEqual(pastDays.map((day) => day < '2026-03-01'));
     expect(await flowDayStored('2026-02-28')).toBe(true);
     await expectAgingAsLive(pastDays);
@@ -195,11 +238,16 @@ describe('writes after snapshots were taken', () => {
     const { id, currency } = customers[3]!;
     const invoiceId = await ledger.invoice(id, currency, 8_000, '2026-02-01', at('2026-03-03', 23), [[at('2026-02-21', 12), pay(8_000)]]);
     await expectFlowsAsLive(periods);
-    const paidBefore = ((await flowsRead('2026-02-21', '2026-02-21')) as unknown as { currency: string; invoicesPaid: number }[]).find((f) => f.currency === 'GBP')!.invoicesPaid;
+    const paidBefore = ((await flowsRead('2026-02-21', '2026-02-21')) as unknown as { currency: string; invoicesPaid: number }[]).find(
+      (f) => f.currency === 'GBP',
+    )!.invoicesPaid;
     await ledger.happen(invoiceId, [[new Date().toISOString(), refund(3_000)]]);
     expect(await flowDayStored('2026-02-20')).toBe(true);
     expect(await flowDayStored('2026-02-21')).toBe(false);
-    const paidAfter = ((await flowsRead('2026-02-21', '2026-02-21')) as unknown as { currency: string; invoicesPaid: number }[]).find((f) => f.currency === 'GBP')?.invoicesPaid ?? 0;
+    const paidAfter =
+      ((await flowsRead('2026-02-21', '2026-02-21')) as unknown as { currency: string; invoicesPaid: number }[]).find(
+        (f) => f.currency === 'GBP',
+      )?.invoicesPaid ?? 0;
     expect(paidAfter).toBe(paidBefore - 1);
     await expectAgingAsLive(pastDays);
     await expectFlowsAsLive(periods);
@@ -210,9 +258,13 @@ describe('writes after snapshots were taken', () => {
     const day = '2026-09-15';
     expect(await validity(day)).toBeNull();
     let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let written!: () => void;
-    const wrote = new Promise<void>((resolve) => { written = resolve; });
+    const wrote = new Promise<void>((resolve) => {
+      written = resolve;
+    });
     const invoiceId = randomUUID();
     const writer = db.sql.begin(async (tx) => {
       await tx`INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at, policy_name, policy_version, workflow_id)
@@ -243,7 +295,9 @@ describe('refreshReportSnapshots (the daily Schedule)', () => {
     await agingRead('2026-02-14');
     const first = await refreshReportSnapshots(db.sql);
     const keepFrom = addDays(lastOver, 1 - DAILY_AGING_RETENTION_DAYS);
-    const stored = (await db.sql<{ asOf: string }[]>`SELECT as_of::text AS "asOf" FROM aging_snapshots WHERE valid ORDER BY as_of`).map((r) => r.asOf);
+    const stored = (await db.sql<{ asOf: string }[]>`SELECT as_of::text AS "asOf" FROM aging_snapshots WHERE valid ORDER BY as_of`).map(
+      (r) => r.asOf,
+    );
     const monthEnds = stored.filter((d) => d < keepFrom);
     expect(monthEnds.every((d) => addDays(d, 1).endsWith('-01'))).toBe(true);
     expect(monthEnds).toEqual(expect.arrayContaining(['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31', '2026-06-30']));
@@ -251,8 +305,14 @@ describe('refreshReportSnapshots (the daily Schedule)', () => {
     expect(stored.filter((d) => d >= keepFrom)).toHaveLength(DAILY_AGING_RETENTION_DAYS);
     expect(stored[stored.length - 1]).toBe(lastOver);
     expect(first.pruned).toBeGreaterThanOrEqual(1);
-    const [flowDays] = await db.sql<{ n: number; first: string; last: string }[]>`SELECT count(*)::int AS n, min(day)::text AS first, max(day)::text AS last FROM report_flow_days`;
-    expect(flowDays).toEqual({ n: Math.round((Date.parse(lastOver) - Date.parse('2026-01-01')) / 86_400_000) + 1, first: '2026-01-01', last: lastOver });
+    const [flowDays] = await db.sql<
+      { n: number; first: string; last: string }[]
+    >`SELECT count(*)::int AS n, min(day)::text AS first, max(day)::text AS last FROM report_flow_days`;
+    expect(flowDays).toEqual({
+      n: Math.round((Date.parse(lastOver) - Date.parse('2026-01-01')) / 86_400_000) + 1,
+      first: '2026-01-01',
+      last: lastOver,
+    });
 
     // Run again: nothing to do.
     expect(await refreshReportSnapshots(db.sql)).toEqual({ agingTaken: [], flowDays: 0, pruned: 0 });

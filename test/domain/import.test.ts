@@ -48,8 +48,17 @@ describe('decideImport', () => {
     ],
   };
   const input: InvoiceWorkflowInput = {
-    invoiceId: 'inv', number: 'INV-1', customerId: 'c', timeZone: 'Europe/Berlin', currency: 'EUR', totalCents: 120_050,
-    issueDate: '2026-10-01', dueAt: '2026-11-01T22:59:59.999Z', policy, imported: { externalId: 'I-1', paidBeforeCents: 20_000 }, scheduleRules: 'calendar',
+    invoiceId: 'inv',
+    number: 'INV-1',
+    customerId: 'c',
+    timeZone: 'Europe/Berlin',
+    currency: 'EUR',
+    totalCents: 120_050,
+    issueDate: '2026-10-01',
+    dueAt: '2026-11-01T22:59:59.999Z',
+    policy,
+    imported: { externalId: 'I-1', paidBeforeCents: 20_000 },
+    scheduleRules: 'calendar',
   };
   const take = (nowIso: string) => {
     const state = initialState(input);
@@ -76,10 +85,22 @@ describe('decideImport', () => {
     expect(late.nextStepIndex).toBe(2);
     const plan = planNext(late, Date.parse(now));
     expect(plan).toMatchObject({ kind: 'perform', steps: [{ index: 2, template: 'final_notice' }] });
-    const withFee = initialState({ ...input, policy: { ...policy, steps: [...policy.steps.slice(0, 2), { ...policy.steps[2]!, lateFee: { amountCents: 1_000, currency: 'EUR' } }] } });
+    const withFee = initialState({
+      ...input,
+      policy: {
+        ...policy,
+        steps: [...policy.steps.slice(0, 2), { ...policy.steps[2]!, lateFee: { amountCents: 1_000, currency: 'EUR' } }],
+      },
+    });
     const caught = record(withFee, decideImport(withFee, Date.parse(now)), { at: now, actor: 'import' });
-    const { events } = decideSteps(caught, (planNext(caught, Date.parse(now)) as { steps: readonly ScheduledStep[] }).steps, Date.parse(now));
-    expect(events.filter((e) => e.type === 'late_fee_applied')).toEqual([{ type: 'late_fee_applied', stepIndex: 2, amountCents: 1_000, currency: 'EUR' }]);
+    const { events } = decideSteps(
+      caught,
+      (planNext(caught, Date.parse(now)) as { steps: readonly ScheduledStep[] }).steps,
+      Date.parse(now),
+    );
+    expect(events.filter((e) => e.type === 'late_fee_applied')).toEqual([
+      { type: 'late_fee_applied', stepIndex: 2, amountCents: 1_000, currency: 'EUR' },
+    ]);
     const after = record(caught, events, { at: now, actor: 'workflow' });
     expect(planNext(after, Date.parse(now) + 86_400_000)).toEqual({ kind: 'parked' });
     expect(nextActionOf(after, Date.parse(now))).toEqual({ at: null, step: null, reason: 'ladder_finished' });
@@ -96,7 +117,10 @@ describe('decideImport', () => {
     const waiting = record(endless, decideImport(endless, Date.parse(now)), { at: now, actor: 'import' });
     // Due 1 Nov; the last step at +14d (15 Nov), then every week: the 5th repetition falls on Sunday
     // 20 Dec and waits for Monday's opening, so nothing is due now and it is next.
-    expect(planNext(waiting, Date.parse(now))).toMatchObject({ kind: 'wait', next: { step: { template: 'final_notice', repetition: 5 }, at: '2026-12-21T08:00:00.000Z' } });
+    expect(planNext(waiting, Date.parse(now))).toMatchObject({
+      kind: 'wait',
+      next: { step: { template: 'final_notice', repetition: 5 }, at: '2026-12-21T08:00:00.000Z' },
+    });
     // Catching up instead performs the latest repetition due (the 4th, 14 Dec), not the final notice again and again.
     const caught = initialState({ ...input, policy: { ...policy, repeatEvery: '7d' } });
     const latest = record(caught, decideImport(caught, Date.parse(now)), { at: now, actor: 'import' });

@@ -1,4 +1,12 @@
-import { decideOpenDispute, decidePayment, decidePromise, decideRefund, decideResolveDispute, decideVoid, checkPayment } from '../../src/domain/commands';
+import {
+  decideOpenDispute,
+  decidePayment,
+  decidePromise,
+  decideRefund,
+  decideResolveDispute,
+  decideVoid,
+  checkPayment,
+} from '../../src/domain/commands';
 import { decideSteps, planNext } from '../../src/domain/dunning';
 import { type DomainError } from '../../src/domain/errors';
 import { amountDue, assertTransition, initialState, record, type InvoiceEventBody, type InvoiceState } from '../../src/domain/invoice';
@@ -15,13 +23,24 @@ const dueMs = Date.parse(DUE);
 
 function fresh(totalCents = 100_000): InvoiceState {
   return initialState({
-    invoiceId: 'inv-1', number: 'INV-000001', customerId: 'cus-1', timeZone: 'UTC', currency: 'USD', totalCents,
-    issueDate: '2026-03-01', dueAt: DUE, policy: { ...STANDARD_POLICY, version: 1 },
+    invoiceId: 'inv-1',
+    number: 'INV-000001',
+    customerId: 'cus-1',
+    timeZone: 'UTC',
+    currency: 'USD',
+    totalCents,
+    issueDate: '2026-03-01',
+    dueAt: DUE,
+    policy: { ...STANDARD_POLICY, version: 1 },
   });
 }
 const apply = (s: InvoiceState, events: InvoiceEventBody[], nowMs = dueMs) => record(s, events, { at: at(nowMs), actor: 'test' });
 function codeOf(fn: () => unknown): string {
-  try { fn(); } catch (err) { return (err as DomainError).code; }
+  try {
+    fn();
+  } catch (err) {
+    return (err as DomainError).code;
+  }
   return 'no error';
 }
 
@@ -112,13 +131,18 @@ describe('commands', () => {
 
 describe('dunning steps', () => {
   it('waits for the first step, then performs it', () => {
-    expect(planNext(fresh(), dueMs - 10 * DAY)).toMatchObject({ kind: 'wait', next: { at: at(dueMs - 3 * DAY), step: { index: 0, template: 'reminder_upcoming' } } });
+    expect(planNext(fresh(), dueMs - 10 * DAY)).toMatchObject({
+      kind: 'wait',
+      next: { at: at(dueMs - 3 * DAY), step: { index: 0, template: 'reminder_upcoming' } },
+    });
     const plan = planNext(fresh(), dueMs - 3 * DAY);
     expect(plan).toMatchObject({ kind: 'perform', steps: [{ index: 0 }] });
   });
 
   it('charges 1.5 % of the open amount at the 14-day step, rounded half up', () => {
-    let s = apply(fresh(100_001), [{ type: 'step_performed', stepIndex: 2, template: 'reminder_overdue', scheduledAt: DUE, sendAt: DUE, catchUp: false }]);
+    let s = apply(fresh(100_001), [
+      { type: 'step_performed', stepIndex: 2, template: 'reminder_overdue', scheduledAt: DUE, sendAt: DUE, catchUp: false },
+    ]);
     const plan = planNext(s, dueMs + 14 * DAY);
     if (plan.kind !== 'perform') throw new Error(plan.kind);
     const { events } = decideSteps(s, plan.steps, dueMs + 14 * DAY);
@@ -153,7 +177,14 @@ describe('dunning steps', () => {
   });
 
   it('skips a fixed fee in another currency and says why', () => {
-    const s = initialState({ ...fresh().input, policy: { name: 'f', version: 1, steps: [{ offset: '1d', template: 'late_fee_notice', lateFee: { amountCents: 500, currency: 'EUR' } }] } });
+    const s = initialState({
+      ...fresh().input,
+      policy: {
+        name: 'f',
+        version: 1,
+        steps: [{ offset: '1d', template: 'late_fee_notice', lateFee: { amountCents: 500, currency: 'EUR' } }],
+      },
+    });
     const plan = planNext(s, dueMs + 2 * DAY);
     if (plan.kind !== 'perform') throw new Error(plan.kind);
     expect(decideSteps(s, plan.steps, dueMs + 2 * DAY).events[0]).toMatchObject({ type: 'late_fee_skipped' });

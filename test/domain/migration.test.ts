@@ -4,17 +4,29 @@ import { STANDARD_POLICY, type PolicyVersion } from '../../src/domain/policy';
 import { scheduleFor } from '../../src/domain/dunning';
 
 const input: InvoiceWorkflowInput = {
-  invoiceId: 'inv', number: 'INV-1', customerId: 'c', timeZone: 'Europe/Berlin', currency: 'EUR', totalCents: 50_000,
-  issueDate: '2026-11-01', dueAt: '2026-12-01T22:59:59.999Z', policy: { ...STANDARD_POLICY, version: 1 },
+  invoiceId: 'inv',
+  number: 'INV-1',
+  customerId: 'c',
+  timeZone: 'Europe/Berlin',
+  currency: 'EUR',
+  totalCents: 50_000,
+  issueDate: '2026-11-01',
+  dueAt: '2026-12-01T22:59:59.999Z',
+  policy: { ...STANDARD_POLICY, version: 1 },
 };
 const v2: PolicyVersion = {
   ...STANDARD_POLICY,
   version: 2,
   sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' },
-  steps: [{ offset: '3d', template: 'reminder_overdue' }, { offset: '10d', template: 'late_fee_notice', lateFee: { percent: 2 } }, { offset: '21d', template: 'final_notice', finalNotice: true }],
+  steps: [
+    { offset: '3d', template: 'reminder_overdue' },
+    { offset: '10d', template: 'late_fee_notice', lateFee: { percent: 2 } },
+    { offset: '21d', template: 'final_notice', finalNotice: true },
+  ],
 };
 const at = (iso: string) => Date.parse(iso);
-const apply = (state: InvoiceState, nowIso: string, id = 'm1') => record(state, decideMigration(state, v2, id, at(nowIso)), { at: nowIso, actor: 'test' });
+const apply = (state: InvoiceState, nowIso: string, id = 'm1') =>
+  record(state, decideMigration(state, v2, id, at(nowIso)), { at: nowIso, actor: 'test' });
 
 describe('decideMigration', () => {
   it('resumes at the first step of the new version that acts after now, measured by its send-window instant', () => {
@@ -41,7 +53,10 @@ describe('decideMigration', () => {
     expect(migrationOutcome(moved, 'run-a')).toBe('migrated');
     expect(migrationOutcome(moved, 'run-b')).toBe('already');
     // Moving again (back to v1) is a new generation: its steps get new idempotency keys and fee rows.
-    const back = record(moved, decideMigration(moved, input.policy, 'run-c', at('2026-12-20T12:00:00Z')), { at: '2026-12-20T12:00:00Z', actor: 'test' });
+    const back = record(moved, decideMigration(moved, input.policy, 'run-c', at('2026-12-20T12:00:00Z')), {
+      at: '2026-12-20T12:00:00Z',
+      actor: 'test',
+    });
     expect(back.policyGeneration).toBe(2);
     expect(back.nextStepIndex).toBe(4); // -3d, 0d, 7d and 14d of v1 lie before 2026-12-20
   });
@@ -49,6 +64,8 @@ describe('decideMigration', () => {
   it('refuses closed invoices and other policies', () => {
     const paid = { ...initialState(input), status: 'paid' as const };
     expect(() => decideMigration(paid, v2, 'm', 0)).toThrow(expect.objectContaining({ code: 'INVOICE_PAID' }));
-    expect(() => decideMigration(initialState(input), { ...v2, name: 'gentle' }, 'm', 0)).toThrow(expect.objectContaining({ code: 'VALIDATION' }));
+    expect(() => decideMigration(initialState(input), { ...v2, name: 'gentle' }, 'm', 0)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION' }),
+    );
   });
 });

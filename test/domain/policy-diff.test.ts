@@ -14,7 +14,9 @@ describe('diffPolicies', () => {
       ...STANDARD_POLICY,
       description: 'Stricter',
       sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' },
-      steps: STANDARD_POLICY.steps.slice(0, 5).map((s, i) => (i === 3 ? { ...s, offset: '10d', lateFee: { amountCents: 2500, currency: 'USD' } } : s)),
+      steps: STANDARD_POLICY.steps
+        .slice(0, 5)
+        .map((s, i) => (i === 3 ? { ...s, offset: '10d', lateFee: { amountCents: 2500, currency: 'USD' } } : s)),
     };
     expect(diffPolicies(STANDARD_POLICY, next).map(describeChange)).toEqual([
       `~ description: ${STANDARD_POLICY.description} → Stricter`,
@@ -23,7 +25,13 @@ describe('diffPolicies', () => {
       '~ step 3 lateFee: {"percent":1.5} → {"amountCents":2500,"currency":"USD"}',
       '- step 5: 45d handoff_notice',
     ]);
-    expect(diffPolicies(next, STANDARD_POLICY).map((c) => c.kind)).toEqual(['description_changed', 'send_window_changed', 'step_changed', 'step_changed', 'step_added']);
+    expect(diffPolicies(next, STANDARD_POLICY).map((c) => c.kind)).toEqual([
+      'description_changed',
+      'send_window_changed',
+      'step_changed',
+      'step_changed',
+      'step_added',
+    ]);
   });
 
   it('treats a flag set to false the same as absent', () => {

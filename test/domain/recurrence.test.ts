@@ -13,11 +13,15 @@ describe('calendarsFor', () => {
   });
 
   it('fires a plan on a day every month has with one entry for all months', () => {
-    expect(calendarsFor({ every: 'month', dayOfMonth: 1 }, 6)).toEqual([{ hour: 6, minute: 0, second: 0, dayOfMonth: 1, comment: 'monthly on day 1 at 6:00' }]);
+    expect(calendarsFor({ every: 'month', dayOfMonth: 1 }, 6)).toEqual([
+      { hour: 6, minute: 0, second: 0, dayOfMonth: 1, comment: 'monthly on day 1 at 6:00' },
+    ]);
   });
 
   it('fires a weekly plan on its weekday', () => {
-    expect(calendarsFor({ every: 'week', dayOfWeek: 'friday' }, 17)).toEqual([{ hour: 17, minute: 0, second: 0, dayOfWeek: 'FRIDAY', comment: 'every friday at 17:00' }]);
+    expect(calendarsFor({ every: 'week', dayOfWeek: 'friday' }, 17)).toEqual([
+      { hour: 17, minute: 0, second: 0, dayOfWeek: 'FRIDAY', comment: 'every friday at 17:00' },
+    ]);
   });
 });
 

@@ -39,7 +39,12 @@ describe('computeSchedule, instant rules (invoices started before calendar-day o
   });
 
   it('shifts the ladder by time paused', () => {
-    const [step] = computeSchedule({ policy: { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }] }, dueAt: '2026-01-01T00:00:00Z', timeZone: 'UTC', shiftMs: 3_600_000 });
+    const [step] = computeSchedule({
+      policy: { name: 'p', steps: [{ offset: '1d', template: 'reminder_overdue' }] },
+      dueAt: '2026-01-01T00:00:00Z',
+      timeZone: 'UTC',
+      shiftMs: 3_600_000,
+    });
     expect(step!.sendAt).toBe('2026-01-02T01:00:00.000Z');
   });
 
@@ -71,7 +76,9 @@ describe('nextOpening', () => {
   });
   it('stays at 09:00 local across the fall-back change in Europe', () => {
     // Saturday 2026-10-24 in Berlin → Monday 2026-10-26 09:00 CET = 08:00Z.
-    expect(new Date(nextOpening(Date.parse('2026-10-24T10:00:00Z'), weekdays9to17, 'Europe/Berlin')).toISOString()).toBe('2026-10-26T08:00:00.000Z');
+    expect(new Date(nextOpening(Date.parse('2026-10-24T10:00:00Z'), weekdays9to17, 'Europe/Berlin')).toISOString()).toBe(
+      '2026-10-26T08:00:00.000Z',
+    );
   });
   it('resolves an opening inside a DST gap forward', () => {
     const window = { days: ['sun'], start: '02:30', end: '04:00' } as const;
@@ -88,7 +95,13 @@ describe('nextOpening', () => {
 
 describe('policies stored before offsets were bounded', () => {
   it('act at ten years from the due date instead of at a date no clock can show', () => {
-    const policy: PolicyDocument = { name: 'old', steps: [{ offset: '99999999d', template: 'reminder_overdue' }, { offset: '999999999999999999d', template: 'final_notice' }] };
+    const policy: PolicyDocument = {
+      name: 'old',
+      steps: [
+        { offset: '99999999d', template: 'reminder_overdue' },
+        { offset: '999999999999999999d', template: 'final_notice' },
+      ],
+    };
     const [far, beyond] = computeSchedule({ policy, dueAt: '2026-12-31T23:59:59.999Z', timeZone: 'UTC' });
     expect(far!.scheduledAt).toBe('2036-12-28T23:59:59.999Z');
     expect(beyond!.scheduledAt).toBe('2036-12-28T23:59:59.999Z');
@@ -99,7 +112,10 @@ describe('computeSchedule, calendar rules: day offsets are days on the customer 
   const calendar = (policy: PolicyDocument, dueDate: string, timeZone: string, shiftMs = 0) =>
     computeSchedule({ policy, dueAt: endOfLocalDay(dueDate, timeZone), timeZone, shiftMs, rules: 'calendar' });
   const local = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toFormat('ccc yyyy-MM-dd HH:mm');
-  const noWindow = (offsets: string[]): PolicyDocument => ({ name: 'n', steps: offsets.map((offset) => ({ offset, template: 'reminder_overdue' as const })) });
+  const noWindow = (offsets: string[]): PolicyDocument => ({
+    name: 'n',
+    steps: offsets.map((offset) => ({ offset, template: 'reminder_overdue' as const })),
+  });
 
   it('acts on the due date at the window opening, not at 09:00 the next day (due 15 Dec in Berlin)', () => {
     const steps = calendar(STANDARD_POLICY, '2026-12-15', 'Europe/Berlin');
@@ -152,14 +168,19 @@ describe('computeSchedule, calendar rules: day offsets are days on the customer 
     // Due Tue 15 Dec → +7d Tue 22 Dec 09:00; 3 h disputed → 12:00, inside the window.
     expect(local(calendar(policy, '2026-12-15', 'Europe/Berlin', 3 * 3_600_000)[0]!.sendAt, 'Europe/Berlin')).toBe('Tue 2026-12-22 12:00');
     // 3 days 10 h disputed → Fri 25 Dec 19:00, after hours → Monday 28 Dec 09:00.
-    expect(local(calendar(policy, '2026-12-15', 'Europe/Berlin', (3 * 24 + 10) * 3_600_000)[0]!.sendAt, 'Europe/Berlin')).toBe('Mon 2026-12-28 09:00');
+    expect(local(calendar(policy, '2026-12-15', 'Europe/Berlin', (3 * 24 + 10) * 3_600_000)[0]!.sendAt, 'Europe/Berlin')).toBe(
+      'Mon 2026-12-28 09:00',
+    );
   });
 });
 
 describe('computeSchedule, an endless tail (repeatEvery)', () => {
   const policy: PolicyDocument = {
     name: 'endless',
-    steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '7d', template: 'reminder_overdue' }],
+    steps: [
+      { offset: '0d', template: 'reminder_due_today' },
+      { offset: '7d', template: 'reminder_overdue' },
+    ],
     sendWindow: weekdays9to17,
     repeatEvery: '7d',
   };
@@ -167,7 +188,7 @@ describe('computeSchedule, an endless tail (repeatEvery)', () => {
   const base = { policy, dueAt: endOfLocalDay('2026-12-01', 'Europe/Berlin'), timeZone: 'Europe/Berlin', rules: 'calendar' as const };
   const local = (iso: string) => DateTime.fromISO(iso, { zone: 'Europe/Berlin' }).toFormat('ccc yyyy-MM-dd HH:mm');
 
-  it('lists the first repetition a week after the last step, at the opening, with the last step\'s template', () => {
+  it("lists the first repetition a week after the last step, at the opening, with the last step's template", () => {
     const steps = computeSchedule(base);
     expect(steps.map((s) => [s.index, s.offset, s.template, s.repetition ?? null, local(s.sendAt)])).toEqual([
       [0, '0d', 'reminder_due_today', null, 'Tue 2026-12-01 09:00'],
@@ -187,7 +208,11 @@ describe('computeSchedule, an endless tail (repeatEvery)', () => {
       [12, 11, 'Tue 2027-02-23 09:00'],
     ]);
     // Before the last step, the tail starts at its first repetition.
-    expect(computeSchedule({ ...base, repeatAround: Date.parse('2026-12-02T00:00:00Z') }).slice(2).map((s) => s.repetition)).toEqual([1]);
+    expect(
+      computeSchedule({ ...base, repeatAround: Date.parse('2026-12-02T00:00:00Z') })
+        .slice(2)
+        .map((s) => s.repetition),
+    ).toEqual([1]);
   });
 
   it('stays at 09:00 on the wall clock across daylight saving, and merges repetitions a closed window delays', () => {
@@ -197,12 +222,26 @@ describe('computeSchedule, an endless tail (repeatEvery)', () => {
     // the latest of them (Monday's own) acts.
     const daily = { ...base, policy: { ...policy, repeatEvery: '1d' } };
     const monday = computeSchedule({ ...daily, repeatAround: Date.parse('2026-12-14T08:30:00Z') }).slice(2);
-    expect(monday.map((s) => [s.repetition, local(s.sendAt)])).toEqual([[6, 'Mon 2026-12-14 09:00'], [7, 'Tue 2026-12-15 09:00']]);
+    expect(monday.map((s) => [s.repetition, local(s.sendAt)])).toEqual([
+      [6, 'Mon 2026-12-14 09:00'],
+      [7, 'Tue 2026-12-15 09:00'],
+    ]);
   });
 
-  it('repeats sub-day intervals from the last step\'s instant, and has no tail after a hand-off', () => {
-    const demo = computeSchedule({ policy: { name: 'demo', steps: [{ offset: '30s', template: 'reminder_overdue' }], repeatEvery: '1m' }, dueAt: '2026-12-01T10:00:00.000Z', timeZone: 'UTC', rules: 'calendar', repeatAround: Date.parse('2026-12-01T10:05:10.000Z') });
-    expect(demo.slice(1).map((s) => [s.offset, s.sendAt])).toEqual([['270s', '2026-12-01T10:04:30.000Z'], ['330s', '2026-12-01T10:05:30.000Z']]);
-    expect(computeSchedule({ ...base, policy: { ...policy, steps: [{ offset: '7d', template: 'handoff_notice', handOff: true }] } })).toHaveLength(1);
+  it("repeats sub-day intervals from the last step's instant, and has no tail after a hand-off", () => {
+    const demo = computeSchedule({
+      policy: { name: 'demo', steps: [{ offset: '30s', template: 'reminder_overdue' }], repeatEvery: '1m' },
+      dueAt: '2026-12-01T10:00:00.000Z',
+      timeZone: 'UTC',
+      rules: 'calendar',
+      repeatAround: Date.parse('2026-12-01T10:05:10.000Z'),
+    });
+    expect(demo.slice(1).map((s) => [s.offset, s.sendAt])).toEqual([
+      ['270s', '2026-12-01T10:04:30.000Z'],
+      ['330s', '2026-12-01T10:05:30.000Z'],
+    ]);
+    expect(
+      computeSchedule({ ...base, policy: { ...policy, steps: [{ offset: '7d', template: 'handoff_notice', handOff: true }] } }),
+    ).toHaveLength(1);
   });
 });

@@ -12,7 +12,11 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export interface ApiHarness {
   readonly url: string;
-  request(method: string, path: string, o?: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null; redirect?: 'follow' | 'manual' }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    o?: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null; redirect?: 'follow' | 'manual' },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -21,21 +25,42 @@ export async function startApi(
   db: TestDatabase,
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  o: { gateways?: GatewayAdapter[]; sql?: Sql; client?: Client; checkout?: CheckoutProvider; log?: Logger; now?: () => Date; ownPublicUrl?: boolean; sdkMetricsUrl?: string; metricsToken?: string; allowPrivateWebhookTargets?: boolean } = {},
+  o: {
+    gateways?: GatewayAdapter[];
+    sql?: Sql;
+    client?: Client;
+    checkout?: CheckoutProvider;
+    log?: Logger;
+    now?: () => Date;
+    ownPublicUrl?: boolean;
+    sdkMetricsUrl?: string;
+    metricsToken?: string;
+    allowPrivateWebhookTargets?: boolean;
+  } = {},
 ): Promise<ApiHarness> {
   // Listen first, so pages can link to the server itself (`ownPublicUrl`, for browser tests).
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
-  const app = createApp({
-    sql: o.sql ?? db.sql, client: o.client ?? env.client, taskQueue, namespace: env.namespace ?? 'default', apiToken: TEST_TOKEN,
-    publicUrl: o.ownPublicUrl ? url : 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: o.log ?? createLogger('silent'), now: o.now ?? (() => new Date()),
-    ...(o.checkout ? { checkout: o.checkout } : {}),
-    ...(o.sdkMetricsUrl ? { sdkMetricsUrl: o.sdkMetricsUrl } : {}),
-    ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
-    ...(o.allowPrivateWebhookTargets ? { allowPrivateWebhookTargets: true } : {}),
-  }, o.gateways ?? []);
+  const app = createApp(
+    {
+      sql: o.sql ?? db.sql,
+      client: o.client ?? env.client,
+      taskQueue,
+      namespace: env.namespace ?? 'default',
+      apiToken: TEST_TOKEN,
+      publicUrl: o.ownPublicUrl ? url : 'http://localhost:3000',
+      temporalUiUrl: 'http://localhost:8233',
+      log: o.log ?? createLogger('silent'),
+      now: o.now ?? (() => new Date()),
+      ...(o.checkout ? { checkout: o.checkout } : {}),
+      ...(o.sdkMetricsUrl ? { sdkMetricsUrl: o.sdkMetricsUrl } : {}),
+      ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
+      ...(o.allowPrivateWebhookTargets ? { allowPrivateWebhookTargets: true } : {}),
+    },
+    o.gateways ?? [],
+  );
   server.on('request', app);
   return {
     url,
@@ -49,7 +74,11 @@ export async function startApi(
       }
       const res = await fetch(url + path, { method, headers, redirect: o.redirect ?? 'follow', ...(body !== undefined ? { body } : {}) });
       const type = res.headers.get('content-type') ?? '';
-      const parsed = type.includes('json') ? await res.json() : type.includes('pdf') ? Buffer.from(await res.arrayBuffer()) : await res.text();
+      const parsed = type.includes('json')
+        ? await res.json()
+        : type.includes('pdf')
+          ? Buffer.from(await res.arrayBuffer())
+          : await res.text();
       return { status: res.status, body: parsed, headers: res.headers };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -5,7 +5,12 @@ import { TEST_TOKEN, type ApiHarness } from './api';
  * Runs `npm run cli -- …` in-process against a test API; captures its output, errors and progress
  * (a non-terminal stream, so the bar prints lines).
  */
-export async function runTestCli(api: ApiHarness, dataDir: string, args: string[], o: { env?: Record<string, string>; pollMs?: number } = {}) {
+export async function runTestCli(
+  api: ApiHarness,
+  dataDir: string,
+  args: string[],
+  o: { env?: Record<string, string>; pollMs?: number } = {},
+) {
   const out: string[] = [];
   const err: string[] = [];
   const progress: string[] = [];

@@ -11,12 +11,32 @@ export async function invoiceFixture(
 ) {
   const customer = await createCustomer(
     ctx.sql,
-    createCustomerSchema.parse({ name: 'Globex Corp', email: 'ap@globex.test', timeZone: 'UTC', currency: 'USD', paymentTermsDays: 30, ...o.customer }),
+    createCustomerSchema.parse({
+      name: 'Globex Corp',
+      email: 'ap@globex.test',
+      timeZone: 'UTC',
+      currency: 'USD',
+      paymentTermsDays: 30,
+      ...o.customer,
+    }),
     'test',
   );
   const { invoice } = await createInvoice(
-    { sql: ctx.sql, client: ctx.client, taskQueue: ctx.taskQueue, now: () => new Date(), onStartFailure: (e) => { throw e; } },
-    { customerId: customer.id, lines: [{ description: 'Consulting', quantity: 1, unitAmountCents: o.totalCents ?? 100_000 }], dueIn: '30d', ...o.invoice },
+    {
+      sql: ctx.sql,
+      client: ctx.client,
+      taskQueue: ctx.taskQueue,
+      now: () => new Date(),
+      onStartFailure: (e) => {
+        throw e;
+      },
+    },
+    {
+      customerId: customer.id,
+      lines: [{ description: 'Consulting', quantity: 1, unitAmountCents: o.totalCents ?? 100_000 }],
+      dueIn: '30d',
+      ...o.invoice,
+    },
     { actor: 'test' },
   );
   return { customer, invoice, handle: ctx.client.workflow.getHandle(invoice.workflowId) };

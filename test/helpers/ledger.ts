@@ -8,9 +8,17 @@ import { STANDARD_POLICY } from '../../src/domain/policy';
 /** What happened to an invoice, and when: each entry turns the invoice's state into events. */
 export type Fact = readonly [at: string, decide: (state: InvoiceState) => InvoiceEventBody[]];
 
-export const pay = (amountCents: number, paymentId: string = randomUUID(), o: { receivedAt?: string; unappliedSource?: string } = {}): Fact[1] => (s) => decidePayment(s, { paymentId, amountCents, currency: s.input.currency, ...o });
-export const refund = (amountCents: number): Fact[1] => (s) => decideRefund(s, { paymentId: s.paymentIds[0]!, refundId: randomUUID(), amountCents, currency: s.input.currency });
-export const fee = (amountCents: number): Fact[1] => (s) => [{ type: 'late_fee_applied', stepIndex: 3, amountCents, currency: s.input.currency }];
+export const pay =
+  (amountCents: number, paymentId: string = randomUUID(), o: { receivedAt?: string; unappliedSource?: string } = {}): Fact[1] =>
+  (s) =>
+    decidePayment(s, { paymentId, amountCents, currency: s.input.currency, ...o });
+export const refund =
+  (amountCents: number): Fact[1] =>
+  (s) =>
+    decideRefund(s, { paymentId: s.paymentIds[0]!, refundId: randomUUID(), amountCents, currency: s.input.currency });
+export const fee =
+  (amountCents: number): Fact[1] =>
+  (s) => [{ type: 'late_fee_applied', stepIndex: 3, amountCents, currency: s.input.currency }];
 export const voided: Fact[1] = (s) => decideVoid(s);
 export const handedOff: Fact[1] = () => [{ type: 'handed_off' }];
 
@@ -36,7 +44,8 @@ export function ledgerWriter(sql: Sql): LedgerWriter {
     let state = states.get(invoiceId)!;
     for (const [at, decide] of facts) state = record(state, decide(state), { at, actor: 'test' });
     states.set(invoiceId, state);
-    if (state.events.length) await projectInvoiceEvents(sql, { invoiceId, customerId: state.input.customerId, events: state.events, snapshot: snapshotOf(state) });
+    if (state.events.length)
+      await projectInvoiceEvents(sql, { invoiceId, customerId: state.input.customerId, events: state.events, snapshot: snapshotOf(state) });
   }
 
   return {
@@ -50,7 +59,20 @@ export function ledgerWriter(sql: Sql): LedgerWriter {
       const number = `T-${++n}`;
       await sql`INSERT INTO invoices (id, number, customer_id, currency, total_cents, amount_due_cents, issue_date, due_at, policy_name, policy_version, workflow_id)
                 VALUES (${id}, ${number}, ${customerId}, ${currency}, ${totalCents}, ${totalCents}, ${issueDate}, ${dueAt}, 'standard', 1, ${`invoice-${id}`})`;
-      states.set(id, initialState({ invoiceId: id, number, customerId, timeZone: zones.get(customerId)!, currency, totalCents, issueDate, dueAt, policy: { ...STANDARD_POLICY, version: 1 } }));
+      states.set(
+        id,
+        initialState({
+          invoiceId: id,
+          number,
+          customerId,
+          timeZone: zones.get(customerId)!,
+          currency,
+          totalCents,
+          issueDate,
+          dueAt,
+          policy: { ...STANDARD_POLICY, version: 1 },
+        }),
+      );
       await happen(id, facts);
       return id;
     },

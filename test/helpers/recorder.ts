@@ -26,7 +26,11 @@ export async function startRecorder(defaultResponse: (req: RecordedRequest) => S
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString();
       let body: unknown = raw;
-      try { body = raw ? JSON.parse(raw) : undefined; } catch { /* keep raw */ }
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        /* keep raw */
+      }
       const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw };
       requests.push(recorded);
       const answer = script.shift() ?? defaultResponse(recorded);
@@ -40,7 +44,9 @@ export async function startRecorder(defaultResponse: (req: RecordedRequest) => S
     url: `http://127.0.0.1:${port}`,
     requests,
     /** Queues responses for the next requests. */
-    respond(...responses: ScriptedResponse[]) { script.push(...responses); },
+    respond(...responses: ScriptedResponse[]) {
+      script.push(...responses);
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -17,7 +17,9 @@ export function quietRuntime(o: { metricsAddress?: string } = {}): void {
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger('WARN'),
-    ...(o.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.metricsAddress, useSecondsForDurations: true } } } } : {}),
+    ...(o.metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.metricsAddress, useSecondsForDurations: true } } } }
+      : {}),
   });
 }
 
@@ -53,7 +55,14 @@ export async function startWorkers(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    deps: { sql, mailer: o.mailer ?? createOutboxMailer(() => undefined), publicUrl: 'http://localhost:3000', from: 'billing@example.com', seller: 'Acme Test Ltd', temporal: { client: env.client, namespace: env.namespace ?? 'default' } },
+    deps: {
+      sql,
+      mailer: o.mailer ?? createOutboxMailer(() => undefined),
+      publicUrl: 'http://localhost:3000',
+      from: 'billing@example.com',
+      seller: 'Acme Test Ltd',
+      temporal: { client: env.client, namespace: env.namespace ?? 'default' },
+    },
     emailRatePerSecond: o.emailRatePerSecond ?? 1000,
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });
@@ -66,4 +75,3 @@ export async function startWorkers(
     },
   };
 }
-

@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../helpers/eventually';
 import {
-  fingerprint, genericEvent, inboxSettled, liveState, newCustomer, newInvoice, paymentIntent, postGeneric, postStripe, stripeEvent, useHostileStack,
+  fingerprint,
+  genericEvent,
+  inboxSettled,
+  liveState,
+  newCustomer,
+  newInvoice,
+  paymentIntent,
+  postGeneric,
+  postStripe,
+  stripeEvent,
+  useHostileStack,
 } from './harness';
 import { recordHistory } from '../helpers/histories';
 import { mkdtemp } from 'node:fs/promises';
@@ -22,19 +32,26 @@ async function unappliedCash(amountCents: number, o: { paymentId?: string } = {}
   await inboxSettled(sql());
   return paymentId;
 }
-const unappliedIds = async () => (await h.api.request('GET', '/api/payments/unapplied')).body.payments.map((p: { id: string }) => p.id) as string[];
+const unappliedIds = async () =>
+  (await h.api.request('GET', '/api/payments/unapplied')).body.payments.map((p: { id: string }) => p.id) as string[];
 
 describe('unapplied cash is applied at most once', () => {
   it('of parallel applications to different invoices, exactly one wins; the others get 409 and change nothing', async () => {
     const paymentId = await unappliedCash(4_000);
     const invoices = await Promise.all(Array.from({ length: 4 }, () => newInvoice(h.api, 10_000)));
-    const answers = await Promise.all(invoices.flatMap((inv) => [1, 2].map(() => h.api.request('POST', `/api/payments/${paymentId}/apply`, { body: { invoiceId: inv.id } }))));
+    const answers = await Promise.all(
+      invoices.flatMap((inv) =>
+        [1, 2].map(() => h.api.request('POST', `/api/payments/${paymentId}/apply`, { body: { invoiceId: inv.id } })),
+      ),
+    );
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
     // The winner's invoice may answer 200 again (the same application, replayed); every other invoice is refused.
     const winners = new Set(answers.filter((a) => a.status === 200).map((a) => a.body.id));
     expect(winners.size).toBe(1);
-    expect(answers.filter((a) => a.status !== 200).every((a) => a.status === 409 && a.body.error.code === 'PAYMENT_ALREADY_APPLIED')).toBe(true);
+    expect(answers.filter((a) => a.status !== 200).every((a) => a.status === 409 && a.body.error.code === 'PAYMENT_ALREADY_APPLIED')).toBe(
+      true,
+    );
     const paid = await Promise.all(invoices.map(async (inv) => (await liveState(h, inv.workflowId)).amountPaidCents));
     expect(paid.reduce((a, b) => a + b, 0)).toBe(4_000);
     expect(await unappliedIds()).not.toContain(paymentId);
@@ -79,7 +96,10 @@ describe('payment ids are scoped so that nothing the workflow applies is dropped
     const [a, b] = await Promise.all([newInvoice(h.api), newInvoice(h.api)]);
     const key = `pay-${randomUUID()}`;
     const pay = (invoiceId: string, amountCents: number) =>
-      h.api.request('POST', `/api/invoices/${invoiceId}/payments`, { body: { amountCents, currency: 'USD' }, headers: { 'idempotency-key': key } });
+      h.api.request('POST', `/api/invoices/${invoiceId}/payments`, {
+        body: { amountCents, currency: 'USD' },
+        headers: { 'idempotency-key': key },
+      });
     expect((await pay(a.id, 1_000)).status).toBe(201);
     expect((await pay(a.id, 1_000)).status).toBe(200); // the same request again: replayed
     const other = await pay(b.id, 1_000);
@@ -100,10 +120,12 @@ describe('payment ids are scoped so that nothing the workflow applies is dropped
       expect((await liveState(h, a.workflowId)).amountPaidCents).toBe(3_000);
       expect((await liveState(h, b.workflowId)).amountPaidCents).toBe(7_000);
     });
-    await eventually(async () => expect(await sql()`SELECT invoice_id, amount_cents FROM payments WHERE id = ${remittance} ORDER BY amount_cents`).toEqual([
-      { invoice_id: a.id, amount_cents: 3_000 },
-      { invoice_id: b.id, amount_cents: 7_000 },
-    ]));
+    await eventually(async () =>
+      expect(await sql()`SELECT invoice_id, amount_cents FROM payments WHERE id = ${remittance} ORDER BY amount_cents`).toEqual([
+        { invoice_id: a.id, amount_cents: 3_000 },
+        { invoice_id: b.id, amount_cents: 7_000 },
+      ]),
+    );
   });
 
   it('unapplied cash whose id collides with an applied payment is kept, and the applied one stays applied', async () => {
@@ -112,14 +134,18 @@ describe('payment ids are scoped so that nothing the workflow applies is dropped
     // Applied on invoice A through the generic gateway, then the same id arrives from Stripe for no invoice.
     expect((await postGeneric(h.api, genericEvent({ invoiceId: a.id, paymentId: shared, amountCents: 2_500 }))).status).toBe(200);
     await inboxSettled(sql());
-    expect((await postStripe(h.api, stripeEvent('payment_intent.succeeded', { ...paymentIntent(randomUUID(), 900), id: shared }))).status).toBe(200);
+    expect(
+      (await postStripe(h.api, stripeEvent('payment_intent.succeeded', { ...paymentIntent(randomUUID(), 900), id: shared }))).status,
+    ).toBe(200);
     await inboxSettled(sql());
     expect(await unappliedIds()).toContain(shared);
     // And the other way round: unapplied first, then an applied payment under the same id.
     const other = `other-${randomUUID()}`;
     await unappliedCash(600, { paymentId: other });
     const b = await newInvoice(h.api);
-    expect((await postStripe(h.api, stripeEvent('payment_intent.succeeded', { ...paymentIntent(b.id, 1_100), id: other }))).status).toBe(200);
+    expect((await postStripe(h.api, stripeEvent('payment_intent.succeeded', { ...paymentIntent(b.id, 1_100), id: other }))).status).toBe(
+      200,
+    );
     await inboxSettled(sql());
     await eventually(async () => expect((await liveState(h, b.workflowId)).amountPaidCents).toBe(1_100));
     expect(await unappliedIds()).toContain(other);
@@ -128,20 +154,22 @@ describe('payment ids are scoped so that nothing the workflow applies is dropped
 });
 
 describe('refunds apply only to a payment of the invoice, in its currency, up to what is left of it', () => {
-  it('refunds of another invoice\'s payment, of no payment, beyond the payment or in another currency are flagged, not applied', async () => {
+  it("refunds of another invoice's payment, of no payment, beyond the payment or in another currency are flagged, not applied", async () => {
     const [a, b] = await Promise.all([newInvoice(h.api, 20_000), newInvoice(h.api, 20_000)]);
     const paymentA = `pay-a-${randomUUID()}`;
     const paymentB = `pay-b-${randomUUID()}`;
     await postGeneric(h.api, genericEvent({ invoiceId: a.id, paymentId: paymentA, amountCents: 10_000 }));
     await postGeneric(h.api, genericEvent({ invoiceId: b.id, paymentId: paymentB, amountCents: 10_000 }));
     await inboxSettled(sql());
-    const refund = (o: Record<string, unknown>) => postGeneric(h.api, genericEvent({ type: 'payment.refunded', invoiceId: a.id, paymentId: paymentA, ...o }));
+    const refund = (o: Record<string, unknown>) =>
+      postGeneric(h.api, genericEvent({ type: 'payment.refunded', invoiceId: a.id, paymentId: paymentA, ...o }));
     for (const bad of [
       { paymentId: paymentB, amountCents: 1_000 }, // another invoice's payment
       { paymentId: 'never-paid', amountCents: 1_000 }, // no such payment
       { amountCents: 15_000 }, // more than the payment
       { amountCents: 1_000, currency: 'JPY' }, // another currency
-    ]) expect((await refund(bad)).status).toBe(200);
+    ])
+      expect((await refund(bad)).status).toBe(200);
     await inboxSettled(sql());
     expect((await refund({ amountCents: 4_000 })).status).toBe(200); // fits: applied
     await inboxSettled(sql());
@@ -158,9 +186,15 @@ describe('refunds apply only to a payment of the invoice, in its currency, up to
       return items;
     });
     await recordHistory(h.stack.env.client.workflow.getHandle(a.workflowId), 'refunds-checked-and-flagged');
-    expect(attention.map((i: { kind: string; reason: string }) => `${i.kind}:${i.reason}`).sort()).toEqual([
-      'refund_flagged:currency_mismatch', 'refund_flagged:exceeds_payment', 'refund_flagged:exceeds_payment', 'refund_flagged:unknown_payment', 'refund_flagged:unknown_payment',
-    ].sort());
+    expect(attention.map((i: { kind: string; reason: string }) => `${i.kind}:${i.reason}`).sort()).toEqual(
+      [
+        'refund_flagged:currency_mismatch',
+        'refund_flagged:exceeds_payment',
+        'refund_flagged:exceeds_payment',
+        'refund_flagged:unknown_payment',
+        'refund_flagged:unknown_payment',
+      ].sort(),
+    );
   });
 
   it('a Stripe refund total beyond the charge is flagged; a paid invoice is not reopened by it', async () => {
@@ -169,7 +203,18 @@ describe('refunds apply only to a payment of the invoice, in its currency, up to
     await postStripe(h.api, stripeEvent('payment_intent.succeeded', pi));
     await inboxSettled(sql());
     await eventually(async () => expect((await liveState(h, a.workflowId)).status).toBe('paid'));
-    await postStripe(h.api, stripeEvent('charge.refunded', { id: `ch_${pi.id}`, object: 'charge', payment_intent: pi.id, amount: 5_000, amount_refunded: 9_000, currency: 'usd', metadata: { invoice_id: a.id } }));
+    await postStripe(
+      h.api,
+      stripeEvent('charge.refunded', {
+        id: `ch_${pi.id}`,
+        object: 'charge',
+        payment_intent: pi.id,
+        amount: 5_000,
+        amount_refunded: 9_000,
+        currency: 'usd',
+        metadata: { invoice_id: a.id },
+      }),
+    );
     await inboxSettled(sql());
     await eventually(async () => {
       const items = (await h.api.request('GET', '/api/attention')).body.items.filter((i: { invoiceId: string }) => i.invoiceId === a.id);
@@ -186,7 +231,11 @@ describe('refunds apply only to a payment of the invoice, in its currency, up to
     await eventually(async () => expect((await liveState(h, a.workflowId)).status).toBe('paid'));
     await postGeneric(h.api, genericEvent({ type: 'payment.refunded', invoiceId: a.id, paymentId, amountCents: 3_000 }));
     await inboxSettled(sql());
-    await eventually(async () => expect(await sql()`SELECT coalesce(sum(amount_cents), 0)::int AS credit FROM customer_credits WHERE invoice_id = ${a.id}`).toEqual([{ credit: 0 }]));
+    await eventually(async () =>
+      expect(await sql()`SELECT coalesce(sum(amount_cents), 0)::int AS credit FROM customer_credits WHERE invoice_id = ${a.id}`).toEqual([
+        { credit: 0 },
+      ]),
+    );
     expect(await liveState(h, a.workflowId)).toMatchObject({ status: 'paid', amountDueCents: 0 });
   });
 });
@@ -195,9 +244,17 @@ describe('zero is never chased', () => {
   it('refuses an invoice whose total is zero, and a recurring plan that would issue one, storing nothing', async () => {
     const customerId = await newCustomer(h.api);
     const before = await fingerprint(sql());
-    const invoice = await h.api.request('POST', '/api/invoices', { body: { customerId, lines: [{ description: 'Free trial', quantity: 1, unitAmountCents: 0 }] } });
+    const invoice = await h.api.request('POST', '/api/invoices', {
+      body: { customerId, lines: [{ description: 'Free trial', quantity: 1, unitAmountCents: 0 }] },
+    });
     expect([invoice.status, invoice.body.error.code]).toEqual([422, 'INVALID_AMOUNT']);
-    const plan = await h.api.request('POST', '/api/recurring-plans', { body: { customerId, lines: [{ description: 'Free tier', quantity: 3, unitAmountCents: 0 }], interval: { every: 'month', dayOfMonth: 1 } } });
+    const plan = await h.api.request('POST', '/api/recurring-plans', {
+      body: {
+        customerId,
+        lines: [{ description: 'Free tier', quantity: 3, unitAmountCents: 0 }],
+        interval: { every: 'month', dayOfMonth: 1 },
+      },
+    });
     expect([plan.status, plan.body.error.code]).toEqual([422, 'INVALID_AMOUNT']);
     expect(await fingerprint(sql())).toEqual(before);
   });
@@ -208,10 +265,19 @@ describe('parallel commands on one invoice', () => {
     const a = await newInvoice(h.api, 1_000_000);
     const requests = Array.from({ length: 24 }, (_, i) => {
       switch (i % 4) {
-        case 0: return h.api.request('POST', `/api/invoices/${a.id}/payments`, { body: { amountCents: 100, currency: 'USD' }, headers: { 'idempotency-key': `par-${i}-${a.id}` } });
-        case 1: return h.api.request('POST', `/api/invoices/${a.id}/dispute`, { body: { reason: `parallel ${i}` } });
-        case 2: return h.api.request('POST', `/api/invoices/${a.id}/dispute/resolve`, { body: {} });
-        default: return h.api.request('POST', `/api/invoices/${a.id}/promise`, { body: { date: new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10) } });
+        case 0:
+          return h.api.request('POST', `/api/invoices/${a.id}/payments`, {
+            body: { amountCents: 100, currency: 'USD' },
+            headers: { 'idempotency-key': `par-${i}-${a.id}` },
+          });
+        case 1:
+          return h.api.request('POST', `/api/invoices/${a.id}/dispute`, { body: { reason: `parallel ${i}` } });
+        case 2:
+          return h.api.request('POST', `/api/invoices/${a.id}/dispute/resolve`, { body: {} });
+        default:
+          return h.api.request('POST', `/api/invoices/${a.id}/promise`, {
+            body: { date: new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10) },
+          });
       }
     });
     const answers = await Promise.all(requests);
@@ -241,10 +307,12 @@ describe('npm run cli -- ledger check', () => {
       expect(found.code).toBe(1);
       const report = JSON.parse(found.out);
       expect(report.checked).toBe(1);
-      expect(report.differences).toEqual(expect.arrayContaining([
-        expect.objectContaining({ invoiceId: inv.id, check: 'identity', field: 'paidCents' }),
-        expect.objectContaining({ invoiceId: inv.id, check: 'workflow', field: expect.stringMatching(/^payments\./) }),
-      ]));
+      expect(report.differences).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ invoiceId: inv.id, check: 'identity', field: 'paidCents' }),
+          expect.objectContaining({ invoiceId: inv.id, check: 'workflow', field: expect.stringMatching(/^payments\./) }),
+        ]),
+      );
     } finally {
       await sql()`UPDATE payments SET amount_cents = amount_cents + 1 WHERE invoice_id = ${inv.id}`;
     }

@@ -11,7 +11,17 @@ import { createInvoice } from '../../src/services/create-invoice';
 import { TEST_TOKEN } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { startRecorder } from '../helpers/recorder';
-import { genericEvent, inboxSettled, liveState, newCustomer, newInvoice, nowSeconds, postGeneric, useHostileStack, GENERIC_SECRET } from './harness';
+import {
+  genericEvent,
+  inboxSettled,
+  liveState,
+  newCustomer,
+  newInvoice,
+  nowSeconds,
+  postGeneric,
+  useHostileStack,
+  GENERIC_SECRET,
+} from './harness';
 
 const h = useHostileStack();
 const sql = () => h.stack.db.sql;
@@ -49,7 +59,12 @@ describe('portal tokens are never stored in plain text', () => {
 
 describe('dashboard sessions live on the server', () => {
   async function signIn(): Promise<string> {
-    const res = await fetch(`${h.api.url}/dashboard/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${TEST_TOKEN}`, redirect: 'manual' });
+    const res = await fetch(`${h.api.url}/dashboard/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TEST_TOKEN}`,
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
     expect(cookie).toMatch(/^ce_dashboard=.{20,}/);
@@ -77,9 +92,20 @@ describe('dashboard sessions live on the server', () => {
 
 describe('outbound webhook targets', () => {
   it.each([
-    'http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://192.168.0.10/hook',
-    'http://172.16.5.4/hook', 'http://[::1]/hook', 'http://[fe80::1]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://0.0.0.0/hook', 'http://2130706433/hook',
-    'http://0x7f000001/hook', 'http://100.64.0.1/hook', 'http://[fd00::1]/hook',
+    'http://127.0.0.1:8080/hook',
+    'http://localhost/hook',
+    'http://169.254.169.254/latest/meta-data',
+    'http://10.1.2.3/hook',
+    'http://192.168.0.10/hook',
+    'http://172.16.5.4/hook',
+    'http://[::1]/hook',
+    'http://[fe80::1]/hook',
+    'http://[::ffff:127.0.0.1]/hook',
+    'http://0.0.0.0/hook',
+    'http://2130706433/hook',
+    'http://0x7f000001/hook',
+    'http://100.64.0.1/hook',
+    'http://[fd00::1]/hook',
   ])('refuses %s (private, loopback or link-local) unless configured', async (url) => {
     const res = await h.api.request('POST', '/api/webhook-endpoints', { body: { url } });
     expect([res.status, res.body.error.code]).toEqual([422, 'WEBHOOK_TARGET_NOT_ALLOWED']);
@@ -94,7 +120,13 @@ describe('outbound webhook targets', () => {
       const id = randomUUID();
       await sql()`INSERT INTO webhook_endpoints (id, url, secret, events) VALUES (${id}, ${`${target.url.replace('127.0.0.1', name)}/hook`}, 'whsec_dGVzdA==', ${['invoice.paid']})`;
       const inv = await newInvoice(h.api, 1_000);
-      const dispatcher = await startWebhookDispatcher({ sql: sql(), log: createLogger('silent'), retryDelaysMs: [], intervalMs: 50, timeoutMs: 2_000 });
+      const dispatcher = await startWebhookDispatcher({
+        sql: sql(),
+        log: createLogger('silent'),
+        retryDelaysMs: [],
+        intervalMs: 50,
+        timeoutMs: 2_000,
+      });
       try {
         await h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 1_000, currency: 'USD' } });
         await eventually(async () => {
@@ -131,14 +163,22 @@ describe('generic gateway signatures', () => {
 describe('logs', () => {
   function capture() {
     const lines: string[] = [];
-    const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     return { log: createLogger('info', stream), lines };
   }
 
   it('an error from Postgres is logged without the row or the query parameters', async () => {
     const { log, lines } = capture();
     const reference = `secret-reference-${randomUUID()}`;
-    const err = await sql()`INSERT INTO late_fees (invoice_id, step_index, amount_cents, currency, applied_at) VALUES (${randomUUID()}, 0, ${-5}, 'USD', now()) RETURNING ${reference}`.catch((e: unknown) => e);
+    const err =
+      await sql()`INSERT INTO late_fees (invoice_id, step_index, amount_cents, currency, applied_at) VALUES (${randomUUID()}, 0, ${-5}, 'USD', now()) RETURNING ${reference}`.catch(
+        (e: unknown) => e,
+      );
     log.error({ err }, 'write failed');
     log.warn({ error: err }, 'activity failed');
     const text = lines.join('');
@@ -152,7 +192,15 @@ describe('logs', () => {
   it('outbox lines do not print recipient addresses', async () => {
     const printed: string[] = [];
     const mailer = createOutboxMailer((line) => printed.push(line));
-    await mailer.deliver({ idempotencyKey: 'k', from: 'ar@seller.test', to: 'jane.doe@customer.test', subject: 'Invoice INV-1', html: '', text: '', attachments: [] });
+    await mailer.deliver({
+      idempotencyKey: 'k',
+      from: 'ar@seller.test',
+      to: 'jane.doe@customer.test',
+      subject: 'Invoice INV-1',
+      html: '',
+      text: '',
+      attachments: [],
+    });
     expect(printed.join('\n')).not.toContain('jane.doe@customer.test');
     expect(printed.join('\n')).toContain('customer.test');
   });

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { paymentReceivedSignal } from '../../workflows/messages';
 import { eventually } from '../helpers/eventually';
 import {
-  fingerprint, historyLength, inboxSettled, liveState, newInvoice, paymentIntent, postStripe, stripeEvent, useHostileStack,
+  fingerprint,
+  historyLength,
+  inboxSettled,
+  liveState,
+  newInvoice,
+  paymentIntent,
+  postStripe,
+  stripeEvent,
+  useHostileStack,
 } from './harness';
 import { recordHistory } from '../helpers/histories';
 
@@ -10,7 +18,8 @@ import { recordHistory } from '../helpers/histories';
 // projection still be refused (a poison event), the invoice says so and every caller gets an answer.
 const h = useHostileStack();
 const sql = () => h.stack.db.sql;
-const within = <T>(ms: number, p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+const within = <T>(ms: number, p: Promise<T>) =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
 
 it('a NUL byte in a dispute reason is refused with 400 and the invoice keeps working', async () => {
   const inv = await newInvoice(h.api);
@@ -20,7 +29,10 @@ it('a NUL byte in a dispute reason is refused with 400 and the invoice keeps wor
   expect([res.status, res.body.error.code, res.body.error.field]).toEqual([400, 'VALIDATION', 'reason']);
   expect(await fingerprint(sql())).toEqual(before);
   expect(await historyLength(h, inv.workflowId)).toBe(events);
-  const paid = await within(10_000, h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 10_000, currency: 'USD' } }));
+  const paid = await within(
+    10_000,
+    h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 10_000, currency: 'USD' } }),
+  );
   expect([paid.status, paid.body.status]).toEqual([201, 'paid']);
 });
 
@@ -28,7 +40,15 @@ it('a NUL byte in the portal dispute form is refused with 400 and nothing change
   const inv = await newInvoice(h.api);
   const link = await h.api.request('POST', `/api/customers/${inv.customerId}/portal-links`, { body: {} });
   const before = await fingerprint(sql());
-  const res = await within(10_000, fetch(`${link.body.url}/invoices/${inv.id}/dispute`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'reason=bad%00reason', redirect: 'manual' }));
+  const res = await within(
+    10_000,
+    fetch(`${link.body.url}/invoices/${inv.id}/dispute`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'reason=bad%00reason',
+      redirect: 'manual',
+    }),
+  );
   expect(res.status).toBe(400);
   expect(await res.text()).toContain('control characters');
   expect(await fingerprint(sql())).toEqual(before);
@@ -49,12 +69,26 @@ it('a Stripe payment_intent.succeeded of 0 is refused with 400; later payments s
 it('a payment signal carrying control characters (from any client) is applied with its text cleaned, never stalling', async () => {
   const inv = await newInvoice(h.api, 5_000);
   const handle = h.stack.env.client.workflow.getHandle(inv.workflowId);
-  await handle.signal(paymentReceivedSignal, { paymentId: `raw-${randomUUID()}`, amountCents: 2_000, currency: 'USD', reference: 'ref\u0000\u0007x', method: 'wire\u0000', actor: 'test\u0000' });
-  await eventually(async () => expect(await sql()`SELECT reference, method, amount_cents FROM payments WHERE invoice_id = ${inv.id}`).toEqual([{ reference: 'ref x', method: 'wire', amount_cents: 2_000 }]));
+  await handle.signal(paymentReceivedSignal, {
+    paymentId: `raw-${randomUUID()}`,
+    amountCents: 2_000,
+    currency: 'USD',
+    reference: 'ref\u0000\u0007x',
+    method: 'wire\u0000',
+    actor: 'test\u0000',
+  });
+  await eventually(async () =>
+    expect(await sql()`SELECT reference, method, amount_cents FROM payments WHERE invoice_id = ${inv.id}`).toEqual([
+      { reference: 'ref x', method: 'wire', amount_cents: 2_000 },
+    ]),
+  );
   // An amount no ledger can hold is flagged, never applied.
   await handle.signal(paymentReceivedSignal, { paymentId: `raw-${randomUUID()}`, amountCents: 0, currency: 'USD', actor: 'test' });
   await handle.signal(paymentReceivedSignal, { paymentId: `raw-${randomUUID()}`, amountCents: 2 ** 60, currency: 'USD', actor: 'test' });
-  const paid = await within(10_000, h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 3_000, currency: 'USD' } }));
+  const paid = await within(
+    10_000,
+    h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 3_000, currency: 'USD' } }),
+  );
   expect([paid.status, paid.body.status]).toEqual([201, 'paid']);
 });
 
@@ -64,10 +98,15 @@ describe('a poison event (Postgres refuses the projection)', () => {
     // Something the application did not foresee makes Postgres refuse this invoice's next write.
     await sql().unsafe(`ALTER TABLE payments ADD CONSTRAINT test_poison CHECK (reference IS DISTINCT FROM 'poison')`);
     try {
-      const res = await within(15_000, h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 4_000, currency: 'USD', reference: 'poison' } }));
+      const res = await within(
+        15_000,
+        h.api.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 4_000, currency: 'USD', reference: 'poison' } }),
+      );
       expect([res.status, res.body.error.code]).toEqual([503, 'LEDGER_WRITE_PENDING']);
       const attention = await eventually(async () => {
-        const items = (await h.api.request('GET', '/api/attention')).body.items.filter((i: { invoiceId: string }) => i.invoiceId === inv.id);
+        const items = (await h.api.request('GET', '/api/attention')).body.items.filter(
+          (i: { invoiceId: string }) => i.invoiceId === inv.id,
+        );
         expect(items).toEqual([expect.objectContaining({ kind: 'projection_failed' })]);
         return items[0];
       });
@@ -92,7 +131,9 @@ describe('a poison event (Postgres refuses the projection)', () => {
     expect(retried.status).toBe(202);
     await eventually(async () => {
       expect(await sql()`SELECT paid_cents, disputed FROM invoices WHERE id = ${inv.id}`).toEqual([{ paid_cents: 4_000, disputed: false }]);
-      expect((await h.api.request('GET', '/api/attention')).body.items.filter((i: { invoiceId: string }) => i.invoiceId === inv.id)).toEqual([]);
+      expect(
+        (await h.api.request('GET', '/api/attention')).body.items.filter((i: { invoiceId: string }) => i.invoiceId === inv.id),
+      ).toEqual([]);
     }, 15_000);
     await recordHistory(h.stack.env.client.workflow.getHandle(inv.workflowId), 'poison-event-healed');
   });

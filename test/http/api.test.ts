@@ -21,7 +21,10 @@ async function newCustomer(): Promise<string> {
   return res.body.id;
 }
 async function newInvoice(customerId: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  return api.request('POST', '/api/invoices', { body: { customerId, lines: [{ description: 'Widgets', quantity: 3, unitAmountCents: 1999 }], ...extra }, headers });
+  return api.request('POST', '/api/invoices', {
+    body: { customerId, lines: [{ description: 'Widgets', quantity: 3, unitAmountCents: 1999 }], ...extra },
+    headers,
+  });
 }
 const count = async (table: string) => (await stack.db.sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n as number;
 
@@ -75,7 +78,10 @@ describe('policies', () => {
   it('creates versions and reads the latest or a given one', async () => {
     const doc = { name: 'gentle', steps: [{ offset: '1d', template: 'reminder_overdue' }] };
     expect((await api.request('POST', '/api/policies', { body: doc })).body).toEqual({ name: 'gentle', version: 1 });
-    const v2 = { ...doc, steps: [...doc.steps, { offset: '10d', template: 'late_fee_notice', lateFee: { amountCents: 2500, currency: 'USD' } }] };
+    const v2 = {
+      ...doc,
+      steps: [...doc.steps, { offset: '10d', template: 'late_fee_notice', lateFee: { amountCents: 2500, currency: 'USD' } }],
+    };
     expect((await api.request('POST', '/api/policies', { body: v2 })).body).toEqual({ name: 'gentle', version: 2 });
     const latest = await api.request('GET', '/api/policies/gentle');
     expect(latest.body).toMatchObject({ name: 'gentle', version: 2, versions: [1, 2] });
@@ -86,7 +92,15 @@ describe('policies', () => {
 
   it('refuses an invalid policy with 422 and every problem named', async () => {
     const before = await count('policies');
-    const res = await api.request('POST', '/api/policies', { body: { name: 'bad', steps: [{ offset: '7d', template: 'shout' }, { offset: '1d', template: 'reminder_firm', lateFee: { percent: -2 } }] } });
+    const res = await api.request('POST', '/api/policies', {
+      body: {
+        name: 'bad',
+        steps: [
+          { offset: '7d', template: 'shout' },
+          { offset: '1d', template: 'reminder_firm', lateFee: { percent: -2 } },
+        ],
+      },
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('INVALID_POLICY');
     expect(res.body.error.message).toMatch(/steps\[0\]\.template: unknown template/);
@@ -102,14 +116,35 @@ describe('policies', () => {
 
 describe('policy simulation', () => {
   const simulate = (body: unknown) => api.request('POST', '/api/policies/simulate', { body });
-  const hypothetical = { totalCents: 100_001, currency: 'usd', timeZone: 'America/Chicago', dueDate: '2026-12-31', issuedAt: '2026-12-01T15:00:00Z' };
+  const hypothetical = {
+    totalCents: 100_001,
+    currency: 'usd',
+    timeZone: 'America/Chicago',
+    dueDate: '2026-12-31',
+    issuedAt: '2026-12-01T15:00:00Z',
+  };
 
   it('plays a stored policy on a hypothetical invoice: every action in the customer zone, fees and amounts', async () => {
     const res = await simulate({ policy: { name: 'standard' }, invoice: hypothetical });
     expect(res.status).toBe(200);
     expect(res.body.policy).toEqual({ name: 'standard', version: 1 });
-    expect(res.body.invoice).toEqual({ id: null, totalCents: 100_001, currency: 'USD', timeZone: 'America/Chicago', dueAt: '2027-01-01T05:59:59.999Z', issuedAt: '2026-12-01T15:00:00.000Z', paidCents: 0 });
-    expect(res.body.actions.map((a: { template: string; actsAtLocal: string; lateFeeCents: number; amountDueCents: number }) => [a.template, a.actsAtLocal, a.lateFeeCents, a.amountDueCents])).toEqual([
+    expect(res.body.invoice).toEqual({
+      id: null,
+      totalCents: 100_001,
+      currency: 'USD',
+      timeZone: 'America/Chicago',
+      dueAt: '2027-01-01T05:59:59.999Z',
+      issuedAt: '2026-12-01T15:00:00.000Z',
+      paidCents: 0,
+    });
+    expect(
+      res.body.actions.map((a: { template: string; actsAtLocal: string; lateFeeCents: number; amountDueCents: number }) => [
+        a.template,
+        a.actsAtLocal,
+        a.lateFeeCents,
+        a.amountDueCents,
+      ]),
+    ).toEqual([
       // Days on the customer's calendar, in business hours (the standard policy's window, Mon–Fri 09:00–17:00).
       ['reminder_upcoming', '2026-12-28T09:00:00.000-06:00', 0, 100_001],
       ['reminder_due_today', '2026-12-31T09:00:00.000-06:00', 0, 100_001],
@@ -123,7 +158,14 @@ describe('policy simulation', () => {
 
   it('plays a draft (unsaved) policy with a send window, and saves nothing', async () => {
     const before = await count('policies');
-    const draft = { name: 'draft-window', steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '3d', template: 'late_fee_notice', lateFee: { percent: 2 } }], sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' } };
+    const draft = {
+      name: 'draft-window',
+      steps: [
+        { offset: '0d', template: 'reminder_due_today' },
+        { offset: '3d', template: 'late_fee_notice', lateFee: { percent: 2 } },
+      ],
+      sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' },
+    };
     const res = await simulate({ policy: draft, invoice: { ...hypothetical, dueDate: '2026-12-04' } }); // a Friday
     expect(res.status).toBe(200);
     expect(res.body.policy).toEqual({ name: 'draft-window', version: null });
@@ -141,28 +183,87 @@ describe('policy simulation', () => {
     const res = await simulate({ policy: { name: 'standard', version: 1 }, invoiceId: created.body.id });
     expect(res.status).toBe(200);
     expect(res.body.invoice).toMatchObject({ id: created.body.id, totalCents: 5997, paidCents: 1997, timeZone: 'America/Chicago' });
-    expect(res.body.actions[0]).toMatchObject({ template: 'reminder_upcoming', actsAtLocal: '2027-02-26T09:00:00.000-06:00', amountDueCents: 4000, past: false });
+    expect(res.body.actions[0]).toMatchObject({
+      template: 'reminder_upcoming',
+      actsAtLocal: '2027-02-26T09:00:00.000-06:00',
+      amountDueCents: 4000,
+      past: false,
+    });
     expect(res.body.actions[3]).toMatchObject({ lateFeeCents: 60 }); // 1.5 % of 40.00
   });
 
   it('marks the actions whose time has gone as past', async () => {
-    const res = await simulate({ policy: { name: 'standard' }, invoice: { ...hypothetical, issuedAt: '2025-01-01T00:00:00Z', dueDate: '2099-01-31' } });
+    const res = await simulate({
+      policy: { name: 'standard' },
+      invoice: { ...hypothetical, issuedAt: '2025-01-01T00:00:00Z', dueDate: '2099-01-31' },
+    });
     expect(res.body.actions.map((a: { past: boolean }) => a.past)).toEqual([false, false, false, false, false, false]);
-    const old = await simulate({ policy: { name: 'standard' }, invoice: { ...hypothetical, issuedAt: '2025-01-01T00:00:00Z', dueDate: '2025-01-31' } });
+    const old = await simulate({
+      policy: { name: 'standard' },
+      invoice: { ...hypothetical, issuedAt: '2025-01-01T00:00:00Z', dueDate: '2025-01-31' },
+    });
     expect(old.body.actions.map((a: { past: boolean }) => a.past)).toEqual([true, true, true, true, true, true]);
   });
 
   it.each([
-    ['an invalid draft (422, each problem named)', { policy: { name: 'x', steps: [{ offset: 'soon', template: 'shout' }] }, invoice: hypothetical }, 422, 'INVALID_POLICY', /steps\[0\]/],
+    [
+      'an invalid draft (422, each problem named)',
+      { policy: { name: 'x', steps: [{ offset: 'soon', template: 'shout' }] }, invoice: hypothetical },
+      422,
+      'INVALID_POLICY',
+      /steps\[0\]/,
+    ],
     ['an unknown stored policy (404)', { policy: { name: 'nope' }, invoice: hypothetical }, 404, 'NOT_FOUND', /policy nope/],
-    ['a policy reference that is neither (400)', { policy: { version: 1 }, invoice: hypothetical }, 400, 'VALIDATION', /draft policy document/],
-    ['both invoiceId and invoice (400)', { policy: { name: 'standard' }, invoice: hypothetical, invoiceId: '00000000-0000-4000-8000-000000000000' }, 400, 'VALIDATION', /exactly one/],
+    [
+      'a policy reference that is neither (400)',
+      { policy: { version: 1 }, invoice: hypothetical },
+      400,
+      'VALIDATION',
+      /draft policy document/,
+    ],
+    [
+      'both invoiceId and invoice (400)',
+      { policy: { name: 'standard' }, invoice: hypothetical, invoiceId: '00000000-0000-4000-8000-000000000000' },
+      400,
+      'VALIDATION',
+      /exactly one/,
+    ],
     ['neither invoiceId nor invoice (400)', { policy: { name: 'standard' } }, 400, 'VALIDATION', /exactly one/],
-    ['an unknown invoice (404)', { policy: { name: 'standard' }, invoiceId: '00000000-0000-4000-8000-000000000000' }, 404, 'NOT_FOUND', /does not exist/],
-    ['an unknown time zone (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, timeZone: 'Mars/Olympus' } }, 400, 'VALIDATION', /IANA/],
-    ['an unsupported currency (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, currency: 'XYZ' } }, 400, 'VALIDATION', /unsupported currency/],
-    ['a non-integer amount (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, totalCents: 10.5 } }, 400, 'VALIDATION', /integer/],
-    ['both dueDate and dueAt (400)', { policy: { name: 'standard' }, invoice: { ...hypothetical, dueAt: '2026-12-31T12:00:00Z' } }, 400, 'VALIDATION', /dueDate or dueAt/],
+    [
+      'an unknown invoice (404)',
+      { policy: { name: 'standard' }, invoiceId: '00000000-0000-4000-8000-000000000000' },
+      404,
+      'NOT_FOUND',
+      /does not exist/,
+    ],
+    [
+      'an unknown time zone (400)',
+      { policy: { name: 'standard' }, invoice: { ...hypothetical, timeZone: 'Mars/Olympus' } },
+      400,
+      'VALIDATION',
+      /IANA/,
+    ],
+    [
+      'an unsupported currency (400)',
+      { policy: { name: 'standard' }, invoice: { ...hypothetical, currency: 'XYZ' } },
+      400,
+      'VALIDATION',
+      /unsupported currency/,
+    ],
+    [
+      'a non-integer amount (400)',
+      { policy: { name: 'standard' }, invoice: { ...hypothetical, totalCents: 10.5 } },
+      400,
+      'VALIDATION',
+      /integer/,
+    ],
+    [
+      'both dueDate and dueAt (400)',
+      { policy: { name: 'standard' }, invoice: { ...hypothetical, dueAt: '2026-12-31T12:00:00Z' } },
+      400,
+      'VALIDATION',
+      /dueDate or dueAt/,
+    ],
     ['an unknown field (400)', { policy: { name: 'standard' }, invoice: hypothetical, extra: 1 }, 400, 'VALIDATION', /extra/],
   ] as const)('refuses %s', async (_label, body, status, code, message) => {
     const res = await simulate(body);
@@ -178,21 +279,38 @@ describe('invoices', () => {
     const res = await newInvoice(customerId);
     expect(res.status).toBe(201);
     const inv = res.body;
-    expect(inv).toMatchObject({ number: expect.stringMatching(/^INV-\d{6}$/), status: 'open', currency: 'USD', totalCents: 5997, amountDueCents: 5997, workflowId: `invoice-${inv.id}` });
+    expect(inv).toMatchObject({
+      number: expect.stringMatching(/^INV-\d{6}$/),
+      status: 'open',
+      currency: 'USD',
+      totalCents: 5997,
+      amountDueCents: 5997,
+      workflowId: `invoice-${inv.id}`,
+    });
     expect(inv.temporalUrl).toBe(`http://localhost:8233/namespaces/default/workflows/invoice-${inv.id}`);
     // Net 15 in Chicago: due at the end of the customer's day.
     expect(new Date(inv.dueAt).toISOString()).toMatch(/T05:59:59\.999Z$/);
 
     const desc = await stack.env.client.workflow.getHandle(inv.workflowId).describe();
     expect(desc.status.name).toBe('RUNNING');
-    expect(desc.searchAttributes).toMatchObject({ CustomerId: [customerId], PolicyName: ['standard'], InvoiceStatus: ['open'], AmountDueCents: [5997] });
+    expect(desc.searchAttributes).toMatchObject({
+      CustomerId: [customerId],
+      PolicyName: ['standard'],
+      InvoiceStatus: ['open'],
+      AmountDueCents: [5997],
+    });
 
     const outbox = await eventually(async () => {
       const r = await api.request('GET', `/api/outbox?invoiceId=${inv.id}`);
       expect(r.body.emails).toHaveLength(1);
       return r.body.emails;
     });
-    expect(outbox[0]).toMatchObject({ template: 'invoice_issued', recipient: 'ap@initech.test', idempotencyKey: `invoice-${inv.id}/issue`, attachments: [{ filename: `${inv.number}.pdf`, contentType: 'application/pdf' }] });
+    expect(outbox[0]).toMatchObject({
+      template: 'invoice_issued',
+      recipient: 'ap@initech.test',
+      idempotencyKey: `invoice-${inv.id}/issue`,
+      attachments: [{ filename: `${inv.number}.pdf`, contentType: 'application/pdf' }],
+    });
 
     const pdf = await api.request('GET', `/api/invoices/${inv.id}/pdf`);
     expect(pdf.status).toBe(200);
@@ -200,7 +318,13 @@ describe('invoices', () => {
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
 
     const got = await api.request('GET', `/api/invoices/${inv.id}`);
-    expect(got.body).toMatchObject({ id: inv.id, nextAction: { step: { index: 0, template: 'reminder_upcoming' } }, dunningStage: 'none', disputed: false, promisedDate: null });
+    expect(got.body).toMatchObject({
+      id: inv.id,
+      nextAction: { step: { index: 0, template: 'reminder_upcoming' } },
+      dunningStage: 'none',
+      disputed: false,
+      promisedDate: null,
+    });
 
     const list = await api.request('GET', `/api/invoices?status=open&customerId=${customerId}`);
     expect(list.body.invoices.map((i: { id: string }) => i.id)).toEqual([inv.id]);
@@ -215,7 +339,11 @@ describe('invoices', () => {
     expect(again.body.id).toBe(first.body.id);
     const rows = await stack.db.sql`SELECT count(*)::int AS n FROM invoices WHERE customer_id = ${customerId}`;
     expect(rows[0]!.n).toBe(1);
-    const conflict = await newInvoice(customerId, { lines: [{ description: 'Other', quantity: 1, unitAmountCents: 1 }] }, { 'Idempotency-Key': 'order-42' });
+    const conflict = await newInvoice(
+      customerId,
+      { lines: [{ description: 'Other', quantity: 1, unitAmountCents: 1 }] },
+      { 'Idempotency-Key': 'order-42' },
+    );
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
   });
@@ -254,8 +382,13 @@ describe('invoices', () => {
     const bad = await api.request('POST', '/api/invoices', { raw: '{"customerId": ', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/not valid JSON/);
-    expect((await api.request('POST', '/api/invoices', { raw: 'customerId=1', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
-    const huge = await api.request('POST', '/api/invoices', { raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), headers: { 'content-type': 'application/json' } });
+    expect((await api.request('POST', '/api/invoices', { raw: 'customerId=1', headers: { 'content-type': 'text/plain' } })).status).toBe(
+      415,
+    );
+    const huge = await api.request('POST', '/api/invoices', {
+      raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(huge.status).toBe(413);
     expect(await count('invoices')).toBe(before);
   });
@@ -295,16 +428,25 @@ describe('invoice commands', () => {
     }
     expect(await stack.db.sql`SELECT 1 FROM payments WHERE invoice_id = ${inv.id}`).toHaveLength(0);
 
-    const partial = await api.request('POST', path, { body: { amountCents: 2000, currency: 'usd', reference: 'wire 881' }, headers: { 'Idempotency-Key': 'wire-881' } });
+    const partial = await api.request('POST', path, {
+      body: { amountCents: 2000, currency: 'usd', reference: 'wire 881' },
+      headers: { 'Idempotency-Key': 'wire-881' },
+    });
     expect(partial.status).toBe(201);
     expect(partial.body).toMatchObject({ status: 'open', amountPaidCents: 2000, amountDueCents: 3997 });
-    const replay = await api.request('POST', path, { body: { amountCents: 2000, currency: 'usd', reference: 'wire 881' }, headers: { 'Idempotency-Key': 'wire-881' } });
+    const replay = await api.request('POST', path, {
+      body: { amountCents: 2000, currency: 'usd', reference: 'wire 881' },
+      headers: { 'Idempotency-Key': 'wire-881' },
+    });
     expect(replay.status).toBe(200);
     expect(replay.body.amountDueCents).toBe(3997);
     const paid = await api.request('POST', path, { body: { amountCents: 3997, currency: 'USD' } });
     expect(paid.body).toMatchObject({ status: 'paid', amountDueCents: 0 });
     const rows = await stack.db.sql`SELECT id, amount_cents, reference FROM payments WHERE invoice_id = ${inv.id} ORDER BY amount_cents`;
-    expect(rows).toEqual([{ id: 'manual_wire-881', amount_cents: 2000, reference: 'wire 881' }, { id: expect.stringMatching(/^manual_/), amount_cents: 3997, reference: null }]);
+    expect(rows).toEqual([
+      { id: 'manual_wire-881', amount_cents: 2000, reference: 'wire 881' },
+      { id: expect.stringMatching(/^manual_/), amount_cents: 3997, reference: null },
+    ]);
 
     await eventually(async () => expect((await api.request('GET', `/api/invoices/${inv.id}`)).body.status).toBe('paid'));
     const voided = await api.request('POST', `/api/invoices/${inv.id}/void`, { body: {} });
@@ -344,10 +486,20 @@ describe('invoice commands', () => {
       expect(r.body.events.at(-1).action).toBe('invoice.voided');
       return r.body.events;
     });
-    expect(timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining([
-      'invoice.created', 'invoice.issued', 'invoice.dispute_opened', 'invoice.dispute_resolved', 'invoice.promise_made', 'invoice.voided',
-    ]));
-    expect(timeline.find((e: { action: string }) => e.action === 'invoice.dispute_opened')).toMatchObject({ actor: 'api', reason: 'wrong quantity' });
+    expect(timeline.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining([
+        'invoice.created',
+        'invoice.issued',
+        'invoice.dispute_opened',
+        'invoice.dispute_resolved',
+        'invoice.promise_made',
+        'invoice.voided',
+      ]),
+    );
+    expect(timeline.find((e: { action: string }) => e.action === 'invoice.dispute_opened')).toMatchObject({
+      actor: 'api',
+      reason: 'wrong quantity',
+    });
   });
 });
 
@@ -368,11 +520,19 @@ describe('Temporal unreachable when an invoice is created', () => {
     const customerId = await newCustomer();
     const dead = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
     const failures: unknown[] = [];
-    const { invoice, created } = await dead.withDeadline(Date.now() + 1500, () => createInvoice(
-      { sql: stack.db.sql, client: new Client({ connection: dead }), taskQueue: stack.workers.taskQueue, now: () => new Date(), onStartFailure: (err) => failures.push(err) },
-      { customerId, lines: [{ description: 'During an outage', quantity: 1, unitAmountCents: 700 }] },
-      { actor: 'api' },
-    ));
+    const { invoice, created } = await dead.withDeadline(Date.now() + 1500, () =>
+      createInvoice(
+        {
+          sql: stack.db.sql,
+          client: new Client({ connection: dead }),
+          taskQueue: stack.workers.taskQueue,
+          now: () => new Date(),
+          onStartFailure: (err) => failures.push(err),
+        },
+        { customerId, lines: [{ description: 'During an outage', quantity: 1, unitAmountCents: 700 }] },
+        { actor: 'api' },
+      ),
+    );
     expect(created).toBe(true);
     expect(failures).toHaveLength(1);
     expect(invoice.workflowStarted).toBe(false);
@@ -383,7 +543,9 @@ describe('Temporal unreachable when an invoice is created', () => {
     expect(desc.status.name).toBe('RUNNING');
     const [row] = await stack.db.sql`SELECT workflow_started FROM invoices WHERE id = ${invoice.id}`;
     expect(row!.workflow_started).toBe(true);
-    expect(await reconcileUnstartedInvoices(stack.db.sql, stack.env.client, stack.workers.taskQueue, new Date(Date.now() + 1000))).not.toContain(invoice.id);
+    expect(
+      await reconcileUnstartedInvoices(stack.db.sql, stack.env.client, stack.workers.taskQueue, new Date(Date.now() + 1000)),
+    ).not.toContain(invoice.id);
     await dead.close();
   });
 });

@@ -33,8 +33,14 @@ const sample = (text: string, name: string, labels: string) => {
 };
 
 it('serves API request timings by route pattern, database gauges and the Temporal SDK worker metrics', async () => {
-  const customer = await createCustomer(stack.db.sql, createCustomerSchema.parse({ name: 'Hooli', email: 'ap@hooli.test', timeZone: 'UTC', currency: 'USD' }), 'test');
-  const created = await api.request('POST', '/api/invoices', { body: { customerId: customer.id, lines: [{ description: 'Plan', quantity: 1, unitAmountCents: 12_345 }] } });
+  const customer = await createCustomer(
+    stack.db.sql,
+    createCustomerSchema.parse({ name: 'Hooli', email: 'ap@hooli.test', timeZone: 'UTC', currency: 'USD' }),
+    'test',
+  );
+  const created = await api.request('POST', '/api/invoices', {
+    body: { customerId: customer.id, lines: [{ description: 'Plan', quantity: 1, unitAmountCents: 12_345 }] },
+  });
   expect(created.status).toBe(201);
   await api.request('GET', `/api/invoices/${created.body.id}`);
   await api.request('GET', '/api/invoices/00000000-0000-4000-8000-000000000000');

@@ -18,11 +18,27 @@ let erp: Awaited<ReturnType<typeof startRecorder>>;
 let crm: Awaited<ReturnType<typeof startRecorder>>;
 
 beforeAll(async () => {
-  await insertPolicyVersion(stack.db.sql, { name: 'hooks', steps: [{ offset: '1s', template: 'reminder_overdue' }, { offset: '10m', template: 'final_notice', finalNotice: true }] });
-  await insertPolicyVersion(stack.db.sql, { name: 'handoff', steps: [{ offset: '1s', template: 'final_notice', finalNotice: true, handOff: true }] } as never);
+  await insertPolicyVersion(stack.db.sql, {
+    name: 'hooks',
+    steps: [
+      { offset: '1s', template: 'reminder_overdue' },
+      { offset: '10m', template: 'final_notice', finalNotice: true },
+    ],
+  });
+  await insertPolicyVersion(stack.db.sql, {
+    name: 'handoff',
+    steps: [{ offset: '1s', template: 'final_notice', finalNotice: true, handOff: true }],
+  } as never);
   // The endpoints are local recorders: private targets are allowed here (test/hostile/security.test.ts covers the refusal).
   api = await startApi(stack.db, stack.env, stack.workers.taskQueue, { allowPrivateWebhookTargets: true });
-  dispatcher = await startWebhookDispatcher({ sql: stack.db.sql, log: createLogger('silent'), retryDelaysMs: [100, 100], intervalMs: 50, timeoutMs: 2_000, allowPrivateTargets: true });
+  dispatcher = await startWebhookDispatcher({
+    sql: stack.db.sql,
+    log: createLogger('silent'),
+    retryDelaysMs: [100, 100],
+    intervalMs: 50,
+    timeoutMs: 2_000,
+    allowPrivateTargets: true,
+  });
   erp = await startRecorder(() => ({ status: 200, body: {} }));
   crm = await startRecorder(() => ({ status: 204, body: null }));
 });
@@ -31,10 +47,11 @@ afterAll(async () => {
   await Promise.all([api?.close(), erp?.close(), crm?.close()]);
 });
 
-const fixture = (policy: string) => invoiceFixture(
-  { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
-  { invoice: { policy, dueIn: '0s' }, totalCents: 25_000 },
-);
+const fixture = (policy: string) =>
+  invoiceFixture(
+    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+    { invoice: { policy, dueIn: '0s' }, totalCents: 25_000 },
+  );
 const ofInvoice = (requests: RecordedRequest[], invoiceId: string) => requests.filter((r) => r.body?.data?.invoice?.id === invoiceId);
 const types = (requests: RecordedRequest[]) => requests.map((r) => r.body.type);
 
@@ -53,7 +70,12 @@ describe('registering endpoints', () => {
   });
 
   it('answers 404 for an unknown endpoint', async () => {
-    for (const [method, path] of [['GET', ''], ['DELETE', ''], ['GET', '/deliveries'], ['POST', '/deliveries/evt_x/redeliver']] as const) {
+    for (const [method, path] of [
+      ['GET', ''],
+      ['DELETE', ''],
+      ['GET', '/deliveries'],
+      ['POST', '/deliveries/evt_x/redeliver'],
+    ] as const) {
       expect((await api.request(method, `/api/webhook-endpoints/00000000-0000-4000-8000-000000000000${path}`)).status).toBe(404);
     }
   });
@@ -64,16 +86,24 @@ describe('delivering invoice events', () => {
   let crmEndpoint: { id: string; secret: string };
   beforeAll(async () => {
     erpEndpoint = (await api.request('POST', '/api/webhook-endpoints', { body: { url: `${erp.url}/erp/hooks`, description: 'ERP' } })).body;
-    crmEndpoint = (await api.request('POST', '/api/webhook-endpoints', { body: { url: `${crm.url}/crm`, events: ['invoice.paid', 'invoice.disputed'] } })).body;
+    crmEndpoint = (
+      await api.request('POST', '/api/webhook-endpoints', { body: { url: `${crm.url}/crm`, events: ['invoice.paid', 'invoice.disputed'] } })
+    ).body;
   });
 
   it('announces issue, reminder and payment, signed per Standard Webhooks, each once with its own id', async () => {
     expect(erpEndpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const { invoice } = await fixture('hooks');
-    await eventually(async () => expect(types(ofInvoice(erp.requests, invoice.id))).toEqual(['invoice.issued', 'invoice.reminder_sent']), 15_000);
+    await eventually(
+      async () => expect(types(ofInvoice(erp.requests, invoice.id))).toEqual(['invoice.issued', 'invoice.reminder_sent']),
+      15_000,
+    );
     const paid = await api.request('POST', `/api/invoices/${invoice.id}/payments`, { body: { amountCents: 25_000, currency: 'USD' } });
     expect(paid.status).toBe(201);
-    await eventually(async () => expect(types(ofInvoice(erp.requests, invoice.id))).toEqual(['invoice.issued', 'invoice.reminder_sent', 'invoice.paid']), 15_000);
+    await eventually(
+      async () => expect(types(ofInvoice(erp.requests, invoice.id))).toEqual(['invoice.issued', 'invoice.reminder_sent', 'invoice.paid']),
+      15_000,
+    );
 
     const received = ofInvoice(erp.requests, invoice.id);
     const verifier = new Webhook(erpEndpoint.secret);
@@ -85,7 +115,11 @@ describe('delivering invoice events', () => {
     }
     expect(() => new Webhook(crmEndpoint.secret).verify(received[0]!.raw, received[0]!.headers as Record<string, string>)).toThrow();
     expect(new Set(received.map((r) => r.body.id)).size).toBe(3);
-    expect(received[1]!.body.data).toMatchObject({ template: 'reminder_overdue', stepIndex: 0, invoice: { number: invoice.number, currency: 'USD', totalCents: 25_000 } });
+    expect(received[1]!.body.data).toMatchObject({
+      template: 'reminder_overdue',
+      stepIndex: 0,
+      invoice: { number: invoice.number, currency: 'USD', totalCents: 25_000 },
+    });
     expect(received[2]!.body.data.invoice).toMatchObject({ status: 'paid', amountDueCents: 0 });
 
     // The CRM subscribed to payments and disputes only.
@@ -95,12 +129,18 @@ describe('delivering invoice events', () => {
 
   it('announces disputes and hand-offs (uncollectible)', async () => {
     const disputed = await fixture('hooks');
-    expect((await api.request('POST', `/api/invoices/${disputed.invoice.id}/dispute`, { body: { reason: 'wrong quantity' } })).status).toBe(200);
+    expect((await api.request('POST', `/api/invoices/${disputed.invoice.id}/dispute`, { body: { reason: 'wrong quantity' } })).status).toBe(
+      200,
+    );
     const handedOff = await fixture('handoff');
     await eventually(async () => {
       expect(types(ofInvoice(crm.requests, disputed.invoice.id))).toEqual(['invoice.disputed']);
       // Events of one step are sent side by side: endpoints order them by `createdAt`, not arrival.
-      expect(types(ofInvoice(erp.requests, handedOff.invoice.id)).sort()).toEqual(['invoice.issued', 'invoice.reminder_sent', 'invoice.uncollectible']);
+      expect(types(ofInvoice(erp.requests, handedOff.invoice.id)).sort()).toEqual([
+        'invoice.issued',
+        'invoice.reminder_sent',
+        'invoice.uncollectible',
+      ]);
     }, 15_000);
     const dispute = ofInvoice(crm.requests, disputed.invoice.id)[0]!.body;
     expect(dispute.data).toMatchObject({ reason: 'wrong quantity', actor: 'api' });
@@ -115,9 +155,19 @@ describe('delivering invoice events', () => {
     // A retried activity re-sends events already projected: nothing new is stored or sent.
     const at = new Date().toISOString();
     await projectInvoiceEvents(stack.db.sql, {
-      invoiceId: invoice.id, customerId: invoice.customerId,
+      invoiceId: invoice.id,
+      customerId: invoice.customerId,
       events: [{ seq: 1, at, actor: 'workflow', type: 'issued', dueAt: at, policy: 'hooks@1' }],
-      snapshot: { status: 'open', feesCents: 0, paidCents: 0, refundedCents: 0, amountDueCents: 25_000, dunningStage: 'none', disputed: false, promisedDate: null },
+      snapshot: {
+        status: 'open',
+        feesCents: 0,
+        paidCents: 0,
+        refundedCents: 0,
+        amountDueCents: 25_000,
+        dunningStage: 'none',
+        disputed: false,
+        promisedDate: null,
+      },
     });
     expect(await stack.db.sql`SELECT id FROM outbound_events WHERE invoice_id = ${invoice.id}`).toEqual(events);
   });
@@ -133,7 +183,9 @@ describe('retries', () => {
       const first = await fixture('hooks');
       await eventually(async () => {
         const { body } = await api.request('GET', `/api/webhook-endpoints/${endpoint.id}/deliveries`);
-        expect(body.deliveries).toMatchObject([{ type: 'invoice.issued', invoiceId: first.invoice.id, status: 'delivered', attempts: 3, lastStatusCode: 200 }]);
+        expect(body.deliveries).toMatchObject([
+          { type: 'invoice.issued', invoiceId: first.invoice.id, status: 'delivered', attempts: 3, lastStatusCode: 200 },
+        ]);
       }, 15_000);
       expect(new Set(flaky.requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
 
@@ -142,7 +194,9 @@ describe('retries', () => {
       const second = await fixture('hooks');
       const failed = await eventually(async () => {
         const { body } = await api.request('GET', `/api/webhook-endpoints/${endpoint.id}/deliveries?status=failed`);
-        expect(body.deliveries).toMatchObject([{ invoiceId: second.invoice.id, attempts: 3, lastStatusCode: 503, lastError: 'endpoint answered 503' }]);
+        expect(body.deliveries).toMatchObject([
+          { invoiceId: second.invoice.id, attempts: 3, lastStatusCode: 503, lastError: 'endpoint answered 503' },
+        ]);
         return body.deliveries[0];
       }, 15_000);
       const before = flaky.requests.length;

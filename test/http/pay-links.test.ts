@@ -23,16 +23,37 @@ let sessions = 0;
 /** What Stripe answers to POST /v1/checkout/sessions and /expire: a session object. */
 function stripeAnswers(req: RecordedRequest) {
   const expire = /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/.exec(req.path);
-  if (expire) return { status: 200, body: { id: expire[1], object: 'checkout.session', status: 'expired', url: null, expires_at: Math.floor(Date.now() / 1000) } };
+  if (expire)
+    return {
+      status: 200,
+      body: { id: expire[1], object: 'checkout.session', status: 'expired', url: null, expires_at: Math.floor(Date.now() / 1000) },
+    };
   const id = `cs_test_${++sessions}_${randomUUID().slice(0, 8)}`;
-  return { status: 200, body: { id, object: 'checkout.session', status: 'open', mode: 'payment', url: `https://checkout.stripe.com/c/pay/${id}`, expires_at: Math.floor(Date.now() / 1000) + 24 * 3600 } };
+  return {
+    status: 200,
+    body: {
+      id,
+      object: 'checkout.session',
+      status: 'open',
+      mode: 'payment',
+      url: `https://checkout.stripe.com/c/pay/${id}`,
+      expires_at: Math.floor(Date.now() / 1000) + 24 * 3600,
+    },
+  };
 }
 
 beforeAll(async () => {
   stripeApi = await startRecorder(stripeAnswers);
-  relay = await startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent'), intervalMs: 60_000 });
+  relay = await startInboxRelay({
+    sql: stack.db.sql,
+    client: stack.env.client,
+    taskQueue: stack.workers.taskQueue,
+    log: createLogger('silent'),
+    intervalMs: 60_000,
+  });
   withStripe = await startApi(stack.db, stack.env, stack.workers.taskQueue, {
-    checkout: stripeCheckout({ secretKey: STRIPE_KEY, baseUrl: stripeApi.url }), gateways: [stripeAdapter(WEBHOOK_SECRET)],
+    checkout: stripeCheckout({ secretKey: STRIPE_KEY, baseUrl: stripeApi.url }),
+    gateways: [stripeAdapter(WEBHOOK_SECRET)],
   });
   withoutProvider = await startApi(stack.db, stack.env, stack.workers.taskQueue);
 });
@@ -44,11 +65,17 @@ afterAll(async () => {
 });
 
 const invoice = (totalCents = 50_000, currency = 'USD') =>
-  invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents, customer: { currency, email: 'ap@initech.test' } });
+  invoiceFixture(
+    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+    { totalCents, customer: { currency, email: 'ap@initech.test' } },
+  );
 const sessionCreations = () => stripeApi.requests.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions');
 const form = (req: RecordedRequest) => Object.fromEntries(new URLSearchParams(String(req.body)));
-const clickPay = (api: ApiHarness, invoiceId: string) => api.request('POST', `/pay/${invoiceId}/checkout`, { token: null, redirect: 'manual' });
-const storedSessions = (invoiceId: string) => stack.db.sql`SELECT id, seq, amount_cents, closed_at IS NOT NULL AS closed FROM checkout_sessions WHERE invoice_id = ${invoiceId} ORDER BY seq`;
+const clickPay = (api: ApiHarness, invoiceId: string) =>
+  api.request('POST', `/pay/${invoiceId}/checkout`, { token: null, redirect: 'manual' });
+const storedSessions = (invoiceId: string) =>
+  stack.db
+    .sql`SELECT id, seq, amount_cents, closed_at IS NOT NULL AS closed FROM checkout_sessions WHERE invoice_id = ${invoiceId} ORDER BY seq`;
 
 describe('pay link with Stripe Checkout', () => {
   it('the pay page offers card payment; the button opens a Checkout Session for the amount due, tagged with the invoice', async () => {
@@ -89,7 +116,9 @@ describe('pay link with Stripe Checkout', () => {
     expect(again.headers.get('location')).toBe(first.headers.get('location'));
     expect(await storedSessions(inv.id)).toHaveLength(1);
 
-    const paid = await withStripe.request('POST', `/api/invoices/${inv.id}/payments`, { body: { amountCents: 30_000, currency: 'USD', reference: 'wire 1' } });
+    const paid = await withStripe.request('POST', `/api/invoices/${inv.id}/payments`, {
+      body: { amountCents: 30_000, currency: 'USD', reference: 'wire 1' },
+    });
     expect(paid.status).toBe(201);
     const staleId = (await storedSessions(inv.id))[0]!.id as string;
     const api = await withStripe.request('POST', `/api/invoices/${inv.id}/checkout`);
@@ -108,7 +137,11 @@ describe('pay link with Stripe Checkout', () => {
     const { invoice: inv } = await invoice(12_345);
     const before = sessionCreations().length;
     await Promise.all([clickPay(withStripe, inv.id), clickPay(withStripe, inv.id), clickPay(withStripe, inv.id)]);
-    const keys = new Set(sessionCreations().slice(before).map((r) => r.headers['idempotency-key']));
+    const keys = new Set(
+      sessionCreations()
+        .slice(before)
+        .map((r) => r.headers['idempotency-key']),
+    );
     expect(keys).toEqual(new Set([`invoice-${inv.id}/checkout-1/USD-12345`]));
     expect(await storedSessions(inv.id)).toHaveLength(1);
   });
@@ -119,13 +152,35 @@ describe('pay link with Stripe Checkout', () => {
     const sent = form(sessionCreations().at(-1)!);
     // What Stripe sends once the customer has paid: the session with the metadata we gave it.
     const payload = JSON.stringify({
-      id: `evt_${randomUUID().slice(0, 12)}`, object: 'event', api_version: '2026-10-28.endive', created: Math.floor(Date.now() / 1000), livemode: false,
-      pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'checkout.session.completed',
-      data: { object: { id: 'cs_test_paid', object: 'checkout.session', amount_total: Number(sent['line_items[0][price_data][unit_amount]']), currency: sent['line_items[0][price_data][currency]'],
-        client_reference_id: sent.client_reference_id, metadata: { invoice_id: sent['metadata[invoice_id]'] }, payment_intent: 'pi_test_paid', payment_status: 'paid', status: 'complete' } },
+      id: `evt_${randomUUID().slice(0, 12)}`,
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type: 'checkout.session.completed',
+      data: {
+        object: {
+          id: 'cs_test_paid',
+          object: 'checkout.session',
+          amount_total: Number(sent['line_items[0][price_data][unit_amount]']),
+          currency: sent['line_items[0][price_data][currency]'],
+          client_reference_id: sent.client_reference_id,
+          metadata: { invoice_id: sent['metadata[invoice_id]'] },
+          payment_intent: 'pi_test_paid',
+          payment_status: 'paid',
+          status: 'complete',
+        },
+      },
     });
     const webhook = await withStripe.request('POST', '/webhooks/stripe', {
-      raw: payload, token: null, headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) },
+      raw: payload,
+      token: null,
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+      },
     });
     expect(webhook.status).toBe(200);
     expect((await handle.result()).status).toBe('paid');
@@ -148,7 +203,10 @@ describe('pay link with Stripe Checkout', () => {
     const { invoice: inv } = await invoice(10_000);
     expect((await withStripe.request('POST', `/api/invoices/${inv.id}/void`, { body: { reason: 'issued in error' } })).status).toBe(200);
     const res = await withStripe.request('POST', `/api/invoices/${inv.id}/checkout`);
-    expect(res).toMatchObject({ status: 409, body: { error: { code: 'INVOICE_NOT_OPEN', message: `invoice ${inv.number} is void; it cannot be paid online` } } });
+    expect(res).toMatchObject({
+      status: 409,
+      body: { error: { code: 'INVOICE_NOT_OPEN', message: `invoice ${inv.number} is void; it cannot be paid online` } },
+    });
     const pageRes = await withStripe.request('GET', `/pay/${inv.id}`, { token: null });
     expect(pageRes.body).toContain('This invoice was cancelled; nothing is due.');
     expect(pageRes.body).not.toContain('<form');
@@ -156,7 +214,10 @@ describe('pay link with Stripe Checkout', () => {
 
   it('Stripe refusing the request shows a clear error, stores nothing, and the next click succeeds with the same key', async () => {
     const { invoice: inv } = await invoice(9_900);
-    stripeApi.respond({ status: 400, body: { error: { type: 'invalid_request_error', message: 'Your account cannot currently make live charges.' } } });
+    stripeApi.respond({
+      status: 400,
+      body: { error: { type: 'invalid_request_error', message: 'Your account cannot currently make live charges.' } },
+    });
     const failed = await clickPay(withStripe, inv.id);
     expect(failed.status).toBe(502);
     expect(failed.body).toContain('stripe is not available right now');
@@ -170,13 +231,20 @@ describe('pay link with Stripe Checkout', () => {
 
     const ok = await clickPay(withStripe, inv.id);
     expect(ok.status).toBe(303);
-    expect(sessionCreations().slice(-3).map((r) => r.headers['idempotency-key'])).toEqual(Array(3).fill(`invoice-${inv.id}/checkout-1/USD-9900`));
+    expect(
+      sessionCreations()
+        .slice(-3)
+        .map((r) => r.headers['idempotency-key']),
+    ).toEqual(Array(3).fill(`invoice-${inv.id}/checkout-1/USD-9900`));
   });
 
   it('ISK, which Stripe counts in hundredths, is charged at Stripe scale', async () => {
     const { invoice: inv } = await invoice(5_000, 'ISK');
     expect((await clickPay(withStripe, inv.id)).status).toBe(303);
-    expect(form(sessionCreations().at(-1)!)).toMatchObject({ 'line_items[0][price_data][currency]': 'isk', 'line_items[0][price_data][unit_amount]': '500000' });
+    expect(form(sessionCreations().at(-1)!)).toMatchObject({
+      'line_items[0][price_data][currency]': 'isk',
+      'line_items[0][price_data][unit_amount]': '500000',
+    });
   });
 
   it('unknown invoices and malformed ids answer 404 and call nobody', async () => {
@@ -200,7 +268,10 @@ describe('pay link without a payment provider', () => {
     expect(pageRes.body).toContain(inv.number);
     expect(pageRes.body).not.toContain('<form');
     expect((await clickPay(withoutProvider, inv.id)).status).toBe(501);
-    expect(await withoutProvider.request('POST', `/api/invoices/${inv.id}/checkout`)).toMatchObject({ status: 501, body: { error: { code: 'CHECKOUT_NOT_CONFIGURED' } } });
+    expect(await withoutProvider.request('POST', `/api/invoices/${inv.id}/checkout`)).toMatchObject({
+      status: 501,
+      body: { error: { code: 'CHECKOUT_NOT_CONFIGURED' } },
+    });
   });
 
   it('the invoice in the API carries its pay link', async () => {
@@ -210,4 +281,3 @@ describe('pay link without a payment provider', () => {
     expect((await withoutProvider.request('GET', `/pay/${inv.id}`, { token: null })).status).toBe(200);
   });
 });
-

@@ -15,7 +15,11 @@ let customerId: string;
 
 beforeAll(async () => {
   api = await startApi(stack.db, stack.env, stack.workers.taskQueue);
-  const customer = await createCustomer(stack.db.sql, createCustomerSchema.parse({ name: 'Initech', email: 'ap@initech.test', timeZone: 'America/Chicago', currency: 'USD' }), 'test');
+  const customer = await createCustomer(
+    stack.db.sql,
+    createCustomerSchema.parse({ name: 'Initech', email: 'ap@initech.test', timeZone: 'America/Chicago', currency: 'USD' }),
+    'test',
+  );
   customerId = customer.id;
 });
 afterAll(async () => {
@@ -24,7 +28,10 @@ afterAll(async () => {
 
 const planBody = (o: Record<string, unknown> = {}) => ({
   customerId,
-  lines: [{ description: 'Hosting', quantity: 1, unitAmountCents: 49_900 }, { description: 'Support seats', quantity: 3, unitAmountCents: 1_000 }],
+  lines: [
+    { description: 'Hosting', quantity: 1, unitAmountCents: 49_900 },
+    { description: 'Support seats', quantity: 3, unitAmountCents: 1_000 },
+  ],
   interval: { every: 'month', dayOfMonth: 1 },
   ...o,
 });
@@ -60,7 +67,9 @@ describe('creating a plan', () => {
   });
 
   it('refuses an unknown customer (404) and an unknown policy (400)', async () => {
-    const missing = await api.request('POST', '/api/recurring-plans', { body: planBody({ customerId: '00000000-0000-4000-8000-000000000000' }) });
+    const missing = await api.request('POST', '/api/recurring-plans', {
+      body: planBody({ customerId: '00000000-0000-4000-8000-000000000000' }),
+    });
     expect(missing.status).toBe(404);
     const policy = await api.request('POST', '/api/recurring-plans', { body: planBody({ policy: 'nope' }) });
     expect(policy.status).toBe(400);
@@ -69,9 +78,17 @@ describe('creating a plan', () => {
   });
 
   it('creates the plan with a Temporal Schedule in the plan time zone, month ends clamped', async () => {
-    const res = await api.request('POST', '/api/recurring-plans', { body: planBody({ interval: { every: 'month', dayOfMonth: 31 }, hour: 7 }) });
+    const res = await api.request('POST', '/api/recurring-plans', {
+      body: planBody({ interval: { every: 'month', dayOfMonth: 31 }, hour: 7 }),
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ status: 'active', timeZone: 'America/Chicago', currency: 'USD', totalCents: 52_900, catchupWindow: '7 days' });
+    expect(res.body).toMatchObject({
+      status: 'active',
+      timeZone: 'America/Chicago',
+      currency: 'USD',
+      totalCents: 52_900,
+      catchupWindow: '7 days',
+    });
     expect(res.body.temporalUrl).toBe(`http://localhost:8233/namespaces/default/schedules/recurring-plan-${res.body.id}`);
 
     const d = await stack.env.client.schedule.getHandle(res.body.scheduleId).describe();
@@ -153,7 +170,9 @@ describe('firings', () => {
   });
 
   it('bills the current period once however often it fires', async () => {
-    const { body: plan } = await api.request('POST', '/api/recurring-plans', { body: planBody({ interval: { every: 'week', dayOfWeek: 'monday' } }) });
+    const { body: plan } = await api.request('POST', '/api/recurring-plans', {
+      body: planBody({ interval: { every: 'week', dayOfWeek: 'monday' } }),
+    });
     const handle = stack.env.client.schedule.getHandle(plan.scheduleId);
     await handle.trigger();
     // Firings are named by the second they are taken; a second one in the same second would be refused.
@@ -170,12 +189,19 @@ describe('firings', () => {
     const taskQueue = stack.workers.taskQueue;
     await stack.workers.stop();
     const handle = stack.env.client.schedule.getHandle(plan.scheduleId);
-    await handle.backfill({ start: chicagoMonth(2).startOf('month').toJSDate(), end: chicagoMonth(2).endOf('month').toJSDate(), overlap: 'ALLOW_ALL' });
+    await handle.backfill({
+      start: chicagoMonth(2).startOf('month').toJSDate(),
+      end: chicagoMonth(2).endOf('month').toJSDate(),
+      overlap: 'ALLOW_ALL',
+    });
     await eventually(async () => expect((await handle.describe()).info.recentActions.length).toBe(1), 30_000);
     expect(await planInvoices(plan.id)).toEqual([]);
 
     stack.workers = await startWorkers(stack.env, stack.db.sql, { taskQueue });
-    await eventually(async () => expect((await planInvoices(plan.id)).map((r) => r.billingPeriod)).toEqual([chicagoMonth(2).toFormat('yyyy-LL')]), 30_000);
+    await eventually(
+      async () => expect((await planInvoices(plan.id)).map((r) => r.billingPeriod)).toEqual([chicagoMonth(2).toFormat('yyyy-LL')]),
+      30_000,
+    );
   });
 });
 
@@ -198,14 +224,17 @@ describe('pause, resume, delete', () => {
     expect(result).toMatchObject({ status: 'skipped', reason: 'plan is paused' });
     await recordHistory(stack.env.client.workflow.getHandle(firing!.action.workflow.workflowId), 'recurring-firing-skipped');
     expect(await planInvoices(plan.id)).toEqual([]);
-    const refused = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, { body: { from: chicagoMonth(2).toISODate(), to: chicagoMonth(1).toISODate() } });
+    const refused = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, {
+      body: { from: chicagoMonth(2).toISODate(), to: chicagoMonth(1).toISODate() },
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('PLAN_PAUSED');
 
     const resumed = await api.request('POST', `/api/recurring-plans/${plan.id}/resume`, { body: {} });
     expect(resumed.body.status).toBe('active');
     expect((await handle.describe()).state.paused).toBe(false);
-    const audit = await stack.db.sql`SELECT action, reason FROM audit_log WHERE entity_type = 'recurring_plan' AND entity_id = ${plan.id} ORDER BY id`;
+    const audit = await stack.db
+      .sql`SELECT action, reason FROM audit_log WHERE entity_type = 'recurring_plan' AND entity_id = ${plan.id} ORDER BY id`;
     expect(audit.map((a) => a.action)).toEqual(['recurring_plan.created', 'recurring_plan.paused', 'recurring_plan.active']);
   });
 
@@ -229,9 +258,13 @@ describe('pause, resume, delete', () => {
     const { body: plan } = await api.request('POST', '/api/recurring-plans', { body: planBody() });
     expect((await api.request('POST', '/api/recurring-plans/00000000-0000-4000-8000-000000000000/pause')).status).toBe(404);
     expect((await api.request('GET', '/api/recurring-plans/not-a-uuid')).status).toBe(404);
-    const reversed = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, { body: { from: '2026-09-01', to: '2026-08-01' } });
+    const reversed = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, {
+      body: { from: '2026-09-01', to: '2026-08-01' },
+    });
     expect([reversed.status, reversed.body.error.field]).toEqual([400, 'to']);
-    const future = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, { body: { from: DateTime.now().plus({ days: 3 }).toISODate(), to: DateTime.now().plus({ days: 40 }).toISODate() } });
+    const future = await api.request('POST', `/api/recurring-plans/${plan.id}/backfill`, {
+      body: { from: DateTime.now().plus({ days: 3 }).toISODate(), to: DateTime.now().plus({ days: 40 }).toISODate() },
+    });
     expect([future.status, future.body.error.field]).toEqual([400, 'from']);
     expect((await stack.env.client.schedule.getHandle(plan.scheduleId).describe()).info.recentActions).toEqual([]);
   });
@@ -249,7 +282,13 @@ async function waitForFirings(scheduleId: string, atLeast = 0): Promise<void> {
     const d = await stack.env.client.schedule.getHandle(scheduleId).describe();
     expect(d.info.recentActions.length).toBeGreaterThanOrEqual(atLeast);
     expect(d.info.runningActions).toEqual([]);
-    const statuses = await Promise.all(d.info.recentActions.map(async (a) => (await stack.env.client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId).describe()).status.name));
+    const statuses = await Promise.all(
+      d.info.recentActions.map(
+        async (a) =>
+          (await stack.env.client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId).describe()).status
+            .name,
+      ),
+    );
     expect(statuses.filter((s) => s === 'RUNNING')).toEqual([]);
   }, 30_000);
 }

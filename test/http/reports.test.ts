@@ -15,10 +15,19 @@ let url: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   const app = createApp({
-    sql: db.sql, client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), taskQueue: 'unused', namespace: 'default', apiToken: TEST_TOKEN,
-    publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', log: createLogger('silent'), now: () => new Date('2026-06-30T12:00:00Z'),
+    sql: db.sql,
+    client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
+    taskQueue: 'unused',
+    namespace: 'default',
+    apiToken: TEST_TOKEN,
+    publicUrl: 'http://localhost:3000',
+    temporalUiUrl: 'http://localhost:8233',
+    log: createLogger('silent'),
+    now: () => new Date('2026-06-30T12:00:00Z'),
   });
-  server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   ledger = ledgerWriter(db.sql);
   await seed();
@@ -50,11 +59,13 @@ async function seed() {
   await customer(ids.chicago, 'Chicago Inc', 'America/Chicago', 'USD');
   await invoice(ids.acme, 'USD', 10_000, '2026-06-01', '2026-07-15T23:59:59.999Z'); // A1 not yet due: current 10,000
   await invoice(ids.acme, 'USD', 20_000, '2026-05-20', '2026-06-20T23:59:59.999Z', [['2026-06-25T10:00:00Z', pay(5_000)]]); // A2 10 days: 1-30, 15,000
-  await invoice(ids.acme, 'USD', 30_000, '2026-04-15', '2026-05-15T23:59:59.999Z', [ // A3 46 days: 31-60
+  await invoice(ids.acme, 'USD', 30_000, '2026-04-15', '2026-05-15T23:59:59.999Z', [
+    // A3 46 days: 31-60
     ['2026-05-29T23:59:59.999Z', fee(450)], // → 30,450
     ['2026-07-02T10:00:00Z', pay(30_000)], // after the date: not counted on 06-30
   ]);
-  await invoice(ids.acme, 'USD', 40_000, '2026-02-01', '2026-03-01T23:59:59.999Z', [ // A4 121 days: 90+
+  await invoice(ids.acme, 'USD', 40_000, '2026-02-01', '2026-03-01T23:59:59.999Z', [
+    // A4 121 days: 90+
     ['2026-04-01T10:00:00Z', pay(40_000)], // paid …
     ['2026-06-01T10:00:00Z', refund(10_000)], // … then 10,000 refunded (reopened) → 10,000 owed
   ]);
@@ -63,13 +74,16 @@ async function seed() {
   await invoice(ids.acme, 'USD', 70_000, '2026-07-01', '2026-07-31T23:59:59.999Z'); // A7 issued after the date: out
   await invoice(ids.acme, 'USD', 90_000, '2026-01-01', '2026-02-01T23:59:59.999Z', [['2026-06-15T00:00:00Z', handedOff]]); // A8 written off before: out
   await invoice(ids.berlin, 'EUR', 70_000, '2026-06-01', '2026-06-30T21:59:59.999Z'); // B1 due end of 06-30 Berlin: current
-  await invoice(ids.berlin, 'EUR', 10_000, '2026-05-01', '2026-06-01T21:59:59.999Z', [ // B2 29 days: 1-30
+  await invoice(ids.berlin, 'EUR', 10_000, '2026-05-01', '2026-06-01T21:59:59.999Z', [
+    // B2 29 days: 1-30
     ['2026-06-30T22:30:00Z', pay(10_000)], // 00:30 on 1 July in Berlin: after the date there
   ]);
-  await invoice(ids.chicago, 'USD', 80_000, '2026-04-30', '2026-05-31T04:59:59.999Z', [ // C1 end of 05-30 in Chicago: 31 days → 31-60 (29 → 1-30 if read in UTC)
+  await invoice(ids.chicago, 'USD', 80_000, '2026-04-30', '2026-05-31T04:59:59.999Z', [
+    // C1 end of 05-30 in Chicago: 31 days → 31-60 (29 → 1-30 if read in UTC)
     ['2026-06-30T20:00:00Z', pay(1_000)], // 15:00 on 30 June in Chicago: before the date ends there → 79,000
   ]);
-  await invoice(ids.chicago, 'USD', 25_000, '2026-06-10', '2026-07-10T04:59:59.999Z', [ // C2 paid: out
+  await invoice(ids.chicago, 'USD', 25_000, '2026-06-10', '2026-07-10T04:59:59.999Z', [
+    // C2 paid: out
     ['2026-06-20T03:00:00Z', pay(25_000)], // 22:00 on 19 June in Chicago: paid after 9 days there (10 in UTC)
   ]);
 }
@@ -81,12 +95,38 @@ describe('GET /api/reports/aging', () => {
     expect(res.body.buckets).toEqual(['current', '1-30', '31-60', '61-90', '90+']);
     expect(res.body.totals).toEqual([
       { currency: 'EUR', buckets: { current: 70_000, '1-30': 10_000, '31-60': 0, '61-90': 0, '90+': 0 }, totalCents: 80_000, invoices: 2 },
-      { currency: 'USD', buckets: { current: 10_000, '1-30': 15_000, '31-60': 109_450, '61-90': 60_000, '90+': 10_000 }, totalCents: 204_450, invoices: 6 },
+      {
+        currency: 'USD',
+        buckets: { current: 10_000, '1-30': 15_000, '31-60': 109_450, '61-90': 60_000, '90+': 10_000 },
+        totalCents: 204_450,
+        invoices: 6,
+      },
     ]);
     expect(res.body.customers).toEqual([
-      { customerId: ids.acme, name: 'Acme', currency: 'USD', buckets: { current: 10_000, '1-30': 15_000, '31-60': 30_450, '61-90': 60_000, '90+': 10_000 }, totalCents: 125_450, invoices: 5 },
-      { customerId: ids.berlin, name: 'Berlin GmbH', currency: 'EUR', buckets: { current: 70_000, '1-30': 10_000, '31-60': 0, '61-90': 0, '90+': 0 }, totalCents: 80_000, invoices: 2 },
-      { customerId: ids.chicago, name: 'Chicago Inc', currency: 'USD', buckets: { current: 0, '1-30': 0, '31-60': 79_000, '61-90': 0, '90+': 0 }, totalCents: 79_000, invoices: 1 },
+      {
+        customerId: ids.acme,
+        name: 'Acme',
+        currency: 'USD',
+        buckets: { current: 10_000, '1-30': 15_000, '31-60': 30_450, '61-90': 60_000, '90+': 10_000 },
+        totalCents: 125_450,
+        invoices: 5,
+      },
+      {
+        customerId: ids.berlin,
+        name: 'Berlin GmbH',
+        currency: 'EUR',
+        buckets: { current: 70_000, '1-30': 10_000, '31-60': 0, '61-90': 0, '90+': 0 },
+        totalCents: 80_000,
+        invoices: 2,
+      },
+      {
+        customerId: ids.chicago,
+        name: 'Chicago Inc',
+        currency: 'USD',
+        buckets: { current: 0, '1-30': 0, '31-60': 79_000, '61-90': 0, '90+': 0 },
+        totalCents: 79_000,
+        invoices: 1,
+      },
     ]);
   });
 
@@ -130,22 +170,47 @@ describe('GET /api/reports/kpis', () => {
     const [eur, usd] = res.body.currencies;
     // EUR: opening B2 10,000; B1 70,000 issued; B2's payment fell on 1 July in Berlin; closing 80,000 of which 70,000 not yet due.
     expect(eur).toEqual({
-      currency: 'EUR', openingReceivablesCents: 10_000, billedCents: 70_000, invoicedCents: 70_000, invoicesIssued: 1, lateFeesCents: 0, voidedCents: 0,
-      collectedCents: 0, paymentsCents: 0, refundsCents: 0, writtenOffCents: 0, closingReceivablesCents: 80_000, closingCurrentCents: 70_000,
+      currency: 'EUR',
+      openingReceivablesCents: 10_000,
+      billedCents: 70_000,
+      invoicedCents: 70_000,
+      invoicesIssued: 1,
+      lateFeesCents: 0,
+      voidedCents: 0,
+      collectedCents: 0,
+      paymentsCents: 0,
+      refundsCents: 0,
+      writtenOffCents: 0,
+      closingReceivablesCents: 80_000,
+      closingCurrentCents: 70_000,
       dso: 34.3, // 80,000 / 70,000 × 30
       ceiPercent: 0, // (10,000 + 70,000 − 80,000) / (10,000 + 70,000 − 70,000)
-      averageDaysToPay: null, invoicesPaid: 0, badDebtPercent: 0,
+      averageDaysToPay: null,
+      invoicesPaid: 0,
+      badDebtPercent: 0,
     });
     // USD opening (end of 31 May): A2 20,000 + A3 30,450 + A5 50,000 (voided at 00:00 on 1 June) + A6 60,000 + A8 90,000 + C1 80,000.
     // June: A1 10,000 and C2 25,000 issued, A5 voided (a 50,000 credit note), A2 5,000, C1 1,000 and C2 25,000 paid, A4 10,000
     // refunded, A8 90,000 written off. Opening + billed − collected − written off = closing: 330,450 − 15,000 − 21,000 − 90,000 = 204,450.
     expect(usd).toEqual({
-      currency: 'USD', openingReceivablesCents: 330_450, billedCents: -15_000, invoicedCents: 35_000, invoicesIssued: 2, lateFeesCents: 0, voidedCents: 50_000,
-      collectedCents: 21_000, paymentsCents: 31_000, refundsCents: 10_000, writtenOffCents: 90_000, closingReceivablesCents: 204_450, closingCurrentCents: 10_000,
+      currency: 'USD',
+      openingReceivablesCents: 330_450,
+      billedCents: -15_000,
+      invoicedCents: 35_000,
+      invoicesIssued: 2,
+      lateFeesCents: 0,
+      voidedCents: 50_000,
+      collectedCents: 21_000,
+      paymentsCents: 31_000,
+      refundsCents: 10_000,
+      writtenOffCents: 90_000,
+      closingReceivablesCents: 204_450,
+      closingCurrentCents: 10_000,
       dso: null, // no net sales: undefined, not a number
       ceiPercent: 36.3, // (330,450 − 15,000 − 204,450) / (330,450 − 15,000 − 10,000) = 36.34 %
       averageDaysToPay: 9, // C2: 10 June → 19 June in Chicago
-      invoicesPaid: 1, badDebtPercent: null,
+      invoicesPaid: 1,
+      badDebtPercent: null,
     });
   });
 
@@ -153,21 +218,47 @@ describe('GET /api/reports/kpis', () => {
     const { body } = await get('/api/reports/kpis?from=2026-07-01&to=2026-07-31');
     const eur = body.currencies.find((c: { currency: string }) => c.currency === 'EUR');
     // B2 paid on 1 July in Berlin, 61 days after its issue on 1 May; B1 (70,000) stays, now 31 days overdue.
-    expect(eur).toMatchObject({ openingReceivablesCents: 80_000, collectedCents: 10_000, closingReceivablesCents: 70_000, closingCurrentCents: 0, averageDaysToPay: 61, invoicesPaid: 1, ceiPercent: 12.5, dso: null });
+    expect(eur).toMatchObject({
+      openingReceivablesCents: 80_000,
+      collectedCents: 10_000,
+      closingReceivablesCents: 70_000,
+      closingCurrentCents: 0,
+      averageDaysToPay: 61,
+      invoicesPaid: 1,
+      ceiPercent: 12.5,
+      dso: null,
+    });
     const usd = body.currencies.find((c: { currency: string }) => c.currency === 'USD');
     // A7 70,000 issued, A6 60,000 voided; A3 paid 30,000 (450 fee left); closing: A1 10,000 + A2 15,000 + A3 450 + A4 10,000 + A7 70,000 + C1 79,000.
-    expect(usd).toMatchObject({ openingReceivablesCents: 204_450, billedCents: 10_000, voidedCents: 60_000, collectedCents: 30_000, closingReceivablesCents: 184_450, dso: 571.8, badDebtPercent: 0 });
+    expect(usd).toMatchObject({
+      openingReceivablesCents: 204_450,
+      billedCents: 10_000,
+      voidedCents: 60_000,
+      collectedCents: 30_000,
+      closingReceivablesCents: 184_450,
+      dso: 571.8,
+      badDebtPercent: 0,
+    });
   });
 
   it('exports CSV, defaults to the last 30 days and refuses bad input', async () => {
     const csv = await get('/api/reports/kpis?from=2026-06-01&to=2026-06-30&format=csv');
     expect(csv.type).toContain('text/csv');
     const [header, eur, usd] = csv.body.split('\n');
-    expect(header).toBe('from,to,days,currency,opening_receivables_cents,billed_cents,invoiced_cents,invoices_issued,late_fees_cents,voided_cents,collected_cents,payments_cents,refunds_cents,written_off_cents,closing_receivables_cents,closing_current_cents,dso,cei_percent,average_days_to_pay,invoices_paid,bad_debt_percent');
+    expect(header).toBe(
+      'from,to,days,currency,opening_receivables_cents,billed_cents,invoiced_cents,invoices_issued,late_fees_cents,voided_cents,collected_cents,payments_cents,refunds_cents,written_off_cents,closing_receivables_cents,closing_current_cents,dso,cei_percent,average_days_to_pay,invoices_paid,bad_debt_percent',
+    );
     expect(eur).toBe('2026-06-01,2026-06-30,30,EUR,10000,70000,70000,1,0,0,0,0,0,0,80000,70000,34.3,0,,0,0');
     expect(usd).toBe('2026-06-01,2026-06-30,30,USD,330450,-15000,35000,2,0,50000,21000,31000,10000,90000,204450,10000,,36.3,9,1,');
     expect((await get('/api/reports/kpis')).body).toMatchObject({ from: '2026-06-01', to: '2026-06-30', days: 30 });
-    for (const bad of ['from=2026-07-01&to=2026-06-01', 'from=June', 'to=2026-02-30', 'from=2000-01-01&to=2026-01-01', 'format=pdf', 'currency=USD']) {
+    for (const bad of [
+      'from=2026-07-01&to=2026-06-01',
+      'from=June',
+      'to=2026-02-30',
+      'from=2000-01-01&to=2026-01-01',
+      'format=pdf',
+      'currency=USD',
+    ]) {
       const res = await get(`/api/reports/kpis?${bad}`);
       expect([bad, res.status, res.body.error?.code]).toEqual([bad, 400, 'VALIDATION']);
     }

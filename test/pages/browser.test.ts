@@ -6,7 +6,9 @@ import { findChromium, NO_BROWSER } from '../helpers/browser';
 // Finding a browser on a machine the page tests have never seen.
 describe('findChromium', () => {
   let home: string;
-  beforeEach(async () => { home = await mkdtemp(path.join(os.tmpdir(), 'home-')); });
+  beforeEach(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'home-'));
+  });
   const exe = async (p: string) => {
     await mkdir(path.dirname(p), { recursive: true });
     await writeFile(p, '');
@@ -17,7 +19,9 @@ describe('findChromium', () => {
   it('takes CHROMIUM_PATH first, and says so when it points nowhere', async () => {
     const mine = await exe(path.join(home, 'my-chrome'));
     expect(findChromium({ CHROMIUM_PATH: mine }, { system: [], home })).toBe(mine);
-    expect(() => findChromium({ CHROMIUM_PATH: '/nowhere/chrome' }, { system: [], home })).toThrow(`CHROMIUM_PATH=/nowhere/chrome does not exist; ${NO_BROWSER}`);
+    expect(() => findChromium({ CHROMIUM_PATH: '/nowhere/chrome' }, { system: [], home })).toThrow(
+      `CHROMIUM_PATH=/nowhere/chrome does not exist; ${NO_BROWSER}`,
+    );
   });
 
   it('then a system browser, then the newest Playwright download', async () => {

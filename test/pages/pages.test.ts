@@ -35,9 +35,18 @@ const row = (number: string) => page.locator(`tr[data-invoice="${number}"]`);
 
 describe('customer portal', () => {
   it('opens from the invoice email: open invoices, amount due, next reminder live from the workflow, PDF, payments, promise and dispute', async () => {
-    const first = await invoiceFixture(deps(), { totalCents: 120_000, customer: { name: 'Portal GmbH', timeZone: 'Europe/Berlin', currency: 'EUR' } });
+    const first = await invoiceFixture(deps(), {
+      totalCents: 120_000,
+      customer: { name: 'Portal GmbH', timeZone: 'Europe/Berlin', currency: 'EUR' },
+    });
     const { invoice: second } = await createInvoice(
-      { ...deps(), now: () => new Date(), onStartFailure: (e) => { throw e; } },
+      {
+        ...deps(),
+        now: () => new Date(),
+        onStartFailure: (e) => {
+          throw e;
+        },
+      },
       { customerId: first.customer.id, lines: [{ description: 'Support', quantity: 2, unitAmountCents: 15_000 }], dueIn: '30d' },
       { actor: 'test' },
     );
@@ -53,37 +62,54 @@ describe('customer portal', () => {
     expect(email.text).toContain('/portal/[personal-link]');
     const link = await api.request('POST', `/api/customers/${first.customer.id}/portal-links`, { body: {} });
     const portal: string = link.body.url;
-    const paid = await api.request('POST', `/api/invoices/${first.invoice.id}/payments`, { body: { amountCents: 20_000, currency: 'EUR', method: 'bank_transfer', reference: 'SEPA 1' } });
+    const paid = await api.request('POST', `/api/invoices/${first.invoice.id}/payments`, {
+      body: { amountCents: 20_000, currency: 'EUR', method: 'bank_transfer', reference: 'SEPA 1' },
+    });
     expect(paid.status).toBe(201);
 
     await page.goto(portal);
     await expect(page.locator('h1').textContent()).resolves.toBe('Portal GmbH');
     await expect(page.locator('.due').textContent()).resolves.toBe('EUR 1,300.00'); // 1,200 − 200 paid + 300
     await expect(row(first.invoice.number).locator('td').nth(2).textContent()).resolves.toBe('EUR 1,000.00');
-    await expect(page.locator('h2:has-text("Payments") + table tbody tr td').allTextContents())
-      .resolves.toEqual([berlinDate(Date.now()), first.invoice.number, 'EUR 200.00', 'bank_transfer']);
+    await expect(page.locator('h2:has-text("Payments") + table tbody tr td').allTextContents()).resolves.toEqual([
+      berlinDate(Date.now()),
+      first.invoice.number,
+      'EUR 200.00',
+      'bank_transfer',
+    ]);
     // Next reminder: the workflow's own next action, on the customer's clock.
     const view = await first.handle.query(invoiceStateQuery);
-    const when = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(view.nextAction!.at!));
-    await expect(row(first.invoice.number).locator('.next').textContent())
-      .resolves.toBe(`Next: a reminder that payment is coming due on ${when} (Europe/Berlin).`);
+    const when = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', dateStyle: 'medium', timeStyle: 'short' }).format(
+      new Date(view.nextAction!.at!),
+    );
+    await expect(row(first.invoice.number).locator('.next').textContent()).resolves.toBe(
+      `Next: a reminder that payment is coming due on ${when} (Europe/Berlin).`,
+    );
 
     // The PDF downloads; another customer's invoice does not exist here.
     const pdf = await page.request.get(`${portal}/invoices/${first.invoice.id}/pdf`);
     expect(pdf.headers()['content-type']).toBe('application/pdf');
     expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
     expect((await page.request.get(`${portal}/invoices/${other.invoice.id}/pdf`)).status()).toBe(404);
-    expect((await page.request.post(`${portal}/invoices/${other.invoice.id}/dispute`, { form: { reason: 'not mine' } })).status()).toBe(404);
+    expect((await page.request.post(`${portal}/invoices/${other.invoice.id}/dispute`, { form: { reason: 'not mine' } })).status()).toBe(
+      404,
+    );
     expect((await other.handle.query(invoiceStateQuery)).disputed).toBe(false);
 
     // Promise to pay by a date: reminders wait until the end of that day.
     const promised = berlinDate(Date.now() + 5 * 86_400_000);
     await row(first.invoice.number).locator('input[name=date]').fill(promised);
     await row(first.invoice.number).getByRole('button', { name: 'Promise to pay by' }).click();
-    await expect(page.locator('[role=status]').textContent()).resolves.toContain(`We will not send reminders for ${first.invoice.number} until the date you promised.`);
+    await expect(page.locator('[role=status]').textContent()).resolves.toContain(
+      `We will not send reminders for ${first.invoice.number} until the date you promised.`,
+    );
     await expect(row(first.invoice.number).locator('td').nth(3).textContent()).resolves.toContain(`Promised for ${promised}.`);
     await expect(row(first.invoice.number).locator('.next').textContent()).resolves.toMatch(/^Next: your promised date ends/);
-    expect((await first.handle.query(invoiceStateQuery)).timeline.at(-1)).toMatchObject({ type: 'promise_made', date: promised, actor: `customer:${first.customer.id}` });
+    expect((await first.handle.query(invoiceStateQuery)).timeline.at(-1)).toMatchObject({
+      type: 'promise_made',
+      date: promised,
+      actor: `customer:${first.customer.id}`,
+    });
 
     // Dispute the second invoice: reminders pause.
     await row(second.number).locator('input[name=reason]').fill('We ordered one day of support, not two');
@@ -101,13 +127,18 @@ describe('customer portal', () => {
     expect(again.status()).toBe(409);
     expect(await again.text()).toContain('invoice is already disputed');
     const past = await page.request.post(`${portal}/invoices/${first.invoice.id}/promise`, { form: { date: '2020-01-01' } });
-    expect(past.status()).toBe(422) // as the API answers INVALID_PROMISE_DATE: one code → status map;
+    expect(past.status()).toBe(422); // as the API answers INVALID_PROMISE_DATE: one code → status map;
     expect((await first.handle.query(invoiceStateQuery)).promisedDate).toBe(promised);
   });
 
   it('refuses unknown and expired links, and issues new ones through the API', async () => {
     const { customer } = await invoiceFixture(deps(), { customer: { name: 'Expired Co' } });
-    const { token } = await createPortalToken(stack.db.sql, { customerId: customer.id, createdFor: 'test', now: new Date(Date.now() - 2 * 86_400_000), ttlDays: 1 });
+    const { token } = await createPortalToken(stack.db.sql, {
+      customerId: customer.id,
+      createdFor: 'test',
+      now: new Date(Date.now() - 2 * 86_400_000),
+      ttlDays: 1,
+    });
     const expired = await page.goto(`${api.url}/portal/${token}`);
     expect(expired!.status()).toBe(410);
     await expect(page.locator('.alert').textContent()).resolves.toContain('This link has expired');
@@ -118,19 +149,31 @@ describe('customer portal', () => {
     expect(Date.parse(link.body.expiresAt) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect((await page.goto(link.body.url))!.status()).toBe(200);
     await expect(page.locator('h1').textContent()).resolves.toBe('Expired Co');
-    expect((await api.request('POST', `/api/customers/${customer.id}/portal-links`, { body: { ttlDays: 0 } })).body.error.code).toBe('VALIDATION');
-    expect((await api.request('POST', `/api/customers/${customer.id}/portal-links`, { body: { ttlDays: 7 }, token: null })).status).toBe(401);
+    expect((await api.request('POST', `/api/customers/${customer.id}/portal-links`, { body: { ttlDays: 0 } })).body.error.code).toBe(
+      'VALIDATION',
+    );
+    expect((await api.request('POST', `/api/customers/${customer.id}/portal-links`, { body: { ttlDays: 7 }, token: null })).status).toBe(
+      401,
+    );
     expect((await api.request('POST', '/api/customers/2f0f8b55-1d3c-4e8e-9d8a-000000000000/portal-links', { body: {} })).status).toBe(404);
   });
 });
 
 describe('dashboard', () => {
   it('signs in with the API token and shows aging, KPIs and the invoices needing attention, linked to Temporal', async () => {
-    const { invoice, handle } = await invoiceFixture(deps(), { totalCents: 50_000, customer: { name: 'Attention AG', currency: 'EUR', timeZone: 'Europe/Berlin' } });
+    const { invoice, handle } = await invoiceFixture(deps(), {
+      totalCents: 50_000,
+      customer: { name: 'Attention AG', currency: 'EUR', timeZone: 'Europe/Berlin' },
+    });
     await api.request('POST', `/api/invoices/${invoice.id}/dispute`, { body: { reason: 'wrong rate' } });
     await eventually(async () => expect((await handle.query(invoiceStateQuery)).disputed).toBe(true));
     // Money the invoice would not take (another currency) waits for a human, on the dashboard too.
-    await handle.signal(paymentReceivedSignal, { paymentId: 'pi_wrong_currency', amountCents: 9_900, currency: 'JPY', actor: 'gateway:stripe' });
+    await handle.signal(paymentReceivedSignal, {
+      paymentId: 'pi_wrong_currency',
+      amountCents: 9_900,
+      currency: 'JPY',
+      actor: 'gateway:stripe',
+    });
     await eventually(async () => expect((await handle.query(invoiceStateQuery)).needsAttention).toEqual(['payment_flagged']));
 
     await page.goto(`${api.url}/dashboard`);
@@ -152,11 +195,15 @@ describe('dashboard', () => {
     if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/dashboard.png`, fullPage: true });
     const attention = page.locator('#attention tr', { hasText: invoice.number });
     await expect(attention.locator('td').nth(4).textContent()).resolves.toBe('disputed');
-    await expect(attention.locator('a').getAttribute('href')).resolves.toBe(`http://localhost:8233/namespaces/default/workflows/invoice-${invoice.id}`);
+    await expect(attention.locator('a').getAttribute('href')).resolves.toBe(
+      `http://localhost:8233/namespaces/default/workflows/invoice-${invoice.id}`,
+    );
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page.getByLabel('API token').count()).resolves.toBe(1);
     expect((await page.request.get(`${api.url}/dashboard`, { headers: { cookie: 'ce_dashboard=forged' } })).url()).toContain('/dashboard');
-    await expect((await page.request.get(`${api.url}/dashboard`, { headers: { cookie: 'ce_dashboard=forged' } })).text()).resolves.toContain('name="token"');
+    await expect(
+      (await page.request.get(`${api.url}/dashboard`, { headers: { cookie: 'ce_dashboard=forged' } })).text(),
+    ).resolves.toContain('name="token"');
   });
 });

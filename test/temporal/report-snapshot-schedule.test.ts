@@ -12,7 +12,11 @@ const schedule = () => stack.env.client.schedule.getHandle(REPORT_SNAPSHOTS_SCHE
 it('every worker start creates or updates the daily schedule, keeping a pause ops set', async () => {
   expect(await ensureReportSnapshotSchedule(stack.env.client, stack.workers.taskQueue)).toBe('created');
   const created = await schedule().describe();
-  expect(created.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reportSnapshotsWorkflow', taskQueue: stack.workers.taskQueue });
+  expect(created.action).toMatchObject({
+    type: 'startWorkflow',
+    workflowType: 'reportSnapshotsWorkflow',
+    taskQueue: stack.workers.taskQueue,
+  });
   expect(created.spec.timezone).toBe('UTC');
   const next = created.info.nextActionTimes[0]!;
   expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([12, 30]);
@@ -43,7 +47,9 @@ it('a firing stores the days over and the next one finds nothing to do', async (
   const first = await run();
   expect(first.agingTaken).toContain('2026-08-31');
   expect(first.flowDays).toBeGreaterThan(90);
-  const [stored] = await stack.db.sql<{ cents: number }[]>`SELECT sum(amount_cents)::int AS cents FROM aging_snapshot_lines WHERE as_of = '2026-08-31'`;
+  const [stored] = await stack.db.sql<
+    { cents: number }[]
+  >`SELECT sum(amount_cents)::int AS cents FROM aging_snapshot_lines WHERE as_of = '2026-08-31'`;
   expect(stored!.cents).toBe(25_000);
   expect(await run()).toEqual({ agingTaken: [], flowDays: 0, pruned: 0 });
 

@@ -3,8 +3,13 @@ import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { localDate } from '../../src/domain/schedule';
 import {
-  invoiceStateQuery, openDisputeUpdate, paymentReceivedSignal, promiseToPayUpdate, recordPaymentUpdate,
-  resolveDisputeUpdate, voidInvoiceUpdate,
+  invoiceStateQuery,
+  openDisputeUpdate,
+  paymentReceivedSignal,
+  promiseToPayUpdate,
+  recordPaymentUpdate,
+  resolveDisputeUpdate,
+  voidInvoiceUpdate,
 } from '../../workflows/messages';
 import { recordHistory } from '../helpers/histories';
 import { eventually } from '../helpers/eventually';
@@ -27,7 +32,10 @@ beforeAll(async () => {
 });
 
 const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
-  invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } });
+  invoiceFixture(
+    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+    { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } },
+  );
 const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'api' });
 const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
 /** Resolves once the wall clock (the dev server's) is past `iso`: for asserting what did not happen by then. */
@@ -61,7 +69,8 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
   expect(await refusal(handle.executeUpdate(resolveDisputeUpdate, { args: [{ actor: 'api' }] }))).toBe('NOT_DISPUTED');
   const [row] = await stack.db.sql`SELECT disputed FROM invoices WHERE id = ${invoice.id}`;
   expect(row!.disputed).toBe(false);
-  const audit = await stack.db.sql`SELECT action, actor, reason FROM audit_log WHERE entity_id = ${invoice.id} AND action LIKE 'invoice.dispute%' ORDER BY seq`;
+  const audit = await stack.db
+    .sql`SELECT action, actor, reason FROM audit_log WHERE entity_id = ${invoice.id} AND action LIKE 'invoice.dispute%' ORDER BY seq`;
   expect(audit).toEqual([
     { action: 'invoice.dispute_opened', actor: 'api', reason: 'customer disputes hours billed' },
     { action: 'invoice.dispute_resolved', actor: 'api', reason: 'hours confirmed' },
@@ -74,7 +83,9 @@ it('pauses reminders while disputed and resumes, shifted by the pause, when reso
 
 it('a promise defers reminders until its date; paying keeps it', async () => {
   const { invoice, handle } = await fixture();
-  expect(await refusal(handle.executeUpdate(promiseToPayUpdate, { args: [{ date: '2020-01-01', actor: 'api' }] }))).toBe('INVALID_PROMISE_DATE');
+  expect(await refusal(handle.executeUpdate(promiseToPayUpdate, { args: [{ date: '2020-01-01', actor: 'api' }] }))).toBe(
+    'INVALID_PROMISE_DATE',
+  );
   expect(await refusal(handle.executeUpdate(promiseToPayUpdate, { args: [{ date: 'tomorrow', actor: 'api' }] }))).toBe('VALIDATION');
   const today = localDate(Date.now(), 'UTC');
   const promised = await handle.executeUpdate(promiseToPayUpdate, { args: [{ date: today, actor: 'api', reason: 'AP run on Friday' }] });
@@ -95,7 +106,9 @@ it('refuses to void a paid or partly paid invoice, and voids an unpaid one', asy
   const partial = await paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-1', 4_000)] });
   expect(partial.amountDueCents).toBe(6_000);
   expect(await refusal(paid.handle.executeUpdate(voidInvoiceUpdate, { args: [{ actor: 'api' }] }))).toBe('INVOICE_HAS_PAYMENTS');
-  expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-2', 6_000, 'EUR')] }))).toBe('CURRENCY_MISMATCH');
+  expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-2', 6_000, 'EUR')] }))).toBe(
+    'CURRENCY_MISMATCH',
+  );
   expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-1', 6_000)] }))).toBe('DUPLICATE_PAYMENT');
   expect(await refusal(paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-3', 0)] }))).toBe('INVALID_AMOUNT');
   const settled = await paid.handle.executeUpdate(recordPaymentUpdate, { args: [pay('manual-2', 6_000)] });
@@ -112,15 +125,23 @@ it('refuses to void a paid or partly paid invoice, and voids an unpaid one', asy
   const [row] = await stack.db.sql`SELECT status, closed_at FROM invoices WHERE id = ${open.invoice.id}`;
   expect(row!.status).toBe('void');
   expect(row!.closed_at).toBeInstanceOf(Date);
-  expect((await open.handle.query(invoiceStateQuery)).timeline).toContainEqual(expect.objectContaining({ type: 'voided', actor: 'api', reason: 'issued in error' }));
+  expect((await open.handle.query(invoiceStateQuery)).timeline).toContainEqual(
+    expect.objectContaining({ type: 'voided', actor: 'api', reason: 'issued in error' }),
+  );
 });
 
 it('limits email sending task-queue-wide (never more than the configured rate)', async () => {
   // Workers of their own on another task queue, limited to two emails per second. Temporal enforces the
   // rate as a long-run average: up to one email per task-queue partition (4 here) may go at once.
   const limited = await stack.moreWorkers({ emailRatePerSecond: 2 });
-  const invoices = await Promise.all(Array.from({ length: 8 }, () =>
-    invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: limited.taskQueue }, { invoice: { policy: 'fast', dueIn: '1h' } })));
+  const invoices = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      invoiceFixture(
+        { sql: stack.db.sql, client: stack.env.client, taskQueue: limited.taskQueue },
+        { invoice: { policy: 'fast', dueIn: '1h' } },
+      ),
+    ),
+  );
   const ids = invoices.map((i) => i.invoice.id);
   await eventually(async () => {
     expect(await stack.db.sql`SELECT 1 FROM email_log WHERE invoice_id IN ${stack.db.sql(ids)}`).toHaveLength(8);
@@ -129,7 +150,11 @@ it('limits email sending task-queue-wide (never more than the configured rate)',
   const sent: number[] = [];
   for (const { handle } of invoices) {
     const { events } = await handle.fetchHistory();
-    const emailScheduled = new Set((events ?? []).filter((e) => String(e.activityTaskScheduledEventAttributes?.taskQueue?.name).endsWith('-email')).map((e) => String(e.eventId)));
+    const emailScheduled = new Set(
+      (events ?? [])
+        .filter((e) => String(e.activityTaskScheduledEventAttributes?.taskQueue?.name).endsWith('-email'))
+        .map((e) => String(e.eventId)),
+    );
     for (const e of events ?? []) {
       if (e.activityTaskStartedEventAttributes && emailScheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId))) {
         sent.push(Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6));

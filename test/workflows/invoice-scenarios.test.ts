@@ -12,7 +12,8 @@ import { startWorkers } from '../helpers/temporal';
 // dev server in commands.test.ts (the Java test server loses updates once time skipping is locked).
 const stack = useStack('time-skipping');
 
-const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) => invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, o);
+const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
+  invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, o);
 const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'gateway:test' });
 const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
 /**
@@ -23,7 +24,6 @@ async function sleepPast(handle: { query: (q: typeof invoiceStateQuery) => Promi
   const step = (await handle.query(invoiceStateQuery)).steps.find((s) => s.index === index)!;
   await stack.env.sleep(Math.max(0, Date.parse(step.sendAt) - (await stack.env.currentTimeMs())) + 60_000);
 }
-
 
 it('partial then full payment: dunning continues on the rest, then completes', async () => {
   const { invoice, handle } = await fixture({ totalCents: 100_000 });
@@ -38,7 +38,10 @@ it('partial then full payment: dunning continues on the rest, then completes', a
   expect(done).toMatchObject({ status: 'paid', amountDueCents: 0, amountPaidCents: 100_000, feesCents: 0 });
   expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'reminder_upcoming', 'reminder_due_today', 'reminder_overdue']);
   const payments = await stack.db.sql`SELECT id, amount_cents, status FROM payments WHERE invoice_id = ${invoice.id} ORDER BY amount_cents`;
-  expect(payments).toEqual([{ id: 'pi_partial', amount_cents: 40_000, status: 'applied' }, { id: 'pi_rest', amount_cents: 60_000, status: 'applied' }]);
+  expect(payments).toEqual([
+    { id: 'pi_partial', amount_cents: 40_000, status: 'applied' },
+    { id: 'pi_rest', amount_cents: 60_000, status: 'applied' },
+  ]);
   const [row] = await stack.db.sql`SELECT status, paid_cents, amount_due_cents, paid_at FROM invoices WHERE id = ${invoice.id}`;
   expect(row).toMatchObject({ status: 'paid', paid_cents: 100_000, amount_due_cents: 0 });
   expect(row!.paid_at).toBeInstanceOf(Date);
@@ -48,7 +51,8 @@ it('records an overpayment as customer credit', async () => {
   const { customer, invoice, handle } = await fixture({ totalCents: 50_000 });
   await handle.signal(paymentReceivedSignal, pay('pi_over', 65_000));
   expect(await handle.result()).toMatchObject({ status: 'paid', amountDueCents: 0 });
-  const credits = await stack.db.sql`SELECT customer_id, invoice_id, amount_cents, currency FROM customer_credits WHERE payment_id = 'pi_over'`;
+  const credits = await stack.db
+    .sql`SELECT customer_id, invoice_id, amount_cents, currency FROM customer_credits WHERE payment_id = 'pi_over'`;
   expect(credits).toEqual([{ customer_id: customer.id, invoice_id: invoice.id, amount_cents: 15_000, currency: 'USD' }]);
 });
 
@@ -84,7 +88,14 @@ it('catches up after an outage: no burst of stale reminders, each fee once', asy
 
 describe('past the last step', () => {
   beforeAll(async () => {
-    await insertPolicyVersion(stack.db.sql, { name: 'endless', steps: [{ offset: '0d', template: 'reminder_due_today' }, { offset: '7d', template: 'reminder_overdue' }], repeatEvery: '7d' });
+    await insertPolicyVersion(stack.db.sql, {
+      name: 'endless',
+      steps: [
+        { offset: '0d', template: 'reminder_due_today' },
+        { offset: '7d', template: 'reminder_overdue' },
+      ],
+      repeatEvery: '7d',
+    });
     await insertPolicyVersion(stack.db.sql, { name: 'short', steps: [{ offset: '0d', template: 'reminder_due_today' }] });
   });
 
@@ -93,9 +104,16 @@ describe('past the last step', () => {
     const dueIn = `${Math.ceil(((await stack.env.currentTimeMs()) - Date.now()) / 86_400_000) + 30}d`;
     const { invoice, handle } = await fixture({ totalCents: 10_000, invoice: { policy: 'endless', dueIn } });
     for (const index of [1, 2, 3]) await sleepPast(handle, index); // the step at 7d, then repetitions 1 (14d) and 2 (21d)
-    const keys = async () => (await listEmails(stack.db.sql, { invoiceId: invoice.id, limit: 100 })).map((e) => e.idempotencyKey.split('/')[1]);
+    const keys = async () =>
+      (await listEmails(stack.db.sql, { invoiceId: invoice.id, limit: 100 })).map((e) => e.idempotencyKey.split('/')[1]);
     await eventually(async () => expect(await keys()).toEqual(['issue', 'step-0', 'step-1', 'step-2', 'step-3']));
-    expect(await templatesSent(invoice.id)).toEqual(['invoice_issued', 'reminder_due_today', 'reminder_overdue', 'reminder_overdue', 'reminder_overdue']);
+    expect(await templatesSent(invoice.id)).toEqual([
+      'invoice_issued',
+      'reminder_due_today',
+      'reminder_overdue',
+      'reminder_overdue',
+      'reminder_overdue',
+    ]);
     const view = await handle.query(invoiceStateQuery);
     expect(view.nextAction).toMatchObject({ reason: 'step', step: { index: 4, template: 'reminder_overdue', repetition: 3 } });
     expect(view.needsAttention).toEqual([]);
@@ -120,14 +138,24 @@ describe('past the last step', () => {
       expect(v.needsAttention).toEqual(['parked']);
       return v;
     });
-    expect(view).toMatchObject({ status: 'open', dunningStage: 'reminder_due_today', nextAction: { at: null, step: null, reason: 'ladder_finished' } });
+    expect(view).toMatchObject({
+      status: 'open',
+      dunningStage: 'reminder_due_today',
+      nextAction: { at: null, step: null, reason: 'ladder_finished' },
+    });
     await eventually(async () => expect((await handle.describe()).searchAttributes.NeedsAttention).toEqual(['parked']));
     const items = await eventually(async () => {
       const list = await listAttention(stack.db.sql, 100);
       expect(list.filter((i) => i.invoiceId === invoice.id)).toHaveLength(1);
       return list;
     });
-    expect(items.find((i) => i.invoiceId === invoice.id)).toMatchObject({ kind: 'parked', reason: 'ladder_finished', amountCents: 10_000, currency: 'USD', number: invoice.number });
+    expect(items.find((i) => i.invoiceId === invoice.id)).toMatchObject({
+      kind: 'parked',
+      reason: 'ladder_finished',
+      amountCents: 10_000,
+      currency: 'USD',
+      number: invoice.number,
+    });
     // The needs-attention gauge counts it too.
     expect((await countAttention(stack.db.sql)).find((c) => c.kind === 'parked')?.n).toBeGreaterThanOrEqual(1);
 

@@ -9,7 +9,8 @@ import { DateTime } from 'luxon';
 
 const stack = useStack('time-skipping');
 
-const newInvoice = (totalCents: number) => invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents });
+const newInvoice = (totalCents: number) =>
+  invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, { totalCents });
 
 it('runs the full standard ladder over 45 days and hands the invoice off', async () => {
   const { customer, invoice, handle } = await newInvoice(100_001);
@@ -23,11 +24,18 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
 
   const emails = await listEmails(stack.db.sql, { invoiceId: invoice.id, limit: 100 });
   expect(emails.map((e) => e.template)).toEqual([
-    'invoice_issued', 'reminder_upcoming', 'reminder_due_today', 'reminder_overdue', 'late_fee_notice', 'final_notice', 'handoff_notice',
+    'invoice_issued',
+    'reminder_upcoming',
+    'reminder_due_today',
+    'reminder_overdue',
+    'late_fee_notice',
+    'final_notice',
+    'handoff_notice',
   ]);
   expect(emails[0]!.attachments).toEqual([expect.objectContaining({ filename: `${invoice.number}.pdf`, contentType: 'application/pdf' })]);
   expect(emails.map((e) => e.idempotencyKey)).toEqual([
-    `invoice-${invoice.id}/issue`, ...[0, 1, 2, 3, 4, 5].map((i) => `invoice-${invoice.id}/step-${i}`),
+    `invoice-${invoice.id}/issue`,
+    ...[0, 1, 2, 3, 4, 5].map((i) => `invoice-${invoice.id}/step-${i}`),
   ]);
 
   // Each reminder went out at its scheduled instant (durable timers, no drift), on a working day at
@@ -47,7 +55,12 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
   const predicted = simulateDunning(initialState(input), Date.parse(issuedAt));
   expect(predicted.actions.map((a) => a.index)).toEqual(sent.map((e) => (e.type === 'step_performed' ? e.stepIndex : -1)));
   predicted.actions.forEach((a, i) => expect(Math.abs(Date.parse(a.actsAt) - Date.parse(sent[i]!.at))).toBeLessThan(5_000));
-  expect(predicted.final).toEqual({ status: result.status, dunningStage: result.dunningStage, feesCents: result.feesCents, amountDueCents: result.amountDueCents });
+  expect(predicted.final).toEqual({
+    status: result.status,
+    dunningStage: result.dunningStage,
+    feesCents: result.feesCents,
+    amountDueCents: result.amountDueCents,
+  });
 
   const [row] = await stack.db.sql`SELECT status, fees_cents, amount_due_cents, dunning_stage FROM invoices WHERE id = ${invoice.id}`;
   expect(row).toEqual({ status: 'uncollectible', fees_cents: 1500, amount_due_cents: 101_501, dunning_stage: 'handoff_notice' });
@@ -56,6 +69,8 @@ it('runs the full standard ladder over 45 days and hands the invoice off', async
   const fees = await stack.db.sql`SELECT step_index, amount_cents FROM late_fees WHERE invoice_id = ${invoice.id}`;
   expect(fees).toEqual([{ step_index: 3, amount_cents: 1500 }]);
   const audit = await stack.db.sql`SELECT action FROM audit_log WHERE entity_type = 'invoice' AND entity_id = ${invoice.id} ORDER BY seq`;
-  expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['invoice.created', 'invoice.issued', 'invoice.late_fee_applied', 'invoice.handed_off']));
+  expect(audit.map((a) => a.action)).toEqual(
+    expect.arrayContaining(['invoice.created', 'invoice.issued', 'invoice.late_fee_applied', 'invoice.handed_off']),
+  );
   expect(audit.length).toBe(result.timeline.length + 1);
 });

@@ -55,18 +55,24 @@ const fees = async (invoiceId: string) =>
     FROM late_fees WHERE invoice_id = ${invoiceId} ORDER BY applied_at, policy_generation, step_index`;
 
 it('moves running invoices to a new version for their future steps only, reports progress, and is safe to re-run', async () => {
-  const fixture = (policy: string) => invoiceFixture(
-    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
-    { invoice: { policy, dueIn: '1s' } },
-  );
+  const fixture = (policy: string) =>
+    invoiceFixture(
+      { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+      { invoice: { policy, dueIn: '1s' } },
+    );
   const running = await Promise.all([fixture('mig'), fixture('mig'), fixture('mig')]);
   const paid = await fixture('mig');
   const elsewhere = await fixture('other');
-  await paid.handle.executeUpdate(recordPaymentUpdate, { args: [{ paymentId: 'pay-mig-1', amountCents: 100_000, currency: 'USD', actor: 'api' }] });
+  await paid.handle.executeUpdate(recordPaymentUpdate, {
+    args: [{ paymentId: 'pay-mig-1', amountCents: 100_000, currency: 'USD', actor: 'api' }],
+  });
   await paid.handle.result();
   // v1's first three steps (emails and fees) are done on every running invoice.
   for (const { invoice } of running) {
-    await eventually(async () => expect(await templates(invoice.id)).toEqual(['invoice_issued', 'reminder_overdue', 'reminder_firm', 'late_fee_notice']), 20_000);
+    await eventually(
+      async () => expect(await templates(invoice.id)).toEqual(['invoice_issued', 'reminder_overdue', 'reminder_firm', 'late_fee_notice']),
+      20_000,
+    );
   }
 
   const created = await cli(['policy', 'create', await writeJson('v2.json', v2)]);
@@ -82,10 +88,16 @@ it('moves running invoices to a new version for their future steps only, reports
     const view = await handle.query(invoiceStateQuery);
     expect(view.policy).toEqual({ name: 'mig', version: 2 });
     expect(view.steps.map((s) => [s.index, s.template, s.status])).toEqual([
-      [0, 'reminder_overdue', 'superseded'], [1, 'late_fee_notice', 'pending'], [2, 'final_notice', 'pending'],
+      [0, 'reminder_overdue', 'superseded'],
+      [1, 'late_fee_notice', 'pending'],
+      [2, 'final_notice', 'pending'],
     ]);
     expect(view.timeline.find((e) => e.type === 'policy_migrated')).toMatchObject({
-      from: 'mig@1', to: 'mig@2', resumeAtStep: 1, actor: 'api', reason: 'shorter ladder from Q4',
+      from: 'mig@1',
+      to: 'mig@2',
+      resumeAtStep: 1,
+      actor: 'api',
+      reason: 'shorter ladder from Q4',
     });
     const [row] = await stack.db.sql`SELECT policy_version FROM invoices WHERE id = ${invoice.id}`;
     expect(row!.policy_version).toBe(2);
@@ -98,15 +110,35 @@ it('moves running invoices to a new version for their future steps only, reports
   // Re-running moves nothing and changes nothing.
   const again = await cli(['policy', 'migrate', 'mig', '--to', '2', '--json']);
   expect(again.code).toBe(0);
-  expect(JSON.parse(again.out)).toMatchObject({ state: 'completed', total: 3, examined: 3, migrated: 0, already: 3, skipped: 0, failed: 0 });
+  expect(JSON.parse(again.out)).toMatchObject({
+    state: 'completed',
+    total: 3,
+    examined: 3,
+    migrated: 0,
+    already: 3,
+    skipped: 0,
+    failed: 0,
+  });
 
   // The new version's future steps run; nothing v1 did is sent or charged again, v1's 60s step never comes.
   for (const { invoice, handle } of running) {
     await eventually(async () => expect((await handle.query(invoiceStateQuery)).dunningStage).toBe('final_notice'), 30_000);
-    await eventually(async () => expect(await templates(invoice.id)).toEqual([
-      'invoice_issued', 'reminder_overdue', 'reminder_firm', 'late_fee_notice', 'late_fee_notice', 'final_notice',
-    ]));
-    expect((await fees(invoice.id)).map((f) => [f.generation, f.stepIndex, Number(f.amountCents)])).toEqual([[0, 0, 100], [0, 1, 150], [0, 2, 200], [1, 1, 300]]);
+    await eventually(async () =>
+      expect(await templates(invoice.id)).toEqual([
+        'invoice_issued',
+        'reminder_overdue',
+        'reminder_firm',
+        'late_fee_notice',
+        'late_fee_notice',
+        'final_notice',
+      ]),
+    );
+    expect((await fees(invoice.id)).map((f) => [f.generation, f.stepIndex, Number(f.amountCents)])).toEqual([
+      [0, 0, 100],
+      [0, 1, 150],
+      [0, 2, 200],
+      [1, 1, 300],
+    ]);
     const view = await handle.query(invoiceStateQuery);
     expect(view.feesCents).toBe(750);
     expect(view.creditHold).toBe(true);
@@ -121,15 +153,24 @@ it('refuses a closed invoice, another policy, and unknown versions; the report r
     { invoice: { policy: 'other', dueIn: '1s' } },
   );
   const policy = { ...v2, version: 2 } as never;
-  await expect(handle.executeUpdate(migratePolicyUpdate, { args: [{ policy, migrationId: 'm', actor: 'test' }] }))
-    .rejects.toMatchObject({ cause: { type: 'VALIDATION', message: 'invoice follows policy other, not mig' } });
+  await expect(handle.executeUpdate(migratePolicyUpdate, { args: [{ policy, migrationId: 'm', actor: 'test' }] })).rejects.toMatchObject({
+    cause: { type: 'VALIDATION', message: 'invoice follows policy other, not mig' },
+  });
   expect((await handle.query(invoiceStateQuery)).timeline.some((e) => e.type === 'policy_migrated')).toBe(false);
 
-  expect(await cli(['policy', 'migrate', 'mig', '--to', '9'])).toMatchObject({ code: 1, err: 'error NOT_FOUND: policy mig version 9 does not exist' });
+  expect(await cli(['policy', 'migrate', 'mig', '--to', '9'])).toMatchObject({
+    code: 1,
+    err: 'error NOT_FOUND: policy mig version 9 does not exist',
+  });
   expect(await cli(['policy', 'migrate', 'mig'])).toMatchObject({ code: 2 });
-  expect(await cli(['policy', 'migration', 'other', '1'])).toMatchObject({ code: 1, err: 'error NOT_FOUND: no migration of other to version 1 was started' });
+  expect(await cli(['policy', 'migration', 'other', '1'])).toMatchObject({
+    code: 1,
+    err: 'error NOT_FOUND: no migration of other to version 1 was started',
+  });
   const res = await fetch(`${api.url}/api/policies/mig/migrations`, {
-    method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ toVersion: 'two' }),
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ toVersion: 'two' }),
   });
   expect(res.status).toBe(400);
   expect(await res.json()).toMatchObject({ error: { code: 'VALIDATION', field: 'toVersion' } });

@@ -10,10 +10,12 @@ import { quietRuntime } from '../helpers/temporal';
  */
 async function histories() {
   const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.history.bin')).sort();
-  return Promise.all(files.map(async (file) => ({
-    workflowId: path.basename(file, '.history.bin'),
-    history: decodeHistory(await readFile(path.join(HISTORIES_DIR, file))),
-  })));
+  return Promise.all(
+    files.map(async (file) => ({
+      workflowId: path.basename(file, '.history.bin'),
+      history: decodeHistory(await readFile(path.join(HISTORIES_DIR, file))),
+    })),
+  );
 }
 
 async function replay(workflowBundle: { codePath: string } | { code: string }) {
@@ -26,15 +28,39 @@ beforeAll(() => quietRuntime());
 
 it('replays every committed history without non-determinism', async () => {
   const results = await replay({ codePath: process.env.TEST_WORKFLOW_BUNDLE! });
-  const scenarios = ['standard-ladder-handoff', 'partial-then-full-payment', 'catch-up-after-outage', 'dispute-pause-resume', 'promise-kept', 'manual-payments-void-refused'];
+  const scenarios = [
+    'standard-ladder-handoff',
+    'partial-then-full-payment',
+    'catch-up-after-outage',
+    'dispute-pause-resume',
+    'promise-kept',
+    'manual-payments-void-refused',
+  ];
   // v1-*: recorded before the 'batched-projection' patch; v2-*: before 'local-projection'; v3-*: before
   // 'money-integrity'; v4-* before 'continue-as-new'; v5-* before 'parked-invoices'. They must keep replaying.
-  expect(results.map((r) => r.workflowId)).toEqual(expect.arrayContaining([
-    ...scenarios, ...['v1', 'v2', 'v3', 'v4', 'v5'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)), 'policy-migrated', 'v3-policy-migrated', 'erp-imported', 'v3-erp-imported',
-    'recurring-firing-issued', 'recurring-firing-skipped', 'report-snapshots-refresh', 'poison-event-healed', 'refunds-checked-and-flagged', 'refund-before-its-payment',
-    ...['v4', 'v5'].flatMap((v) => ['policy-migrated', 'erp-imported', 'poison-event-healed', 'refunds-checked-and-flagged', 'refund-before-its-payment'].map((s) => `${v}-${s}`)),
-    'endless-repetitions', 'parked-until-paid',
-  ]));
+  expect(results.map((r) => r.workflowId)).toEqual(
+    expect.arrayContaining([
+      ...scenarios,
+      ...['v1', 'v2', 'v3', 'v4', 'v5'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)),
+      'policy-migrated',
+      'v3-policy-migrated',
+      'erp-imported',
+      'v3-erp-imported',
+      'recurring-firing-issued',
+      'recurring-firing-skipped',
+      'report-snapshots-refresh',
+      'poison-event-healed',
+      'refunds-checked-and-flagged',
+      'refund-before-its-payment',
+      ...['v4', 'v5'].flatMap((v) =>
+        ['policy-migrated', 'erp-imported', 'poison-event-healed', 'refunds-checked-and-flagged', 'refund-before-its-payment'].map(
+          (s) => `${v}-${s}`,
+        ),
+      ),
+      'endless-repetitions',
+      'parked-until-paid',
+    ]),
+  );
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
 });
 

@@ -6,7 +6,16 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { createInvoice, createInvoiceSchema } from '../../services/create-invoice';
 import { startCheckout } from '../../services/start-checkout';
 import {
-  manualPaymentSchema, openDispute, promiseSchema, promiseToPay, reasonSchema, recordManualPayment, resolveDispute, resolveFlag, resolveFlagSchema, voidInvoice,
+  manualPaymentSchema,
+  openDispute,
+  promiseSchema,
+  promiseToPay,
+  reasonSchema,
+  recordManualPayment,
+  resolveDispute,
+  resolveFlag,
+  resolveFlagSchema,
+  voidInvoice,
 } from '../../services/invoice-commands';
 import { invoiceStateQuery, retryProjectionSignal, type InvoiceView } from '../../../workflows/messages';
 import { workflowUrl, type HttpContext } from '../context';
@@ -57,7 +66,10 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     try {
       return await ctx.client.workflow.getHandle(row.workflowId).query(invoiceStateQuery);
     } catch (err) {
-      ctx.log.warn({ err: String(err), invoiceId: row.id, workflowId: row.workflowId }, 'live invoice query failed; answering from Postgres');
+      ctx.log.warn(
+        { err: String(err), invoiceId: row.id, workflowId: row.workflowId },
+        'live invoice query failed; answering from Postgres',
+      );
       return null;
     }
   }
@@ -73,7 +85,13 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const input = parseBody(createInvoiceSchema, req.body);
     const { invoice, created } = await createInvoice(
-      { sql: ctx.sql, client: ctx.client, taskQueue: ctx.taskQueue, now: ctx.now, onStartFailure: (err, invoiceId) => ctx.log.warn({ err: String(err), invoiceId }, 'workflow start deferred to the reconciler') },
+      {
+        sql: ctx.sql,
+        client: ctx.client,
+        taskQueue: ctx.taskQueue,
+        now: ctx.now,
+        onStartFailure: (err, invoiceId) => ctx.log.warn({ err: String(err), invoiceId }, 'workflow start deferred to the reconciler'),
+      },
       input,
       { actor: 'api', ...(key ? { idempotencyKey: key } : {}) },
     );
@@ -82,7 +100,11 @@ export function invoiceRoutes(ctx: HttpContext): Router {
 
   router.get('/', async (req, res) => {
     const filter = parseBody(listQuery, req.query);
-    const rows = await listInvoices(ctx.sql, { limit: filter.limit, ...(filter.status ? { status: filter.status } : {}), ...(filter.customerId ? { customerId: filter.customerId } : {}) });
+    const rows = await listInvoices(ctx.sql, {
+      limit: filter.limit,
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.customerId ? { customerId: filter.customerId } : {}),
+    });
     res.json({ invoices: await Promise.all(rows.map((row) => present(row, null))) });
   });
 
@@ -95,7 +117,11 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const row = await load(req);
     const doc = await findInvoiceDocument(ctx.sql, row.id);
     if (!doc) throw new DomainError(ErrorCode.NOT_FOUND, `the PDF of invoice ${row.number} is not rendered yet`);
-    res.type('application/pdf').set('Content-Disposition', `inline; filename="${doc.filename}"`).set('ETag', `"${doc.sha256}"`).send(doc.content);
+    res
+      .type('application/pdf')
+      .set('Content-Disposition', `inline; filename="${doc.filename}"`)
+      .set('ETag', `"${doc.sha256}"`)
+      .send(doc.content);
   });
 
   router.get('/:id/timeline', async (req, res) => {
@@ -127,7 +153,13 @@ export function invoiceRoutes(ctx: HttpContext): Router {
   router.post('/:id/checkout', async (req, res) => {
     const row = await load(req);
     const session = await startCheckout(ctx, row.id);
-    res.json({ sessionId: session.id, url: session.url, expiresAt: session.expiresAt.toISOString(), amountCents: session.amountCents, currency: session.currency });
+    res.json({
+      sessionId: session.id,
+      url: session.url,
+      expiresAt: session.expiresAt.toISOString(),
+      amountCents: session.amountCents,
+      currency: session.currency,
+    });
   });
 
   /** A human settled a flagged payment or refund (`payment:<id>`, `refund:<id>`) outside the ledger. */

@@ -20,7 +20,10 @@ export function ledgerRoutes(ctx: HttpContext): Router {
   router.get('/check', async (req, res) => {
     const q = parseBody(checkQuery, req.query);
     const invoiceIds = q.invoiceId === undefined ? undefined : [q.invoiceId].flat();
-    const page = await checkLedgerPage({ sql: ctx.sql, client: ctx.client }, { limit: q.limit, ...(q.after ? { after: q.after } : {}), ...(invoiceIds ? { invoiceIds } : {}) });
+    const page = await checkLedgerPage(
+      { sql: ctx.sql, client: ctx.client },
+      { limit: q.limit, ...(q.after ? { after: q.after } : {}), ...(invoiceIds ? { invoiceIds } : {}) },
+    );
     res.json({ ...page, total: invoiceIds ? invoiceIds.length : await countInvoices(ctx.sql) });
   });
   return router;

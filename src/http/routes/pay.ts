@@ -9,7 +9,6 @@ import type { HttpContext } from '../context';
 import { escapeHtml as escape } from '../html';
 import { STATUS_OF } from '../errors';
 
-
 /**
  * The pay link of every invoice email: `GET /pay/:id` shows what is owed and how to pay. With a
  * checkout provider (STRIPE_SECRET_KEY) it offers a card payment button: `POST /pay/:id/checkout`
@@ -24,9 +23,12 @@ export function payRoutes(ctx: HttpContext): Router {
     const invoice = await load(req.params.id);
     if (!invoice) return notFound(res);
     const checkout = req.query.checkout;
-    const notice = checkout === 'success'
-      ? 'Thank you: your payment was submitted. It shows here as soon as the payment provider confirms it.'
-      : checkout === 'cancelled' ? 'The card payment was cancelled; nothing was charged.' : null;
+    const notice =
+      checkout === 'success'
+        ? 'Thank you: your payment was submitted. It shows here as soon as the payment provider confirms it.'
+        : checkout === 'cancelled'
+          ? 'The card payment was cancelled; nothing was charged.'
+          : null;
     res.type('html').send(page(ctx, invoice, notice, null));
   });
 
@@ -46,7 +48,10 @@ export function payRoutes(ctx: HttpContext): Router {
       res.redirect(303, session.url);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      res.status(STATUS_OF[err.code]).type('html').send(page(ctx, invoice, null, err.message));
+      res
+        .status(STATUS_OF[err.code])
+        .type('html')
+        .send(page(ctx, invoice, null, err.message));
     }
   });
   return router;
@@ -66,13 +71,14 @@ function notFound(res: Response): void {
 function page(ctx: HttpContext, invoice: InvoiceRow, notice: string | null, error: string | null): string {
   const due = formatMoney(invoice.amountDueCents, invoice.currency);
   const payable = invoice.status === 'open' && invoice.amountDueCents > 0;
-  const online = payable && ctx.checkout
-    ? `<form method="post" action="${escape(`${ctx.publicUrl}/pay/${invoice.id}/checkout`)}"><button type="submit" style="font-size:1.1rem;padding:.6rem 1.2rem">Pay ${escape(due)} by card</button></form>
+  const online =
+    payable && ctx.checkout
+      ? `<form method="post" action="${escape(`${ctx.publicUrl}/pay/${invoice.id}/checkout`)}"><button type="submit" style="font-size:1.1rem;padding:.6rem 1.2rem">Pay ${escape(due)} by card</button></form>
 <p>Or pay by bank transfer quoting <strong>${escape(invoice.number)}</strong> as the reference.</p>`
-    : payable
-      ? `<p>Online card payment is not configured for this account. Please pay by bank transfer quoting
+      : payable
+        ? `<p>Online card payment is not configured for this account. Please pay by bank transfer quoting
 <strong>${escape(invoice.number)}</strong> as the reference, or contact our accounts team.</p>`
-      : `<p>${escape(CLOSED[invoice.status] ?? 'Nothing can be paid on this invoice.')}</p>`;
+        : `<p>${escape(CLOSED[invoice.status] ?? 'Nothing can be paid on this invoice.')}</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Pay invoice ${escape(invoice.number)}</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">

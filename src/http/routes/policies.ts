@@ -16,7 +16,8 @@ const diffQuery = z.strictObject({ from: int4Id('policy version'), to: int4Id('p
 
 /** A policy name in the path; anything that cannot be a policy name names no policy. */
 function nameParam(value: string | undefined): string {
-  if (!value || !POLICY_NAME.test(value)) throw new DomainError(ErrorCode.NOT_FOUND, `policy ${JSON.stringify(value ?? '')} does not exist`);
+  if (!value || !POLICY_NAME.test(value))
+    throw new DomainError(ErrorCode.NOT_FOUND, `policy ${JSON.stringify(value ?? '')} does not exist`);
   return value;
 }
 
@@ -35,7 +36,11 @@ export function policyRoutes(ctx: HttpContext): Router {
     const name = nameParam(req.params.name);
     const { from, to } = parseBody(diffQuery, req.query);
     const [a, b] = await Promise.all([findPolicyVersion(ctx.sql, name, from), findPolicyVersion(ctx.sql, name, to)]);
-    for (const [v, p] of [[from, a], [to, b]] as const) if (!p) throw new DomainError(ErrorCode.NOT_FOUND, `policy ${name} version ${v} does not exist`);
+    for (const [v, p] of [
+      [from, a],
+      [to, b],
+    ] as const)
+      if (!p) throw new DomainError(ErrorCode.NOT_FOUND, `policy ${name} version ${v} does not exist`);
     const changes = diffPolicies(a!, b!);
     res.json({ name, from, to, changes: changes.map((c) => ({ ...c, summary: describeChange(c) })) });
   });

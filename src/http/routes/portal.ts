@@ -37,7 +37,11 @@ const TEMPLATE_NAMES: Readonly<Record<string, string>> = {
 };
 
 const disputeForm = z.object({
-  reason: z.string().trim().min(1, 'please say what is wrong with the invoice').max(1000, 'please keep it under 1,000 characters')
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'please say what is wrong with the invoice')
+    .max(1000, 'please keep it under 1,000 characters')
     .refine((r) => isStorableText(r, { multiline: true }), `the reason ${CONTROL_CHARACTERS_MESSAGE}`),
 });
 const promiseForm = z.object({ date: z.iso.date({ error: 'choose a date' }) });
@@ -56,10 +60,20 @@ export function portalRoutes(ctx: HttpContext): Router {
   async function customerOf(req: Request, res: Response): Promise<CustomerRow | null> {
     const resolved = await resolvePortalToken(ctx.sql, String(req.params.token), ctx.now());
     if ('refused' in resolved) {
-      const message = resolved.refused === 'expired'
-        ? 'This link has expired. The link in our latest email to you opens your account, or ask our accounts team for a new one.'
-        : 'This link is not valid.';
-      res.status(resolved.refused === 'expired' ? 410 : 404).type('html').send(layout('Account link', html`<h1>Your account</h1><p class="alert">${message}</p>`));
+      const message =
+        resolved.refused === 'expired'
+          ? 'This link has expired. The link in our latest email to you opens your account, or ask our accounts team for a new one.'
+          : 'This link is not valid.';
+      res
+        .status(resolved.refused === 'expired' ? 410 : 404)
+        .type('html')
+        .send(
+          layout(
+            'Account link',
+            html`<h1>Your account</h1>
+              <p class="alert">${message}</p>`,
+          ),
+        );
       return null;
     }
     return (await findCustomer(ctx.sql, resolved.customerId)) ?? null;
@@ -83,41 +97,50 @@ export function portalRoutes(ctx: HttpContext): Router {
     const invoice = await invoiceOf(customer, req.params.id!);
     const doc = invoice && (await findInvoiceDocument(ctx.sql, invoice.id));
     if (!doc) {
-      res.status(404).type('html').send(layout('Not found', html`<p>No such invoice document.</p>`));
+      res
+        .status(404)
+        .type('html')
+        .send(layout('Not found', html`<p>No such invoice document.</p>`));
       return;
     }
     res.type('application/pdf').set('Content-Disposition', `attachment; filename="${doc.filename}"`).send(doc.content);
   });
 
-  const command = (name: 'dispute' | 'promise') => router.post(`/:token/invoices/:id/${name}`, async (req, res) => {
-    const customer = await customerOf(req, res);
-    if (!customer) return;
-    const invoice = await invoiceOf(customer, req.params.id!);
-    if (!invoice) {
-      res.status(404).type('html').send(layout('Not found', html`<p>No such invoice.</p>`));
-      return;
-    }
-    const actor = `customer:${customer.id}`;
-    try {
-      if (name === 'dispute') {
-        const form = disputeForm.safeParse(req.body);
-        if (!form.success) throw new DomainError(ErrorCode.VALIDATION, form.error.issues[0]!.message);
-        await openDispute(ctx, invoice.id, `customer portal: ${form.data.reason}`, actor);
-      } else {
-        const form = promiseForm.safeParse(req.body);
-        if (!form.success) throw new DomainError(ErrorCode.VALIDATION, form.error.issues[0]!.message);
-        await promiseToPay(ctx, invoice.id, { date: form.data.date, reason: 'customer portal' }, actor);
+  const command = (name: 'dispute' | 'promise') =>
+    router.post(`/:token/invoices/:id/${name}`, async (req, res) => {
+      const customer = await customerOf(req, res);
+      if (!customer) return;
+      const invoice = await invoiceOf(customer, req.params.id!);
+      if (!invoice) {
+        res
+          .status(404)
+          .type('html')
+          .send(layout('Not found', html`<p>No such invoice.</p>`));
+        return;
       }
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      // The API's code → status map: a refusal means the same here as there (503 while Temporal is away).
-      res.status(STATUS_OF[err.code]).type('html')
-        .send(await portalPage(ctx, req.params.token!, customer, { kind: 'alert', text: `${invoice.number}: ${err.message}` }));
-      return;
-    }
-    // Post/redirect/get: a reload does not send the form again.
-    res.redirect(303, `${ctx.publicUrl}/portal/${req.params.token}?done=${name}&invoice=${encodeURIComponent(invoice.number)}`);
-  });
+      const actor = `customer:${customer.id}`;
+      try {
+        if (name === 'dispute') {
+          const form = disputeForm.safeParse(req.body);
+          if (!form.success) throw new DomainError(ErrorCode.VALIDATION, form.error.issues[0]!.message);
+          await openDispute(ctx, invoice.id, `customer portal: ${form.data.reason}`, actor);
+        } else {
+          const form = promiseForm.safeParse(req.body);
+          if (!form.success) throw new DomainError(ErrorCode.VALIDATION, form.error.issues[0]!.message);
+          await promiseToPay(ctx, invoice.id, { date: form.data.date, reason: 'customer portal' }, actor);
+        }
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        // The API's code → status map: a refusal means the same here as there (503 while Temporal is away).
+        res
+          .status(STATUS_OF[err.code])
+          .type('html')
+          .send(await portalPage(ctx, req.params.token!, customer, { kind: 'alert', text: `${invoice.number}: ${err.message}` }));
+        return;
+      }
+      // Post/redirect/get: a reload does not send the form again.
+      res.redirect(303, `${ctx.publicUrl}/portal/${req.params.token}?done=${name}&invoice=${encodeURIComponent(invoice.number)}`);
+    });
   command('dispute');
   command('promise');
   return router;
@@ -125,8 +148,10 @@ export function portalRoutes(ctx: HttpContext): Router {
 
 function pickNotice(query: Request['query']): { kind: 'notice' | 'alert'; text: string } | null {
   const number = typeof query.invoice === 'string' ? query.invoice : '';
-  if (query.done === 'dispute') return { kind: 'notice', text: `Thank you. ${number} is marked as disputed; reminders are paused while our team looks into it.` };
-  if (query.done === 'promise') return { kind: 'notice', text: `Thank you. We will not send reminders for ${number} until the date you promised.` };
+  if (query.done === 'dispute')
+    return { kind: 'notice', text: `Thank you. ${number} is marked as disputed; reminders are paused while our team looks into it.` };
+  if (query.done === 'promise')
+    return { kind: 'notice', text: `Thank you. We will not send reminders for ${number} until the date you promised.` };
   return null;
 }
 
@@ -142,7 +167,9 @@ async function invoices(ctx: HttpContext, customerId: string, onlyId?: string): 
 async function nextStep(ctx: HttpContext, invoice: PortalInvoice, timeZone: string): Promise<string> {
   let view: InvoiceView;
   try {
-    view = await ctx.client.withDeadline(Date.now() + 2_000, () => ctx.client.workflow.getHandle(invoice.workflowId).query(invoiceStateQuery));
+    view = await ctx.client.withDeadline(Date.now() + 2_000, () =>
+      ctx.client.workflow.getHandle(invoice.workflowId).query(invoiceStateQuery),
+    );
   } catch {
     return 'Reminder schedule unavailable right now.';
   }
@@ -150,18 +177,26 @@ async function nextStep(ctx: HttpContext, invoice: PortalInvoice, timeZone: stri
   const next = view.nextAction;
   if (!next || next.at === null) return 'No further reminders are scheduled.';
   const when = new Intl.DateTimeFormat('en-GB', { timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(next.at));
-  const what = next.reason === 'promise_deadline'
-    ? `your promised date ends; if it is still unpaid then, ${TEMPLATE_NAMES[next.step?.template ?? ''] ?? 'reminders resume'}`
-    : TEMPLATE_NAMES[next.step?.template ?? ''] ?? 'a reminder';
+  const what =
+    next.reason === 'promise_deadline'
+      ? `your promised date ends; if it is still unpaid then, ${TEMPLATE_NAMES[next.step?.template ?? ''] ?? 'reminders resume'}`
+      : (TEMPLATE_NAMES[next.step?.template ?? ''] ?? 'a reminder');
   return `Next: ${what} on ${when} (${timeZone}).`;
 }
 
-async function portalPage(ctx: HttpContext, token: string, customer: CustomerRow, notice: { kind: 'notice' | 'alert'; text: string } | null): Promise<string> {
+async function portalPage(
+  ctx: HttpContext,
+  token: string,
+  customer: CustomerRow,
+  notice: { kind: 'notice' | 'alert'; text: string } | null,
+): Promise<string> {
   const all = await invoices(ctx, customer.id);
   const open = all.filter((i) => i.status === 'open');
   const closed = all.filter((i) => i.status !== 'open').slice(0, 20);
   const next = await Promise.all(open.map((i) => nextStep(ctx, i, customer.timeZone)));
-  const payments = await ctx.sql<{ kind: string; bookedOn: string; number: string; amountCents: number; currency: string; method: string | null }[]>`
+  const payments = await ctx.sql<
+    { kind: string; bookedOn: string; number: string; amountCents: number; currency: string; method: string | null }[]
+  >`
     SELECT p.kind, p.booked_on AS "bookedOn", i.number, p.amount_cents AS "amountCents", p.currency, p.method
     FROM payments p JOIN invoices i ON i.id = p.invoice_id
     WHERE i.customer_id = ${customer.id} AND p.status = 'applied'
@@ -171,39 +206,114 @@ async function portalPage(ctx: HttpContext, token: string, customer: CustomerRow
   for (const i of open) totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.amountDueCents);
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: customer.timeZone }).format(ctx.now());
 
-  const openRows: Raw[] = open.map((i, k) => html`
-    <tr data-invoice="${i.number}">
-      <td><strong>${i.number}</strong><br><span class="muted">issued ${i.issueDate}, due ${i.dueOn}</span></td>
-      <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
-      <td class="num"><strong>${formatMoney(i.amountDueCents, i.currency)}</strong></td>
-      <td>${i.disputed ? raw('<strong>Disputed</strong><br>') : ''}${i.promisedDate ? `Promised for ${i.promisedDate}. ` : ''}<span class="next">${next[k]}</span></td>
-      <td>
-        ${i.amountDueCents > 0 ? html`<a href="${ctx.publicUrl}/pay/${i.id}">Pay</a> · ` : ''}<a href="${base}/invoices/${i.id}/pdf">PDF</a>
-        ${i.disputed ? '' : html`
-        <form class="inline" method="post" action="${base}/invoices/${i.id}/promise" aria-label="Promise to pay ${i.number}">
-          <input type="date" name="date" min="${today}" required aria-label="Date"><button type="submit">Promise to pay by</button>
-        </form>
-        <form class="inline" method="post" action="${base}/invoices/${i.id}/dispute" aria-label="Dispute ${i.number}">
-          <input type="text" name="reason" placeholder="What is wrong?" required maxlength="1000" aria-label="Reason"><button type="submit">Dispute</button>
-        </form>`}
-      </td>
-    </tr>`);
+  const openRows: Raw[] = open.map(
+    (i, k) =>
+      html` <tr data-invoice="${i.number}">
+        <td><strong>${i.number}</strong><br /><span class="muted">issued ${i.issueDate}, due ${i.dueOn}</span></td>
+        <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
+        <td class="num"><strong>${formatMoney(i.amountDueCents, i.currency)}</strong></td>
+        <td>
+          ${i.disputed ? raw('<strong>Disputed</strong><br>') : ''}${i.promisedDate ? `Promised for ${i.promisedDate}. ` : ''}<span
+            class="next"
+            >${next[k]}</span
+          >
+        </td>
+        <td>
+          ${i.amountDueCents > 0 ? html`<a href="${ctx.publicUrl}/pay/${i.id}">Pay</a> · ` : ''}<a href="${base}/invoices/${i.id}/pdf"
+            >PDF</a
+          >
+          ${
+            i.disputed
+              ? ''
+              : html` <form class="inline" method="post" action="${base}/invoices/${i.id}/promise" aria-label="Promise to pay ${i.number}">
+                    <input type="date" name="date" min="${today}" required aria-label="Date" /><button type="submit">
+                      Promise to pay by
+                    </button>
+                  </form>
+                  <form class="inline" method="post" action="${base}/invoices/${i.id}/dispute" aria-label="Dispute ${i.number}">
+                    <input type="text" name="reason" placeholder="What is wrong?" required maxlength="1000" aria-label="Reason" /><button
+                      type="submit"
+                    >
+                      Dispute
+                    </button>
+                  </form>`
+          }
+        </td>
+      </tr>`,
+  );
 
-  return layout(`Your account — ${customer.name}`, html`
-    <h1>${customer.name}</h1>
-    ${notice ? html`<p class="${notice.kind}" role="${notice.kind === 'alert' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
-    <p>Amount due: ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}</p>
-    <h2>Open invoices</h2>
-    ${open.length === 0 ? html`<p>You have no open invoices.</p>` : html`
-    <table><thead><tr><th>Invoice</th><th class="num">Total</th><th class="num">Due now</th><th>Status</th><th></th></tr></thead>
-    <tbody>${openRows}</tbody></table>`}
-    <h2>Payments</h2>
-    ${payments.length === 0 ? html`<p>No payments yet.</p>` : html`
-    <table><thead><tr><th>Date</th><th>Invoice</th><th class="num">Amount</th><th>Method</th></tr></thead><tbody>
-    ${payments.map((p) => html`<tr><td>${p.bookedOn}</td><td>${p.number}</td><td class="num">${p.kind === 'refund' ? '−' : ''}${formatMoney(p.amountCents, p.currency)}</td><td>${p.kind === 'refund' ? 'refund' : p.method ?? ''}</td></tr>`)}
-    </tbody></table>`}
-    ${closed.length === 0 ? '' : html`<h2>Closed invoices</h2><table><tbody>
-    ${closed.map((i) => html`<tr><td>${i.number}</td><td>${i.status}</td><td class="num">${formatMoney(i.totalCents, i.currency)}</td><td><a href="${base}/invoices/${i.id}/pdf">PDF</a></td></tr>`)}
-    </tbody></table>`}
-  `);
+  return layout(
+    `Your account — ${customer.name}`,
+    html`
+      <h1>${customer.name}</h1>
+      ${notice ? html`<p class="${notice.kind}" role="${notice.kind === 'alert' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+      <p>
+        Amount due:
+        ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}
+      </p>
+      <h2>Open invoices</h2>
+      ${
+        open.length === 0
+          ? html`<p>You have no open invoices.</p>`
+          : html` <table>
+              <thead>
+                <tr>
+                  <th>Invoice</th>
+                  <th class="num">Total</th>
+                  <th class="num">Due now</th>
+                  <th>Status</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${openRows}
+              </tbody>
+            </table>`
+      }
+      <h2>Payments</h2>
+      ${
+        payments.length === 0
+          ? html`<p>No payments yet.</p>`
+          : html` <table>
+              <thead>
+                <tr>
+                  <th>Date</th>
+                  <th>Invoice</th>
+                  <th class="num">Amount</th>
+                  <th>Method</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${payments.map(
+                  (p) =>
+                    html`<tr>
+                      <td>${p.bookedOn}</td>
+                      <td>${p.number}</td>
+                      <td class="num">${p.kind === 'refund' ? '−' : ''}${formatMoney(p.amountCents, p.currency)}</td>
+                      <td>${p.kind === 'refund' ? 'refund' : (p.method ?? '')}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+      ${
+        closed.length === 0
+          ? ''
+          : html`<h2>Closed invoices</h2>
+              <table>
+                <tbody>
+                  ${closed.map(
+                    (i) =>
+                      html`<tr>
+                        <td>${i.number}</td>
+                        <td>${i.status}</td>
+                        <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
+                        <td><a href="${base}/invoices/${i.id}/pdf">PDF</a></td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+      }
+    `,
+  );
 }

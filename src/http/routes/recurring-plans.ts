@@ -5,7 +5,14 @@ import { findRecurringPlan, listRecurringPlans, type RecurringPlanRow } from '..
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { lineTotalCents } from '../../domain/money';
 import { createRecurringPlan, createRecurringPlanSchema } from '../../services/create-recurring-plan';
-import { backfillRecurringPlan, backfillSchema, deleteRecurringPlan, pauseRecurringPlan, planReasonSchema, resumeRecurringPlan } from '../../services/manage-recurring-plan';
+import {
+  backfillRecurringPlan,
+  backfillSchema,
+  deleteRecurringPlan,
+  pauseRecurringPlan,
+  planReasonSchema,
+  resumeRecurringPlan,
+} from '../../services/manage-recurring-plan';
 import { CATCHUP_WINDOW, describePlanSchedule, type ScheduleSummary } from '../../temporal/recurring-schedules';
 import type { HttpContext } from '../context';
 import { parseBody, parseValue } from '../errors';
@@ -56,7 +63,10 @@ export function recurringPlanRoutes(ctx: HttpContext): Router {
 
   router.get('/', async (req, res) => {
     const filter = parseBody(listQuery, req.query);
-    const plans = await listRecurringPlans(ctx.sql, { limit: filter.limit, ...(filter.customerId ? { customerId: filter.customerId } : {}) });
+    const plans = await listRecurringPlans(ctx.sql, {
+      limit: filter.limit,
+      ...(filter.customerId ? { customerId: filter.customerId } : {}),
+    });
     res.json({ plans: plans.map((p) => present(p)) });
   });
 
@@ -67,7 +77,14 @@ export function recurringPlanRoutes(ctx: HttpContext): Router {
     const invoices = await listInvoices(ctx.sql, { recurringPlanId: plan.id, limit: 100 });
     res.json({
       ...present(plan, schedule),
-      invoices: invoices.map((i) => ({ id: i.id, number: i.number, billingPeriod: i.billingPeriod, status: i.status, totalCents: i.totalCents, issueDate: i.issueDate })),
+      invoices: invoices.map((i) => ({
+        id: i.id,
+        number: i.number,
+        billingPeriod: i.billingPeriod,
+        status: i.status,
+        totalCents: i.totalCents,
+        issueDate: i.issueDate,
+      })),
     });
   });
 

@@ -24,9 +24,24 @@ const MAX_PERIOD_DAYS = 3660;
 
 /** CSV columns of the KPI export, in order. */
 const KPI_COLUMNS: readonly (keyof KpiFigures)[] = [
-  'currency', 'openingReceivablesCents', 'billedCents', 'invoicedCents', 'invoicesIssued', 'lateFeesCents', 'voidedCents',
-  'collectedCents', 'paymentsCents', 'refundsCents', 'writtenOffCents', 'closingReceivablesCents', 'closingCurrentCents',
-  'dso', 'ceiPercent', 'averageDaysToPay', 'invoicesPaid', 'badDebtPercent',
+  'currency',
+  'openingReceivablesCents',
+  'billedCents',
+  'invoicedCents',
+  'invoicesIssued',
+  'lateFeesCents',
+  'voidedCents',
+  'collectedCents',
+  'paymentsCents',
+  'refundsCents',
+  'writtenOffCents',
+  'closingReceivablesCents',
+  'closingCurrentCents',
+  'dso',
+  'ceiPercent',
+  'averageDaysToPay',
+  'invoicesPaid',
+  'badDebtPercent',
 ];
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -40,10 +55,20 @@ export function reportRoutes(ctx: HttpContext): Router {
   router.get('/aging', async (req, res) => {
     const { asOf = ctx.now().toISOString().slice(0, 10), format } = parseBody(agingQuery, req.query);
     const rows = await agingByCustomer(ctx.sql, asOf);
-    const customers = new Map<string, { customerId: string; name: string; currency: string; buckets: Buckets; totalCents: number; invoices: number }>();
+    const customers = new Map<
+      string,
+      { customerId: string; name: string; currency: string; buckets: Buckets; totalCents: number; invoices: number }
+    >();
     const currencies = new Map<string, { currency: string; buckets: Buckets; totalCents: number; invoices: number }>();
     for (const r of rows) {
-      const c = customers.get(`${r.customerId}/${r.currency}`) ?? { customerId: r.customerId, name: r.customerName, currency: r.currency, buckets: emptyBuckets(), totalCents: 0, invoices: 0 };
+      const c = customers.get(`${r.customerId}/${r.currency}`) ?? {
+        customerId: r.customerId,
+        name: r.customerName,
+        currency: r.currency,
+        buckets: emptyBuckets(),
+        totalCents: 0,
+        invoices: 0,
+      };
       const t = currencies.get(r.currency) ?? { currency: r.currency, buckets: emptyBuckets(), totalCents: 0, invoices: 0 };
       for (const agg of [c, t]) {
         agg.buckets[r.bucket] += r.amountCents;
@@ -54,11 +79,26 @@ export function reportRoutes(ctx: HttpContext): Router {
       currencies.set(r.currency, t);
     }
     if (format === 'csv') {
-      const rows = [...customers.values()].map((c) => [c.customerId, c.name, c.currency, ...AGING_BUCKETS.map((b) => c.buckets[b]), c.totalCents, c.invoices]);
-      res.type('text/csv').set('Content-Disposition', `attachment; filename="aging-${asOf}.csv"`).send(csvDocument(['customer_id', 'customer', 'currency', ...AGING_BUCKETS, 'total', 'invoices'], rows));
+      const rows = [...customers.values()].map((c) => [
+        c.customerId,
+        c.name,
+        c.currency,
+        ...AGING_BUCKETS.map((b) => c.buckets[b]),
+        c.totalCents,
+        c.invoices,
+      ]);
+      res
+        .type('text/csv')
+        .set('Content-Disposition', `attachment; filename="aging-${asOf}.csv"`)
+        .send(csvDocument(['customer_id', 'customer', 'currency', ...AGING_BUCKETS, 'total', 'invoices'], rows));
       return;
     }
-    res.json({ asOf, buckets: AGING_BUCKETS, totals: [...currencies.values()].sort((a, b) => a.currency.localeCompare(b.currency)), customers: [...customers.values()] });
+    res.json({
+      asOf,
+      buckets: AGING_BUCKETS,
+      totals: [...currencies.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
+      customers: [...customers.values()],
+    });
   });
 
   /**
@@ -71,11 +111,17 @@ export function reportRoutes(ctx: HttpContext): Router {
     const from = q.from ?? addDays(to, -29);
     // Checked on the period asked for, defaults included: `from=0001-01-01` alone is a period too.
     if (from > to) throw new DomainError(ErrorCode.VALIDATION, `from (${from}) must not be after to (${to})`, { field: 'from' });
-    if (addDays(from, MAX_PERIOD_DAYS) <= to) throw new DomainError(ErrorCode.VALIDATION, `the period ${from} – ${to} is longer than ${MAX_PERIOD_DAYS} days (10 years)`, { field: q.from ? 'to' : 'from' });
+    if (addDays(from, MAX_PERIOD_DAYS) <= to)
+      throw new DomainError(ErrorCode.VALIDATION, `the period ${from} – ${to} is longer than ${MAX_PERIOD_DAYS} days (10 years)`, {
+        field: q.from ? 'to' : 'from',
+      });
     const { days, currencies } = await kpis(ctx.sql, from, to);
     if (q.format === 'csv') {
       const rows = currencies.map((c) => [from, to, days, ...KPI_COLUMNS.map((k) => c[k] ?? '')]);
-      res.type('text/csv').set('Content-Disposition', `attachment; filename="kpis-${from}-${to}.csv"`).send(csvDocument(['from', 'to', 'days', ...KPI_COLUMNS.map(snake)], rows));
+      res
+        .type('text/csv')
+        .set('Content-Disposition', `attachment; filename="kpis-${from}-${to}.csv"`)
+        .send(csvDocument(['from', 'to', 'days', ...KPI_COLUMNS.map(snake)], rows));
       return;
     }
     res.json({ from, to, days, currencies });

@@ -18,7 +18,11 @@ const deliveriesQuery = z.object({
 export function webhookEndpointRoutes(ctx: HttpContext): Router {
   const router = Router();
   const present = (e: WebhookEndpointRow, withSecret = false) => ({
-    id: e.id, url: e.url, events: e.events, description: e.description, createdAt: e.createdAt.toISOString(),
+    id: e.id,
+    url: e.url,
+    events: e.events,
+    description: e.description,
+    createdAt: e.createdAt.toISOString(),
     ...(withSecret ? { secret: e.secret } : {}),
   });
   async function load(req: Request): Promise<WebhookEndpointRow> {
@@ -30,7 +34,9 @@ export function webhookEndpointRoutes(ctx: HttpContext): Router {
 
   /** Answers with the signing secret; it can be read again from GET /:id/secret. */
   router.post('/', async (req, res) => {
-    const endpoint = await createWebhookEndpoint(ctx.sql, parseBody(createWebhookEndpointSchema, req.body), 'api', { allowPrivateTargets: ctx.allowPrivateWebhookTargets ?? false });
+    const endpoint = await createWebhookEndpoint(ctx.sql, parseBody(createWebhookEndpointSchema, req.body), 'api', {
+      allowPrivateTargets: ctx.allowPrivateWebhookTargets ?? false,
+    });
     res.status(201).json(present(endpoint, true));
   });
   router.get('/', async (_req, res) => {
@@ -50,7 +56,9 @@ export function webhookEndpointRoutes(ctx: HttpContext): Router {
   router.get('/:id/deliveries', async (req, res) => {
     const endpoint = await load(req);
     const filter = parseBody(deliveriesQuery, req.query);
-    res.json({ deliveries: await listDeliveries(ctx.sql, endpoint.id, { limit: filter.limit, ...(filter.status ? { status: filter.status } : {}) }) });
+    res.json({
+      deliveries: await listDeliveries(ctx.sql, endpoint.id, { limit: filter.limit, ...(filter.status ? { status: filter.status } : {}) }),
+    });
   });
   /** Sends an event to the endpoint again now, e.g. after a `failed` delivery once the endpoint is fixed. */
   router.post('/:id/deliveries/:eventId/redeliver', async (req, res) => {
