@@ -71,13 +71,14 @@ export function dashboardRoutes(ctx: HttpContext): Router {
       .send(
         layout(
           'Sign in — Collections',
-          html` <h1>Collections dashboard</h1>
-            ${error ? html`<p class="alert" role="alert">${error}</p>` : ''}
-            <form method="post" action="${ctx.publicUrl}/dashboard/login">
-              <label>API token <input type="password" name="token" required autocomplete="current-password" /></label>
-              <button type="submit">Sign in</button>
-            </form>
-            <p class="muted">The token is API_TOKEN (npm start writes it to .data/api-token).</p>`,
+          html`
+      <h1>Collections dashboard</h1>
+      ${error ? html`<p class="alert" role="alert">${error}</p>` : ''}
+      <form method="post" action="${ctx.publicUrl}/dashboard/login">
+        <label>API token <input type="password" name="token" required autocomplete="current-password"></label>
+        <button type="submit">Sign in</button>
+      </form>
+      <p class="muted">The token is API_TOKEN (npm start writes it to .data/api-token).</p>`,
         ),
       );
   }
@@ -126,37 +127,17 @@ function agingChart(totals: { currency: string; buckets: Record<AgingBucket, num
     let x = 60;
     const bars = AGING_BUCKETS.map((b) => {
       const w = Math.round((t.buckets[b] / max) * (width - 200));
-      const rect = html`<rect x="${x}" y="${row * 34 + 8}" width="${w}" height="22" fill="${BUCKET_COLOURS[b]}"
-        ><title>${t.currency} ${b}: ${formatMoney(t.buckets[b], t.currency)}</title></rect
-      >`;
+      const rect = html`<rect x="${x}" y="${row * 34 + 8}" width="${w}" height="22" fill="${BUCKET_COLOURS[b]}"><title>${t.currency} ${b}: ${formatMoney(t.buckets[b], t.currency)}</title></rect>`;
       x += w;
       return rect;
     });
-    return html`<text x="0" y="${row * 34 + 24}" font-size="13">${t.currency}</text>${bars}<text
-        x="${x + 6}"
-        y="${row * 34 + 24}"
-        font-size="12"
-        >${formatMoney(t.total, t.currency)}</text
-      >`;
+    return html`<text x="0" y="${row * 34 + 24}" font-size="13">${t.currency}</text>${bars}<text x="${x + 6}" y="${row * 34 + 24}" font-size="12">${formatMoney(t.total, t.currency)}</text>`;
   });
   const legend = AGING_BUCKETS.map(
     (b, i) =>
-      html`<rect x="${60 + i * 90}" y="${totals.length * 34 + 10}" width="12" height="12" fill="${BUCKET_COLOURS[b]}" /><text
-          x="${76 + i * 90}"
-          y="${totals.length * 34 + 21}"
-          font-size="12"
-          >${b}</text
-        >`,
+      html`<rect x="${60 + i * 90}" y="${totals.length * 34 + 10}" width="12" height="12" fill="${BUCKET_COLOURS[b]}"/><text x="${76 + i * 90}" y="${totals.length * 34 + 21}" font-size="12">${b}</text>`,
   );
-  return html`<svg
-    role="img"
-    aria-label="Aging by currency"
-    width="${width}"
-    height="${totals.length * 34 + 30}"
-    viewBox="0 0 ${width} ${totals.length * 34 + 30}"
-  >
-    ${rows}${legend}
-  </svg>`;
+  return html`<svg role="img" aria-label="Aging by currency" width="${width}" height="${totals.length * 34 + 30}" viewBox="0 0 ${width} ${totals.length * 34 + 30}">${rows}${legend}</svg>`;
 }
 
 async function dashboardPage(ctx: HttpContext): Promise<string> {
@@ -191,125 +172,54 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
 
   return layout(
     'Collections dashboard',
-    html` <form method="post" action="${ctx.publicUrl}/dashboard/logout" style="float:right"><button type="submit">Sign out</button></form>
-      <h1>Collections dashboard</h1>
-      <p class="muted">
-        As of ${today} (each customer's calendar). <a href="${ctx.publicUrl}/api/reports/aging?asOf=${today}&format=csv">Aging CSV</a> ·
-        <a href="${ctx.publicUrl}/api/reports/kpis?from=${from}&to=${today}&format=csv">KPI CSV</a> (API token required)
-      </p>
-      <h2>Aging</h2>
-      ${
-        sorted.length === 0
-          ? html`<p>Nothing is owed.</p>`
-          : html`${agingChart(sorted)}
-              <table id="aging">
-                <thead>
-                  <tr>
-                    <th>Currency</th>
-                    ${AGING_BUCKETS.map((b) => html`<th class="num">${b}</th>`)}
-                    <th class="num">Total</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${sorted.map(
-                    (t) =>
-                      html`<tr>
-                        <td>${t.currency}</td>
-                        ${AGING_BUCKETS.map((b) => html`<td class="num">${formatMoney(t.buckets[b], t.currency)}</td>`)}
-                        <td class="num"><strong>${formatMoney(t.total, t.currency)}</strong></td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-      }
-      <h2>Last 30 days (${from} – ${today})</h2>
-      <table id="kpis">
-        <thead>
-          <tr>
-            <th>Currency</th>
-            <th class="num">DSO (days)</th>
-            <th class="num">CEI</th>
-            <th class="num">Avg days to pay</th>
-            <th class="num">Collected</th>
-            <th class="num">Billed</th>
-            <th class="num">Written off</th>
-            <th class="num">Bad debt</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${figures.currencies.map(
-            (k) =>
-              html`<tr>
-                <td>${k.currency}</td>
-                <td class="num">${num(k.dso)}</td>
-                <td class="num">${num(k.ceiPercent, ' %')}</td>
-                <td class="num">${num(k.averageDaysToPay)}</td>
-                <td class="num">${formatMoney(k.collectedCents, k.currency)}</td>
-                <td class="num">${formatMoney(k.billedCents, k.currency)}</td>
-                <td class="num">${formatMoney(k.writtenOffCents, k.currency)}</td>
-                <td class="num">${num(k.badDebtPercent, ' %')}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <h2>Needs attention</h2>
-      ${
-        problems.length === 0
-          ? ''
-          : html` <h3>Money</h3>
-              <table id="ledger-attention">
-                <thead>
-                  <tr>
-                    <th>What</th>
-                    <th>Invoice</th>
-                    <th>Why</th>
-                    <th class="num">Amount</th>
-                    <th>Since</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${problems.map(
-                    (p) =>
-                      html`<tr>
-                        <td>${ATTENTION_LABELS[p.kind]}</td>
-                        <td>${p.number ?? '—'}</td>
-                        <td>${REASON_LABELS[p.reason] ?? p.reason}</td>
-                        <td class="num">${p.amountCents !== null && p.currency ? formatMoney(p.amountCents, p.currency) : ''}</td>
-                        <td>${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-      }
-      <h3>Invoices</h3>
-      ${
-        attention.length === 0
-          ? html`<p>No disputed, promised or final-notice invoices.</p>`
-          : html` <table id="attention">
-              <thead>
-                <tr>
-                  <th>Invoice</th>
-                  <th>Customer</th>
-                  <th class="num">Due now</th>
-                  <th>Due date</th>
-                  <th>Why</th>
-                  <th>Workflow</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${attention.map(
-                  (r) =>
-                    html`<tr>
-                      <td>${r.number}</td>
-                      <td>${r.customerName}</td>
-                      <td class="num">${formatMoney(r.amountDueCents, r.currency)}</td>
-                      <td>${r.dueOn}</td>
-                      <td>${why(r)}</td>
-                      <td><a href="${workflowUrl(ctx, r.workflowId)}" target="_blank" rel="noopener">${r.workflowId}</a></td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-      }`,
+    html`
+    <form method="post" action="${ctx.publicUrl}/dashboard/logout" style="float:right"><button type="submit">Sign out</button></form>
+    <h1>Collections dashboard</h1>
+    <p class="muted">As of ${today} (each customer's calendar). <a href="${ctx.publicUrl}/api/reports/aging?asOf=${today}&format=csv">Aging CSV</a> · <a href="${ctx.publicUrl}/api/reports/kpis?from=${from}&to=${today}&format=csv">KPI CSV</a> (API token required)</p>
+    <h2>Aging</h2>
+    ${
+      sorted.length === 0
+        ? html`<p>Nothing is owed.</p>`
+        : html`${agingChart(sorted)}
+    <table id="aging"><thead><tr><th>Currency</th>${AGING_BUCKETS.map((b) => html`<th class="num">${b}</th>`)}<th class="num">Total</th></tr></thead><tbody>
+    ${sorted.map((t) => html`<tr><td>${t.currency}</td>${AGING_BUCKETS.map((b) => html`<td class="num">${formatMoney(t.buckets[b], t.currency)}</td>`)}<td class="num"><strong>${formatMoney(t.total, t.currency)}</strong></td></tr>`)}
+    </tbody></table>`
+    }
+    <h2>Last 30 days (${from} – ${today})</h2>
+    <table id="kpis"><thead><tr><th>Currency</th><th class="num">DSO (days)</th><th class="num">CEI</th><th class="num">Avg days to pay</th><th class="num">Collected</th><th class="num">Billed</th><th class="num">Written off</th><th class="num">Bad debt</th></tr></thead><tbody>
+    ${figures.currencies.map(
+      (
+        k,
+      ) => html`<tr><td>${k.currency}</td><td class="num">${num(k.dso)}</td><td class="num">${num(k.ceiPercent, ' %')}</td><td class="num">${num(k.averageDaysToPay)}</td>
+      <td class="num">${formatMoney(k.collectedCents, k.currency)}</td><td class="num">${formatMoney(k.billedCents, k.currency)}</td><td class="num">${formatMoney(k.writtenOffCents, k.currency)}</td><td class="num">${num(k.badDebtPercent, ' %')}</td></tr>`,
+    )}
+    </tbody></table>
+    <h2>Needs attention</h2>
+    ${
+      problems.length === 0
+        ? ''
+        : html`
+    <h3>Money</h3>
+    <table id="ledger-attention"><thead><tr><th>What</th><th>Invoice</th><th>Why</th><th class="num">Amount</th><th>Since</th></tr></thead><tbody>
+    ${problems.map(
+      (p) => html`<tr><td>${ATTENTION_LABELS[p.kind]}</td><td>${p.number ?? '—'}</td><td>${REASON_LABELS[p.reason] ?? p.reason}</td>
+      <td class="num">${p.amountCents !== null && p.currency ? formatMoney(p.amountCents, p.currency) : ''}</td><td>${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC</td></tr>`,
+    )}
+    </tbody></table>`
+    }
+    <h3>Invoices</h3>
+    ${
+      attention.length === 0
+        ? html`<p>No disputed, promised or final-notice invoices.</p>`
+        : html`
+    <table id="attention"><thead><tr><th>Invoice</th><th>Customer</th><th class="num">Due now</th><th>Due date</th><th>Why</th><th>Workflow</th></tr></thead><tbody>
+    ${attention.map(
+      (
+        r,
+      ) => html`<tr><td>${r.number}</td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>
+      <td><a href="${workflowUrl(ctx, r.workflowId)}" target="_blank" rel="noopener">${r.workflowId}</a></td></tr>`,
+    )}
+    </tbody></table>`
+    }`,
   );
 }

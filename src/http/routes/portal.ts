@@ -67,13 +67,7 @@ export function portalRoutes(ctx: HttpContext): Router {
       res
         .status(resolved.refused === 'expired' ? 410 : 404)
         .type('html')
-        .send(
-          layout(
-            'Account link',
-            html`<h1>Your account</h1>
-              <p class="alert">${message}</p>`,
-          ),
-        );
+        .send(layout('Account link', html`<h1>Your account</h1><p class="alert">${message}</p>`));
       return null;
     }
     return (await findCustomer(ctx.sql, resolved.customerId)) ?? null;
@@ -207,113 +201,59 @@ async function portalPage(
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: customer.timeZone }).format(ctx.now());
 
   const openRows: Raw[] = open.map(
-    (i, k) =>
-      html` <tr data-invoice="${i.number}">
-        <td><strong>${i.number}</strong><br /><span class="muted">issued ${i.issueDate}, due ${i.dueOn}</span></td>
-        <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
-        <td class="num"><strong>${formatMoney(i.amountDueCents, i.currency)}</strong></td>
-        <td>
-          ${i.disputed ? raw('<strong>Disputed</strong><br>') : ''}${i.promisedDate ? `Promised for ${i.promisedDate}. ` : ''}<span
-            class="next"
-            >${next[k]}</span
-          >
-        </td>
-        <td>
-          ${i.amountDueCents > 0 ? html`<a href="${ctx.publicUrl}/pay/${i.id}">Pay</a> · ` : ''}<a href="${base}/invoices/${i.id}/pdf"
-            >PDF</a
-          >
-          ${
-            i.disputed
-              ? ''
-              : html` <form class="inline" method="post" action="${base}/invoices/${i.id}/promise" aria-label="Promise to pay ${i.number}">
-                    <input type="date" name="date" min="${today}" required aria-label="Date" /><button type="submit">
-                      Promise to pay by
-                    </button>
-                  </form>
-                  <form class="inline" method="post" action="${base}/invoices/${i.id}/dispute" aria-label="Dispute ${i.number}">
-                    <input type="text" name="reason" placeholder="What is wrong?" required maxlength="1000" aria-label="Reason" /><button
-                      type="submit"
-                    >
-                      Dispute
-                    </button>
-                  </form>`
-          }
-        </td>
-      </tr>`,
+    (i, k) => html`
+    <tr data-invoice="${i.number}">
+      <td><strong>${i.number}</strong><br><span class="muted">issued ${i.issueDate}, due ${i.dueOn}</span></td>
+      <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
+      <td class="num"><strong>${formatMoney(i.amountDueCents, i.currency)}</strong></td>
+      <td>${i.disputed ? raw('<strong>Disputed</strong><br>') : ''}${i.promisedDate ? `Promised for ${i.promisedDate}. ` : ''}<span class="next">${next[k]}</span></td>
+      <td>
+        ${i.amountDueCents > 0 ? html`<a href="${ctx.publicUrl}/pay/${i.id}">Pay</a> · ` : ''}<a href="${base}/invoices/${i.id}/pdf">PDF</a>
+        ${
+          i.disputed
+            ? ''
+            : html`
+        <form class="inline" method="post" action="${base}/invoices/${i.id}/promise" aria-label="Promise to pay ${i.number}">
+          <input type="date" name="date" min="${today}" required aria-label="Date"><button type="submit">Promise to pay by</button>
+        </form>
+        <form class="inline" method="post" action="${base}/invoices/${i.id}/dispute" aria-label="Dispute ${i.number}">
+          <input type="text" name="reason" placeholder="What is wrong?" required maxlength="1000" aria-label="Reason"><button type="submit">Dispute</button>
+        </form>`
+        }
+      </td>
+    </tr>`,
   );
 
   return layout(
     `Your account — ${customer.name}`,
     html`
-      <h1>${customer.name}</h1>
-      ${notice ? html`<p class="${notice.kind}" role="${notice.kind === 'alert' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
-      <p>
-        Amount due:
-        ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}
-      </p>
-      <h2>Open invoices</h2>
-      ${
-        open.length === 0
-          ? html`<p>You have no open invoices.</p>`
-          : html` <table>
-              <thead>
-                <tr>
-                  <th>Invoice</th>
-                  <th class="num">Total</th>
-                  <th class="num">Due now</th>
-                  <th>Status</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${openRows}
-              </tbody>
-            </table>`
-      }
-      <h2>Payments</h2>
-      ${
-        payments.length === 0
-          ? html`<p>No payments yet.</p>`
-          : html` <table>
-              <thead>
-                <tr>
-                  <th>Date</th>
-                  <th>Invoice</th>
-                  <th class="num">Amount</th>
-                  <th>Method</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${payments.map(
-                  (p) =>
-                    html`<tr>
-                      <td>${p.bookedOn}</td>
-                      <td>${p.number}</td>
-                      <td class="num">${p.kind === 'refund' ? '−' : ''}${formatMoney(p.amountCents, p.currency)}</td>
-                      <td>${p.kind === 'refund' ? 'refund' : (p.method ?? '')}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-      }
-      ${
-        closed.length === 0
-          ? ''
-          : html`<h2>Closed invoices</h2>
-              <table>
-                <tbody>
-                  ${closed.map(
-                    (i) =>
-                      html`<tr>
-                        <td>${i.number}</td>
-                        <td>${i.status}</td>
-                        <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
-                        <td><a href="${base}/invoices/${i.id}/pdf">PDF</a></td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>`
-      }
-    `,
+    <h1>${customer.name}</h1>
+    ${notice ? html`<p class="${notice.kind}" role="${notice.kind === 'alert' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+    <p>Amount due: ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}</p>
+    <h2>Open invoices</h2>
+    ${
+      open.length === 0
+        ? html`<p>You have no open invoices.</p>`
+        : html`
+    <table><thead><tr><th>Invoice</th><th class="num">Total</th><th class="num">Due now</th><th>Status</th><th></th></tr></thead>
+    <tbody>${openRows}</tbody></table>`
+    }
+    <h2>Payments</h2>
+    ${
+      payments.length === 0
+        ? html`<p>No payments yet.</p>`
+        : html`
+    <table><thead><tr><th>Date</th><th>Invoice</th><th class="num">Amount</th><th>Method</th></tr></thead><tbody>
+    ${payments.map((p) => html`<tr><td>${p.bookedOn}</td><td>${p.number}</td><td class="num">${p.kind === 'refund' ? '−' : ''}${formatMoney(p.amountCents, p.currency)}</td><td>${p.kind === 'refund' ? 'refund' : (p.method ?? '')}</td></tr>`)}
+    </tbody></table>`
+    }
+    ${
+      closed.length === 0
+        ? ''
+        : html`<h2>Closed invoices</h2><table><tbody>
+    ${closed.map((i) => html`<tr><td>${i.number}</td><td>${i.status}</td><td class="num">${formatMoney(i.totalCents, i.currency)}</td><td><a href="${base}/invoices/${i.id}/pdf">PDF</a></td></tr>`)}
+    </tbody></table>`
+    }
+  `,
   );
 }
