@@ -124,14 +124,21 @@ export async function findInvoiceByIdempotencyKey(sql: Sql, key: string): Promis
 
 export async function listInvoices(
   sql: Sql,
-  filter: { status?: InvoiceStatus; customerId?: string; recurringPlanId?: string; limit: number },
+  filter: {
+    status?: InvoiceStatus;
+    customerId?: string;
+    recurringPlanId?: string;
+    limit: number;
+    /** `created` (newest first, the default) or `issued` (latest issue date first, as a customer reads them). */
+    order?: 'created' | 'issued';
+  },
 ): Promise<InvoiceRow[]> {
   return sql<InvoiceRow[]>`
     SELECT ${COLUMNS(sql)} FROM invoices
     WHERE ${filter.status ? sql`status = ${filter.status}` : sql`true`}
       AND ${filter.customerId ? sql`customer_id = ${filter.customerId}` : sql`true`}
       AND ${filter.recurringPlanId ? sql`recurring_plan_id = ${filter.recurringPlanId}` : sql`true`}
-    ORDER BY created_at DESC, number DESC
+    ORDER BY ${filter.order === 'issued' ? sql`issue_date DESC` : sql`created_at DESC`}, number DESC
     LIMIT ${filter.limit}`;
 }
 

@@ -1,4 +1,4 @@
-import { amountDue, type InvoiceEventBody, type InvoiceState } from './invoice';
+import { amountDue, type InvoiceEventBody, type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput } from './invoice';
 import { percentOfCents } from './money';
 import { percentToBasisPoints, type LateFee, type StepTemplate } from './policy';
 import { computeSchedule, type ScheduledStep } from './schedule';
@@ -30,10 +30,24 @@ export type Plan =
   | { readonly kind: 'wait'; readonly next: TimedAction };
 
 /**
+ * What an invoice's schedule and next action depend on. The workflow's `InvoiceState` is one; the
+ * projection in Postgres gives the same facts (see `src/services/describe-invoices.ts`), so the API
+ * answers "what happens next" without asking the workflow.
+ */
+export interface ScheduleFacts {
+  readonly input: Pick<InvoiceWorkflowInput, 'policy' | 'dueAt' | 'timeZone' | 'scheduleRules'>;
+  readonly status: InvoiceStatus;
+  readonly disputed: boolean;
+  readonly promise?: { readonly deadline: string };
+  readonly nextStepIndex: number;
+  readonly pausedMs: number;
+}
+
+/**
  * The schedule for this invoice's pinned policy, shifted by time spent disputed; a repeating tail is
  * listed around `nowMs` (see `computeSchedule`).
  */
-export function scheduleFor(state: InvoiceState, nowMs?: number): ScheduledStep[] {
+export function scheduleFor(state: ScheduleFacts, nowMs?: number): ScheduledStep[] {
   const { policy, dueAt, timeZone, scheduleRules } = state.input;
   return computeSchedule({
     policy,
@@ -49,7 +63,7 @@ export function scheduleFor(state: InvoiceState, nowMs?: number): ScheduledStep[
  * Decides what happens next at `nowMs`. Steps already due are performed together (catch-up);
  * otherwise the plan says when to wake up.
  */
-export function planNext(state: InvoiceState, nowMs: number): Plan {
+export function planNext(state: ScheduleFacts, nowMs: number): Plan {
   if (state.status !== 'open') return { kind: 'done' };
   if (state.disputed) return { kind: 'paused', reason: 'disputed' };
   if (state.promise && nowMs >= Date.parse(state.promise.deadline)) return { kind: 'promise_broken' };
@@ -66,7 +80,7 @@ export function planNext(state: InvoiceState, nowMs: number): Plan {
 }
 
 /** The next action for display; null once the invoice is closed (paid, void, handed off). */
-export function nextActionOf(state: InvoiceState, nowMs: number): NextAction | null {
+export function nextActionOf(state: ScheduleFacts, nowMs: number): NextAction | null {
   const plan = planNext(state, nowMs);
   switch (plan.kind) {
     case 'wait':

@@ -4,6 +4,7 @@ import { reconcileUnstartedInvoices } from '../../src/temporal/start-invoice';
 import { type ApiHarness, startApi } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { useStack } from '../helpers/stack';
+import { invoiceStateQuery } from '../../workflows/messages';
 
 const stack = useStack('dev-server');
 let api: ApiHarness;
@@ -402,6 +403,47 @@ describe('invoices', () => {
     const res = await api.request(method, path, method === 'POST' ? { body: {} } : {});
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('answers what happens next from Postgres, as the workflow would, even with the workflow out of reach', async () => {
+    const customerId = await newCustomer();
+    const { body: inv } = await newInvoice(customerId);
+    const handle = stack.env.client.workflow.getHandle(inv.workflowId);
+    const projected = async () =>
+      (await stack.db.sql`SELECT next_step_index, paused_ms, promise_deadline, disputed FROM invoices WHERE id = ${inv.id}`)[0]!;
+    // An API whose workflow queries all fail: only the projection can answer it.
+    const elsewhere = new Client({ connection: stack.env.client.connection, namespace: 'no-such-namespace' });
+    const cut = await startApi(stack.db, stack.env, stack.workers.taskQueue, { client: elsewhere });
+    try {
+      const agree = async (check: (row: Record<string, unknown>) => void) => {
+        await eventually(async () => check(await projected()));
+        const live = await handle.query(invoiceStateQuery);
+        const [one, list] = await Promise.all([
+          cut.request('GET', `/api/invoices/${inv.id}`),
+          cut.request('GET', `/api/invoices?customerId=${customerId}`),
+        ]);
+        expect(one.status).toBe(200);
+        expect(one.body.nextAction).toEqual(live.nextAction);
+        expect(one.body.needsAttention).toEqual(live.needsAttention);
+        expect(list.body.invoices[0].nextAction).toEqual(live.nextAction);
+        return live.nextAction;
+      };
+      expect(await agree((row) => expect(row.next_step_index).toBe(0))).toMatchObject({
+        reason: 'step',
+        step: { index: 0, template: 'reminder_upcoming' },
+      });
+      const inTwoWeeks = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+      await api.request('POST', `/api/invoices/${inv.id}/promise`, { body: { date: inTwoWeeks } });
+      expect(await agree((row) => expect(row.promise_deadline).not.toBeNull())).toMatchObject({ reason: 'promise_deadline' });
+      await api.request('POST', `/api/invoices/${inv.id}/dispute`, { body: { reason: 'wrong quantity' } });
+      expect(await agree((row) => expect(row.disputed).toBe(true))).toEqual({ at: null, step: null, reason: 'disputed' });
+      await api.request('POST', `/api/invoices/${inv.id}/void`, { body: { reason: 'duplicate' } });
+      await eventually(async () =>
+        expect((await cut.request('GET', `/api/invoices/${inv.id}`)).body).toMatchObject({ status: 'void', nextAction: null }),
+      );
+    } finally {
+      await cut.close();
+    }
   });
 
   it('rejects bad list filters', async () => {

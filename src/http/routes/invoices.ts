@@ -4,6 +4,7 @@ import { findInvoiceDocument } from '../../db/documents';
 import { findInvoice, findInvoiceLines, listInvoices, type InvoiceRow } from '../../db/invoices';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { createInvoice, createInvoiceSchema } from '../../services/create-invoice';
+import { createInvoiceDescriber, type InvoiceOutlook } from '../../services/describe-invoices';
 import { startCheckout } from '../../services/start-checkout';
 import {
   manualPaymentSchema,
@@ -33,10 +34,13 @@ const idempotencyKey = singleLine(255).optional();
 export function invoiceRoutes(ctx: HttpContext): Router {
   const router = Router();
   const deps = { sql: ctx.sql, client: ctx.client };
+  const describe = createInvoiceDescriber(ctx);
 
-  /** The stored invoice, with live facts (amounts, stage, next action) from its running workflow. */
-  async function present(row: InvoiceRow, view?: InvoiceView | null) {
-    const live = view !== undefined ? view : row.status === 'open' ? await queryLive(row) : null;
+  /**
+   * The stored invoice with its next action and what needs a human, from the projection; `live` is
+   * the workflow's own view, given after a command or asked for when the projection cannot answer.
+   */
+  function present(row: InvoiceRow, outlook: InvoiceOutlook | null, live: InvoiceView | null) {
     return {
       id: row.id,
       number: row.number,
@@ -52,14 +56,20 @@ export function invoiceRoutes(ctx: HttpContext): Router {
       dunningStage: live?.dunningStage ?? row.dunningStage,
       disputed: live?.disputed ?? row.disputed,
       promisedDate: live ? live.promisedDate : row.promisedDate,
-      nextAction: live?.nextAction ?? null,
-      needsAttention: live?.needsAttention ?? [],
+      nextAction: live ? live.nextAction : (outlook?.nextAction ?? null),
+      needsAttention: live ? live.needsAttention : (outlook?.needsAttention ?? []),
       policy: { name: row.policyName, version: row.policyVersion },
       workflowId: row.workflowId,
       temporalUrl: workflowUrl(ctx, row.workflowId),
       payUrl: `${ctx.publicUrl}/pay/${row.id}`,
       pdfUrl: `${ctx.publicUrl}/api/invoices/${row.id}/pdf`,
     };
+  }
+
+  /** One invoice as the projection has it, or as its workflow says where the projection cannot answer. */
+  async function presentOne(row: InvoiceRow) {
+    const outlook = (await describe([row])).get(row.id);
+    return present(row, outlook ?? null, outlook === undefined && row.status === 'open' ? await queryLive(row) : null);
   }
 
   async function queryLive(row: InvoiceRow): Promise<InvoiceView | null> {
@@ -95,7 +105,9 @@ export function invoiceRoutes(ctx: HttpContext): Router {
       input,
       { actor: 'api', ...(key ? { idempotencyKey: key } : {}) },
     );
-    res.status(created ? 201 : 200).json({ ...(await present(invoice, null)), lines: await findInvoiceLines(ctx.sql, invoice.id) });
+    // A new invoice's workflow has only just started: what it will do shows once its first events are written.
+    const outlook = (await describe([invoice])).get(invoice.id) ?? null;
+    res.status(created ? 201 : 200).json({ ...present(invoice, outlook, null), lines: await findInvoiceLines(ctx.sql, invoice.id) });
   });
 
   router.get('/', async (req, res) => {
@@ -105,12 +117,13 @@ export function invoiceRoutes(ctx: HttpContext): Router {
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.customerId ? { customerId: filter.customerId } : {}),
     });
-    res.json({ invoices: await Promise.all(rows.map((row) => present(row, null))) });
+    const outlooks = await describe(rows);
+    res.json({ invoices: rows.map((row) => present(row, outlooks.get(row.id) ?? null, null)) });
   });
 
   router.get('/:id', async (req, res) => {
     const row = await load(req);
-    res.json({ ...(await present(row)), lines: await findInvoiceLines(ctx.sql, row.id) });
+    res.json({ ...(await presentOne(row)), lines: await findInvoiceLines(ctx.sql, row.id) });
   });
 
   router.get('/:id/pdf', async (req, res) => {
@@ -136,14 +149,14 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const body = parseBody(manualPaymentSchema, req.body);
     const { view, replayed } = await recordManualPayment(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
-    res.status(replayed ? 200 : 201).json(await present(row, view));
+    res.status(replayed ? 200 : 201).json(present(row, null, view));
   });
 
   const simple = (path: string, run: (id: string, reason: string | undefined) => Promise<InvoiceView>) =>
     router.post(path, async (req, res) => {
       const row = await load(req);
       const { reason } = parseBody(reasonSchema, req.body);
-      res.json(await present(row, await run(row.id, reason)));
+      res.json(present(row, null, await run(row.id, reason)));
     });
   simple('/:id/void', (id, reason) => voidInvoice(deps, id, reason, 'api'));
   simple('/:id/dispute', (id, reason) => openDispute(deps, id, reason, 'api'));
@@ -168,7 +181,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const flagId = String(req.params.flagId);
     if (!singleLine(600).safeParse(flagId).success) throw new DomainError(ErrorCode.NOT_FOUND, 'no such flag');
     const body = parseBody(resolveFlagSchema, req.body);
-    res.json(await present(row, await resolveFlag(deps, row.id, flagId, body, 'api')));
+    res.json(present(row, null, await resolveFlag(deps, row.id, flagId, body, 'api')));
   });
 
   /** After the cause of a refused projection is fixed: project now instead of at the next hourly retry. */
@@ -181,7 +194,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
   router.post('/:id/promise', async (req, res) => {
     const row = await load(req);
     const body = parseBody(promiseSchema, req.body);
-    res.json(await present(row, await promiseToPay(deps, row.id, body, 'api')));
+    res.json(present(row, null, await promiseToPay(deps, row.id, body, 'api')));
   });
 
   return router;

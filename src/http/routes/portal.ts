@@ -7,24 +7,17 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { STATUS_OF } from '../errors';
 import { formatMoney } from '../../domain/money';
 import { openDispute, promiseToPay } from '../../services/invoice-commands';
-import { invoiceStateQuery, type InvoiceView } from '../../../workflows/messages';
+import { invoiceStateQuery } from '../../../workflows/messages';
+import { listCustomerPayments } from '../../db/customer-payments';
+import { findInvoice, listInvoices, type InvoiceRow } from '../../db/invoices';
+import { localDate } from '../../domain/schedule';
+import { createInvoiceDescriber, type InvoiceDescriber, type InvoiceOutlook } from '../../services/describe-invoices';
 import type { HttpContext } from '../context';
 import { html, layout, raw, type Raw } from '../html';
 import { CONTROL_CHARACTERS_MESSAGE, isStorableText } from '../../domain/text';
 
-interface PortalInvoice {
-  id: string;
-  number: string;
-  status: string;
-  currency: string;
-  totalCents: number;
-  amountDueCents: number;
-  issueDate: string;
-  dueOn: string;
-  workflowId: string;
-  disputed: boolean;
-  promisedDate: string | null;
-}
+/** An invoice as the portal shows it: the stored row and its due date on the customer's calendar. */
+type PortalInvoice = InvoiceRow & { readonly dueOn: string };
 
 const TEMPLATE_NAMES: Readonly<Record<string, string>> = {
   reminder_upcoming: 'a reminder that payment is coming due',
@@ -54,6 +47,7 @@ const promiseForm = z.object({ date: z.iso.date({ error: 'choose a date' }) });
  */
 export function portalRoutes(ctx: HttpContext): Router {
   const router = Router();
+  const describe = createInvoiceDescriber(ctx);
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
   /** The customer the token opens, or a page saying why not (already sent). */
@@ -76,13 +70,13 @@ export function portalRoutes(ctx: HttpContext): Router {
   /** One of the customer's invoices; another customer's invoice does not exist here. */
   async function invoiceOf(customer: CustomerRow, id: string): Promise<PortalInvoice | undefined> {
     if (!z.uuid().safeParse(id).success) return undefined;
-    const [row] = await invoices(ctx, customer.id, id);
-    return row;
+    const row = await findInvoice(ctx.sql, id);
+    return row && row.customerId === customer.id ? { ...row, dueOn: localDate(row.dueAt.getTime(), customer.timeZone) } : undefined;
   }
 
   router.get('/:token', async (req, res) => {
     const customer = await customerOf(req, res);
-    if (customer) res.type('html').send(await portalPage(ctx, req.params.token!, customer, pickNotice(req.query)));
+    if (customer) res.type('html').send(await portalPage(ctx, describe, req.params.token!, customer, pickNotice(req.query)));
   });
 
   router.get('/:token/invoices/:id/pdf', async (req, res) => {
@@ -129,7 +123,7 @@ export function portalRoutes(ctx: HttpContext): Router {
         res
           .status(STATUS_OF[err.code])
           .type('html')
-          .send(await portalPage(ctx, req.params.token!, customer, { kind: 'alert', text: `${invoice.number}: ${err.message}` }));
+          .send(await portalPage(ctx, describe, req.params.token!, customer, { kind: 'alert', text: `${invoice.number}: ${err.message}` }));
         return;
       }
       // Post/redirect/get: a reload does not send the form again.
@@ -149,26 +143,28 @@ function pickNotice(query: Request['query']): { kind: 'notice' | 'alert'; text: 
   return null;
 }
 
-async function invoices(ctx: HttpContext, customerId: string, onlyId?: string): Promise<PortalInvoice[]> {
-  return ctx.sql<PortalInvoice[]>`
-    SELECT id, number, status, currency, total_cents AS "totalCents", amount_due_cents AS "amountDueCents", issue_date AS "issueDate",
-           due_on AS "dueOn", workflow_id AS "workflowId", disputed, promised_date AS "promisedDate"
-    FROM invoices WHERE customer_id = ${customerId} ${onlyId ? ctx.sql`AND id = ${onlyId}` : ctx.sql``}
-    ORDER BY issue_date DESC, number DESC LIMIT 200`;
+async function invoices(ctx: HttpContext, customer: CustomerRow): Promise<PortalInvoice[]> {
+  const rows = await listInvoices(ctx.sql, { customerId: customer.id, order: 'issued', limit: 200 });
+  return rows.map((row) => ({ ...row, dueOn: localDate(row.dueAt.getTime(), customer.timeZone) }));
 }
 
-/** What the invoice's workflow will do next, in the customer's words and time zone. */
-async function nextStep(ctx: HttpContext, invoice: PortalInvoice, timeZone: string): Promise<string> {
-  let view: InvoiceView;
-  try {
-    view = await ctx.client.withDeadline(Date.now() + 2_000, () =>
-      ctx.client.workflow.getHandle(invoice.workflowId).query(invoiceStateQuery),
-    );
-  } catch {
-    return 'Reminder schedule unavailable right now.';
+/**
+ * What will happen next to the invoice, in the customer's words and time zone: from its projection
+ * (see `createInvoiceDescriber`), or from its workflow where the projection cannot say.
+ */
+async function nextStep(ctx: HttpContext, invoice: PortalInvoice, outlook: InvoiceOutlook | undefined, timeZone: string): Promise<string> {
+  let next = outlook?.nextAction ?? null;
+  if (!outlook) {
+    try {
+      const view = await ctx.client.withDeadline(Date.now() + 2_000, () =>
+        ctx.client.workflow.getHandle(invoice.workflowId).query(invoiceStateQuery),
+      );
+      next = view.nextAction;
+    } catch {
+      return 'Reminder schedule unavailable right now.';
+    }
   }
-  if (view.disputed) return 'Reminders are paused while the dispute is reviewed.';
-  const next = view.nextAction;
+  if (next?.reason === 'disputed') return 'Reminders are paused while the dispute is reviewed.';
   if (!next || next.at === null) return 'No further reminders are scheduled.';
   const when = new Intl.DateTimeFormat('en-GB', { timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(next.at));
   const what =
@@ -180,21 +176,17 @@ async function nextStep(ctx: HttpContext, invoice: PortalInvoice, timeZone: stri
 
 async function portalPage(
   ctx: HttpContext,
+  describe: InvoiceDescriber,
   token: string,
   customer: CustomerRow,
   notice: { kind: 'notice' | 'alert'; text: string } | null,
 ): Promise<string> {
-  const all = await invoices(ctx, customer.id);
+  const all = await invoices(ctx, customer);
   const open = all.filter((i) => i.status === 'open');
   const closed = all.filter((i) => i.status !== 'open').slice(0, 20);
-  const next = await Promise.all(open.map((i) => nextStep(ctx, i, customer.timeZone)));
-  const payments = await ctx.sql<
-    { kind: string; bookedOn: string; number: string; amountCents: number; currency: string; method: string | null }[]
-  >`
-    SELECT p.kind, p.booked_on AS "bookedOn", i.number, p.amount_cents AS "amountCents", p.currency, p.method
-    FROM payments p JOIN invoices i ON i.id = p.invoice_id
-    WHERE i.customer_id = ${customer.id} AND p.status = 'applied'
-    ORDER BY p.received_at DESC LIMIT 50`;
+  const outlooks = await describe(open);
+  const next = await Promise.all(open.map((i) => nextStep(ctx, i, outlooks.get(i.id), customer.timeZone)));
+  const payments = await listCustomerPayments(ctx.sql, customer.id, 50);
   const base = `${ctx.publicUrl}/portal/${token}`;
   const totals = new Map<string, number>();
   for (const i of open) totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.amountDueCents);
