@@ -38,6 +38,20 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // One SQL operation per module, under src/db: services, routes and activities call those.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workflows/**/*.ts'],
+    ignores: ['src/db/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "TaggedTemplateExpression[tag.name=/^(sql|tx)$/], TaggedTemplateExpression[tag.property.name='sql']",
+          message: 'SQL lives in src/db (one operation per module); call it from here.',
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', boundary] },
   },

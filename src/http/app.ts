@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { ping } from '../db/gauges';
 import { bearerAuth } from './auth';
 import type { HttpContext } from './context';
 import { errorHandler, notFound } from './errors';
@@ -36,7 +37,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
 
   app.get('/health', async (_req, res) => {
     try {
-      await ctx.sql`SELECT 1`;
+      await ping(ctx.sql);
       res.json({ status: 'ok' });
     } catch {
       res.status(503).json({ status: 'unavailable', component: 'postgres' });

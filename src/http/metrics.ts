@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Sql } from '../db/client';
 import { countAttention } from '../db/attention';
+import { countPendingInbox, countWebhookDeliveries, sumOpenReceivables } from '../db/gauges';
 
 /**
  * Prometheus metrics of this process: the API's requests, Node's runtime, and gauges read from
@@ -33,10 +34,7 @@ export function createMetrics(sql: Sql) {
     async collect() {
       this.reset();
       for (const s of ['pending', 'failed'] as const) this.set({ status: s }, 0);
-      const rows = await sql<{ status: string; n: number }[]>`
-        SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'failed') GROUP BY status`.catch(
-        () => (scrapeErrors.inc(), []),
-      );
+      const rows = await countWebhookDeliveries(sql).catch(() => (scrapeErrors.inc(), []));
       for (const r of rows) this.set({ status: r.status }, r.n);
     },
   });
@@ -45,10 +43,7 @@ export function createMetrics(sql: Sql) {
     help: 'Acknowledged gateway events not yet delivered to their invoice workflow',
     registers: [registry],
     async collect() {
-      const rows = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM webhook_inbox WHERE status = 'pending'`.catch(
-        () => (scrapeErrors.inc(), []),
-      );
-      this.set(rows[0]?.n ?? 0);
+      this.set(await countPendingInbox(sql).catch(() => (scrapeErrors.inc(), 0)));
     },
   });
   new Gauge({
@@ -71,10 +66,7 @@ export function createMetrics(sql: Sql) {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ currency: string; due: number }[]>`
-        SELECT currency, sum(amount_due_cents)::float8 AS due FROM invoices WHERE status = 'open' GROUP BY currency`.catch(
-        () => (scrapeErrors.inc(), []),
-      );
+      const rows = await sumOpenReceivables(sql).catch(() => (scrapeErrors.inc(), []));
       for (const r of rows) this.set({ currency: r.currency }, r.due);
     },
   });

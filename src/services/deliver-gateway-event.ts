@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Sql } from '../db/client';
+import { findInvoiceOfPayment } from '../db/payments';
 import { recordInvoiceNote } from '../db/invoice-notes';
 import { findInvoice } from '../db/invoices';
 import { recordUnappliedPayment } from '../db/unapplied-payments';
@@ -22,7 +23,7 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
   const actor = `gateway:${row.gateway}`;
   const reason = `${row.gateway} event ${row.eventId} (${row.eventType})`;
   const invoiceId =
-    fact.invoiceId ?? (fact.kind === 'chargeback' || fact.kind === 'refund' ? await invoiceOfPayment(deps.sql, fact.paymentId) : null);
+    fact.invoiceId ?? (fact.kind === 'chargeback' || fact.kind === 'refund' ? await findInvoiceOfPayment(deps.sql, fact.paymentId) : null);
   const invoice = invoiceId && z.uuid().safeParse(invoiceId).success ? await findInvoice(deps.sql, invoiceId) : undefined;
 
   const unapplied = async (why: string, invoiceId: string | null): Promise<Outcome> => {
@@ -133,15 +134,4 @@ function refundSignal(fact: Extract<GatewayFact, { kind: 'refund' }>, actor: str
     reason,
     ...(gateway === 'stripe' ? { cumulative: true } : {}),
   };
-}
-
-/**
- * The invoice a payment was applied to (chargebacks and refunds name the payment, not the invoice);
- * none when no invoice, or several, hold a payment of that id (a split remittance must name its invoice).
- */
-async function invoiceOfPayment(sql: Sql, paymentId: string): Promise<string | null> {
-  const rows = await sql<
-    { invoiceId: string }[]
-  >`SELECT invoice_id AS "invoiceId" FROM payments WHERE kind = 'payment' AND id = ${paymentId} LIMIT 2`;
-  return rows.length === 1 ? rows[0]!.invoiceId : null;
 }

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createDashboardSession, endDashboardSession, touchDashboardSession } from '../../db/dashboard-sessions';
+import { listWatchedInvoices, type WatchedInvoiceRow } from '../../db/watch-list';
 import { listAttention, type AttentionItem } from '../../db/attention';
 import express, { Router, type Request, type Response } from 'express';
 import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket } from '../../db/receivables';
@@ -9,19 +10,6 @@ import { workflowUrl, type HttpContext } from '../context';
 import { html, layout, type Raw } from '../html';
 
 const COOKIE = 'ce_dashboard';
-
-interface AttentionRow {
-  id: string;
-  number: string;
-  customerName: string;
-  currency: string;
-  amountDueCents: number;
-  dueOn: string;
-  dunningStage: string;
-  disputed: boolean;
-  promisedDate: string | null;
-  workflowId: string;
-}
 
 /** How long a dashboard sign-in lasts. */
 const SESSION_TTL_MS = 12 * 3_600_000;
@@ -146,12 +134,7 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
   const [aging, figures, attention, problems] = await Promise.all([
     agingByCustomer(ctx.sql, today),
     kpis(ctx.sql, from, today),
-    ctx.sql<AttentionRow[]>`
-      SELECT i.id, i.number, c.name AS "customerName", i.currency, i.amount_due_cents AS "amountDueCents", i.due_on AS "dueOn",
-             i.dunning_stage AS "dunningStage", i.disputed, i.promised_date AS "promisedDate", i.workflow_id AS "workflowId"
-      FROM invoices i JOIN customers c ON c.id = i.customer_id
-      WHERE i.status = 'open' AND (i.disputed OR i.promised_date IS NOT NULL OR i.dunning_stage IN ('final_notice', 'handoff_notice'))
-      ORDER BY i.disputed DESC, i.due_on LIMIT 200`,
+    listWatchedInvoices(ctx.sql, 200),
     listAttention(ctx.sql, 100),
   ]);
   const totals = new Map<string, { currency: string; buckets: Record<AgingBucket, number>; total: number }>();
@@ -166,7 +149,7 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     totals.set(r.currency, t);
   }
   const sorted = [...totals.values()].sort((a, b) => a.currency.localeCompare(b.currency));
-  const why = (r: AttentionRow) =>
+  const why = (r: WatchedInvoiceRow) =>
     r.disputed ? 'disputed' : r.promisedDate ? `promised for ${r.promisedDate}` : r.dunningStage.replace('_', ' ');
   const num = (v: number | null, suffix = '') => (v === null ? '—' : `${v}${suffix}`);
 

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { listInvoiceTimeline } from '../../db/audit-log';
 import { findInvoiceDocument } from '../../db/documents';
 import { findInvoice, findInvoiceLines, listInvoices, type InvoiceRow } from '../../db/invoices';
 import { DomainError, ErrorCode } from '../../domain/errors';
@@ -139,8 +140,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
 
   router.get('/:id/timeline', async (req, res) => {
     const row = await load(req);
-    const events = await ctx.sql`SELECT seq, action, actor, reason, data, at FROM audit_log
-                                 WHERE entity_type = 'invoice' AND entity_id = ${row.id} ORDER BY id`;
+    const events = await listInvoiceTimeline(ctx.sql, row.id);
     res.json({ events });
   });
 
