@@ -27,6 +27,12 @@ export const configSchema = z.object({
   TEMPORAL_TEST_SERVER_PATH: optionalString,
   TASK_QUEUE: z.string().default('invoices'),
   EMAIL_RATE_PER_SECOND: z.coerce.number().positive().default(2),
+  /**
+   * Workflows the worker keeps in memory between their tasks (the SDK's sticky cache). A cached
+   * invoice's next task runs at once; an evicted one is replayed from its history first. Each cached
+   * invoice costs memory, so this bounds the worker's RSS however many invoices are open.
+   */
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
   EMAIL_FROM: z.string().default('Accounts Receivable <billing@example.com>'),
   RESEND_API_KEY: optionalString,
   /** Stripe's endpoint signing secret (`whsec_…`); enables POST /webhooks/stripe. */

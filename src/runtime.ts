@@ -119,6 +119,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
           temporal: { client: temporal.client, namespace: temporal.namespace },
         },
         emailRatePerSecond: config.EMAIL_RATE_PER_SECOND,
+        maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
       });
       const running = Promise.all(workers.map((w) => w.run()));
       running.catch((err) => log.fatal({ err }, 'worker stopped'));

@@ -40,6 +40,8 @@ export interface InvoiceRow {
   promiseDeadline: Date | null;
   /** Since when it has been open with nothing more to do on its own; null when it is not parked. */
   parkedAt: Date | null;
+  /** Sequence number of the last workflow event projected (0: its workflow has written nothing yet). */
+  lastEventSeq: number;
   createdAt: Date;
 }
 
@@ -59,7 +61,7 @@ const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", curre
   recurring_plan_id AS "recurringPlanId", billing_period AS "billingPeriod", external_id AS "externalId",
   external_number AS "externalNumber", paid_before_import_cents AS "paidBeforeImportCents", schedule_rules AS "scheduleRules",
   import_catch_up AS "importCatchUp", next_step_index AS "nextStepIndex", paused_ms::float8 AS "pausedMs", promise_deadline AS "promiseDeadline",
-  parked_at AS "parkedAt", created_at AS "createdAt"`;
+  parked_at AS "parkedAt", last_event_seq AS "lastEventSeq", created_at AS "createdAt"`;
 
 export interface NewInvoice {
   id: string;

@@ -18,7 +18,9 @@ export interface InvoiceOutlook {
  * by the events not yet written, a moment in normal operation.
  *
  * `undefined` for an open invoice whose projection predates the schedule columns (written since the
- * 'parked-invoices' release): only its workflow can answer.
+ * 'parked-invoices' release): only its workflow can answer. An invoice whose workflow has written
+ * nothing yet has no next action until it is issued (asking a workflow that has not run its first
+ * task would wait for the worker).
  */
 export function createInvoiceDescriber(deps: { sql: Sql; now: () => Date }) {
   // Policy versions never change once saved: each is read once per process.
@@ -47,7 +49,7 @@ export function createInvoiceDescriber(deps: { sql: Sql; now: () => Date }) {
     for (const row of rows) {
       const standing = standings.get(row.id);
       if (!standing) continue;
-      if (row.status !== 'open') {
+      if (row.status !== 'open' || row.lastEventSeq === 0) {
         out.set(row.id, { nextAction: null, needsAttention: standing.needsAttention });
         continue;
       }

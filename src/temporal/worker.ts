@@ -10,6 +10,8 @@ export interface InvoiceWorkerOptions {
   readonly deps: ActivityDeps;
   /** Task-queue-wide email rate (all workers together), in emails per second. */
   readonly emailRatePerSecond: number;
+  /** Workflows kept in the worker's cache (`WORKFLOW_CACHE_SIZE`); the SDK's heap-based default when absent. */
+  readonly maxCachedWorkflows?: number;
   /** Pre-built workflow bundle (tests); otherwise the workflows are bundled at start. */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   /** Another workflows entry point (the benchmark adds its baseline workflow). */
@@ -48,6 +50,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
       refreshReportSnapshots: activities.refreshReportSnapshots,
       ...o.extraActivities?.main,
     },
+    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...o.extra,
   });
   const email = await Worker.create({

@@ -318,14 +318,16 @@ describe('invoices', () => {
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect((pdf.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
 
-    const got = await api.request('GET', `/api/invoices/${inv.id}`);
-    expect(got.body).toMatchObject({
-      id: inv.id,
-      nextAction: { step: { index: 0, template: 'reminder_upcoming' } },
-      dunningStage: 'none',
-      disputed: false,
-      promisedDate: null,
-    });
+    // Read from the projection, which trails the workflow by the events not yet written.
+    await eventually(async () =>
+      expect((await api.request('GET', `/api/invoices/${inv.id}`)).body).toMatchObject({
+        id: inv.id,
+        nextAction: { step: { index: 0, template: 'reminder_upcoming' } },
+        dunningStage: 'none',
+        disputed: false,
+        promisedDate: null,
+      }),
+    );
 
     const list = await api.request('GET', `/api/invoices?status=open&customerId=${customerId}`);
     expect(list.body.invoices.map((i: { id: string }) => i.id)).toEqual([inv.id]);

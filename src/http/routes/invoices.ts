@@ -31,6 +31,8 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const idempotencyKey = singleLine(255).optional();
+/** How long a read waits for a workflow's own answer before answering from Postgres. */
+const LIVE_QUERY_DEADLINE_MS = 3_000;
 
 export function invoiceRoutes(ctx: HttpContext): Router {
   const router = Router();
@@ -73,9 +75,12 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     return present(row, outlook ?? null, outlook === undefined && row.status === 'open' ? await queryLive(row) : null);
   }
 
+  /** The workflow's view within a bound: a read never waits on a busy worker for long. */
   async function queryLive(row: InvoiceRow): Promise<InvoiceView | null> {
     try {
-      return await ctx.client.workflow.getHandle(row.workflowId).query(invoiceStateQuery);
+      return await ctx.client.withDeadline(Date.now() + LIVE_QUERY_DEADLINE_MS, () =>
+        ctx.client.workflow.getHandle(row.workflowId).query(invoiceStateQuery),
+      );
     } catch (err) {
       ctx.log.warn(
         { err: String(err), invoiceId: row.id, workflowId: row.workflowId },
