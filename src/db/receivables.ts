@@ -1,9 +1,12 @@
 import { addDays } from '../domain/schedule';
 import type { Sql } from './client';
-import { readAgingLines, readDailyFlows } from './report-snapshots';
-import { sumFlows, type AgingBucket, type PeriodFlows } from './report-sql';
+import { readAgingLines, readDailyFlows, type AgingAsOf } from './report-snapshots';
+import { kpiFigures, NO_FLOWS, type KpiFigures, type PeriodFlows } from '../domain/kpis';
+import type { AgingBucket } from '../domain/aging';
+import { sumFlows } from './report-sql';
 
-export { AGING_BUCKETS, type AgingBucket } from './report-sql';
+export { AGING_BUCKETS, type AgingBucket } from '../domain/aging';
+export type { KpiFigures } from '../domain/kpis';
 
 /**
  * The aging and KPI reports: receivables at the end of a date, and the money that moved in a
@@ -24,7 +27,7 @@ export interface AgingRow {
  * Open receivables at the end of `asOf`, per customer, currency and bucket. Void and uncollectible
  * (written-off) invoices drop out from the moment they closed; invoices issued later do not count.
  */
-export async function agingByCustomer(sql: Sql, asOf: string): Promise<AgingRow[]> {
+export async function agingByCustomer(sql: Sql, asOf: AgingAsOf): Promise<AgingRow[]> {
   return readAgingLines(
     sql,
     asOf,
@@ -47,36 +50,6 @@ async function receivablesByCurrency(sql: Sql, asOf: string): Promise<Map<string
   return new Map(rows.map((r) => [r.currency, { totalCents: r.totalCents, currentCents: r.currentCents }]));
 }
 
-export interface KpiFigures {
-  readonly currency: string;
-  readonly openingReceivablesCents: number;
-  readonly closingReceivablesCents: number;
-  readonly closingCurrentCents: number;
-  /** Credit sales: invoices issued + late fees charged − invoices voided (a void is a credit note). */
-  readonly billedCents: number;
-  readonly invoicedCents: number;
-  readonly invoicesIssued: number;
-  readonly lateFeesCents: number;
-  readonly voidedCents: number;
-  /** Payments applied − refunds, by the date money moved. Unapplied cash is not collected yet. */
-  readonly collectedCents: number;
-  readonly paymentsCents: number;
-  readonly refundsCents: number;
-  /** Owed when invoices were handed off as uncollectible in the period. */
-  readonly writtenOffCents: number;
-  /** Days sales outstanding: closing receivables ÷ billed × days; null without sales. */
-  readonly dso: number | null;
-  /** Collection effectiveness index, percent; null when nothing was collectable. */
-  readonly ceiPercent: number | null;
-  /** Mean of (paid date − issue date) over invoices paid in the period (and still paid). */
-  readonly averageDaysToPay: number | null;
-  readonly invoicesPaid: number;
-  /** Written off ÷ billed, percent; null without sales. */
-  readonly badDebtPercent: number | null;
-}
-
-const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
-
 /**
  * The finance KPIs (formulas in shared/DOMAIN.md) for the period `from`…`to` inclusive, per currency.
  * Opening receivables are those at the end of the day before `from`; closing, at the end of `to`.
@@ -91,43 +64,15 @@ export async function kpis(sql: Sql, from: string, to: string): Promise<{ days: 
   const currencies = [...new Set([...opening.keys(), ...closing.keys(), ...flows.keys()])].sort();
   return {
     days,
-    currencies: currencies.map((currency) => {
-      const open = opening.get(currency)?.totalCents ?? 0;
-      const close = closing.get(currency) ?? { totalCents: 0, currentCents: 0 };
-      const f: PeriodFlows = flows.get(currency) ?? {
-        invoicedCents: 0,
-        invoicesIssued: 0,
-        lateFeesCents: 0,
-        voidedCents: 0,
-        paymentsCents: 0,
-        refundsCents: 0,
-        writtenOffCents: 0,
-        invoicesPaid: 0,
-        daysToPaySum: 0,
-      };
-      const billed = f.invoicedCents + f.lateFeesCents - f.voidedCents;
-      const ceiDenominator = open + billed - close.currentCents;
-      return {
+    currencies: currencies.map((currency) =>
+      kpiFigures({
         currency,
-        openingReceivablesCents: open,
-        closingReceivablesCents: close.totalCents,
-        closingCurrentCents: close.currentCents,
-        billedCents: billed,
-        invoicedCents: f.invoicedCents,
-        invoicesIssued: f.invoicesIssued,
-        lateFeesCents: f.lateFeesCents,
-        voidedCents: f.voidedCents,
-        collectedCents: f.paymentsCents - f.refundsCents,
-        paymentsCents: f.paymentsCents,
-        refundsCents: f.refundsCents,
-        writtenOffCents: f.writtenOffCents,
-        dso: billed > 0 ? round((close.totalCents / billed) * days, 1) : null,
-        ceiPercent: ceiDenominator > 0 ? round(((open + billed - close.totalCents) / ceiDenominator) * 100, 1) : null,
-        averageDaysToPay: f.invoicesPaid > 0 ? round(f.daysToPaySum / f.invoicesPaid, 1) : null,
-        invoicesPaid: f.invoicesPaid,
-        badDebtPercent: billed > 0 ? round((f.writtenOffCents / billed) * 100, 2) : null,
-      };
-    }),
+        days,
+        openingCents: opening.get(currency)?.totalCents ?? 0,
+        closing: closing.get(currency) ?? { totalCents: 0, currentCents: 0 },
+        flows: flows.get(currency) ?? NO_FLOWS,
+      }),
+    ),
   };
 }
 

@@ -1,6 +1,9 @@
 import { addDays } from '../domain/schedule';
 import type { Sql } from './client';
-import { agingLinesAt, flowsByDay, reportTransaction, type Fragment } from './report-sql';
+import { agingLinesAt, agingLinesNow, flowsByDay, reportTransaction, type Fragment } from './report-sql';
+
+/** A date (the end of that day on each customer's calendar), or now (each customer's today so far). */
+export type AgingAsOf = string | { readonly now: Date };
 import type { SnapshotRefresh } from '../../workflows/messages';
 
 /**
@@ -36,7 +39,8 @@ async function agingDay(tx: Sql, asOf: string): Promise<{ over: boolean; valid: 
  * Reads the aging lines at the end of `asOf` (the `agingLinesAt` columns) through `read`: from the
  * snapshot when the day is over, taking it first if needed, or live for today and later.
  */
-export async function readAgingLines<T>(sql: Sql, asOf: string, read: (tx: Sql, lines: Fragment) => Promise<T>): Promise<T> {
+export async function readAgingLines<T>(sql: Sql, asOf: AgingAsOf, read: (tx: Sql, lines: Fragment) => Promise<T>): Promise<T> {
+  if (typeof asOf !== 'string') return reportTransaction(sql, (tx) => read(tx, agingLinesNow(tx, asOf.now)));
   const stored = (tx: Sql) =>
     tx`SELECT customer_id, currency, bucket, amount_cents AS cents, invoices AS n FROM aging_snapshot_lines WHERE as_of = ${asOf}`;
   const fast = await reportTransaction(

@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { AGING_LIMITS, OLDEST_BUCKET } from '../domain/aging';
 import type { Sql } from './client';
 
 /**
@@ -12,22 +13,7 @@ import type { Sql } from './client';
 /** A query usable as a fragment inside another (postgres.js nests them). */
 export type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
-/** The aging buckets, by days past the due date on the customer's calendar. */
-export const AGING_BUCKETS = ['current', '1-30', '31-60', '61-90', '90+'] as const;
-export type AgingBucket = (typeof AGING_BUCKETS)[number];
-
-/** Money that moved in a period (or on one day), per currency. */
-export interface PeriodFlows {
-  invoicedCents: number;
-  invoicesIssued: number;
-  lateFeesCents: number;
-  voidedCents: number;
-  paymentsCents: number;
-  refundsCents: number;
-  writtenOffCents: number;
-  invoicesPaid: number;
-  daysToPaySum: number;
-}
+export type { PeriodFlows } from '../domain/kpis';
 
 /**
  * Runs a report's reads in one transaction tuned for them: enough memory to group a book's open
@@ -55,14 +41,10 @@ export async function reportTransaction<T>(sql: Sql, read: (tx: Sql) => Promise<
  */
 export function agingLinesAt(sql: Sql, asOf: string): Fragment {
   return sql`
-    SELECT customer_id, currency,
-           CASE WHEN days_past_due <= 0 THEN 'current' WHEN days_past_due <= 30 THEN '1-30' WHEN days_past_due <= 60 THEN '31-60'
-                WHEN days_past_due <= 90 THEN '61-90' ELSE '90+' END AS bucket,
-           sum(due_cents)::bigint AS cents, count(*)::int AS n
+    SELECT customer_id, currency, ${agingBucket(sql, 'days_past_due')} AS bucket, sum(due_cents)::bigint AS cents, count(*)::int AS n
     FROM (
       SELECT i.customer_id, i.currency,
-             greatest(0, i.total_cents + i.fees_cents - i.paid_cents + i.refunded_cents
-                         - coalesce(f.fees, 0) + coalesce(m.paid, 0) - coalesce(m.refunded, 0)) AS due_cents,
+             ${owedCents(sql, 'i', sql`- coalesce(f.fees, 0) + coalesce(m.paid, 0) - coalesce(m.refunded, 0)`)} AS due_cents,
              ${asOf}::date - i.due_on AS days_past_due
       FROM (
         -- Open now (an index-only scan of invoices_open_ledger_idx) …
@@ -85,6 +67,39 @@ export function agingLinesAt(sql: Sql, asOf: string): Fragment {
     ) owed
     WHERE due_cents > 0
     GROUP BY 1, 2, 3`;
+}
+
+/**
+ * Per customer, currency and bucket, what is owed now, each customer's "today" being the date on
+ * their calendar at `now`: the open invoices' ledgers as they stand (nothing can be booked after a
+ * customer's today). Same columns as `agingLinesAt`.
+ */
+export function agingLinesNow(sql: Sql, now: Date): Fragment {
+  return sql`
+    SELECT customer_id, currency, ${agingBucket(sql, 'days_past_due')} AS bucket, sum(due_cents)::bigint AS cents, count(*)::int AS n
+    FROM (
+      SELECT i.customer_id, i.currency, ${owedCents(sql, 'i')} AS due_cents,
+             (${now.toISOString()}::timestamptz AT TIME ZONE c.time_zone)::date - i.due_on AS days_past_due
+      FROM invoices i JOIN customers c ON c.id = i.customer_id
+      WHERE i.status = 'open'
+    ) owed
+    WHERE due_cents > 0
+    GROUP BY 1, 2, 3`;
+}
+
+/** The aging bucket of `column` (days past due), from the one definition in `src/domain/aging.ts`. */
+export function agingBucket(sql: Sql, column: string): Fragment {
+  const cases = AGING_LIMITS.map((l) => sql`WHEN ${sql(column)} <= ${l.throughDays}::int THEN ${l.bucket}::text `);
+  return sql`CASE ${cases} ELSE ${OLDEST_BUCKET}::text END`;
+}
+
+/**
+ * What an invoice row's ledger leaves owed (`amountDue` of `src/domain/invoice.ts`): total + fees −
+ * payments + refunds, never below zero; `adjust` corrects it to an earlier date.
+ */
+export function owedCents(sql: Sql, alias: string, adjust: Fragment = sql``): Fragment {
+  const col = (name: string) => sql(`${alias}.${name}`);
+  return sql`greatest(0, ${col('total_cents')} + ${col('fees_cents')} - ${col('paid_cents')} + ${col('refunded_cents')} ${adjust})`;
 }
 
 /**
@@ -113,7 +128,7 @@ export function flowsByDay(sql: Sql, from: string | Fragment, to: string | Fragm
       FROM payments WHERE status = 'applied' AND ${range('booked_on')} GROUP BY 1, 2
       UNION ALL
       SELECT closed_on, currency, 0, 0, 0,
-             coalesce(sum(greatest(0, total_cents + fees_cents - paid_cents + refunded_cents)) FILTER (WHERE status = 'void'), 0), 0, 0,
+             coalesce(sum(${owedCents(sql, 'invoices')}) FILTER (WHERE status = 'void'), 0), 0, 0,
              coalesce(sum(amount_due_cents) FILTER (WHERE status = 'uncollectible'), 0), 0, 0
       FROM invoices WHERE ${range('closed_on')} GROUP BY 1, 2
       UNION ALL

@@ -151,8 +151,8 @@ describe('GET /api/reports/aging', () => {
     ]);
   });
 
-  it('defaults to today and refuses bad input', async () => {
-    expect((await get('/api/reports/aging')).body.asOf).toBe('2026-06-30');
+  it("defaults to now, each customer's today, and refuses bad input", async () => {
+    expect((await get('/api/reports/aging')).body).toMatchObject({ asOf: null, at: '2026-06-30T12:00:00.000Z' });
     for (const bad of ['asOf=2026-13-01', 'asOf=yesterday', 'format=xml', 'colour=blue']) {
       const res = await get(`/api/reports/aging?${bad}`);
       expect(res.status).toBe(400);

@@ -129,10 +129,13 @@ function agingChart(totals: { currency: string; buckets: Record<AgingBucket, num
 }
 
 async function dashboardPage(ctx: HttpContext): Promise<string> {
-  const today = ctx.now().toISOString().slice(0, 10);
+  const now = ctx.now();
+  // Aging is now, on each customer's own "today"; a period's dates are on each customer's calendar,
+  // the period ending today in UTC.
+  const today = now.toISOString().slice(0, 10);
   const from = addDays(today, -29);
   const [aging, figures, attention, problems] = await Promise.all([
-    agingByCustomer(ctx.sql, today),
+    agingByCustomer(ctx.sql, { now }),
     kpis(ctx.sql, from, today),
     listWatchedInvoices(ctx.sql, 200),
     listAttention(ctx.sql, 100),
@@ -158,7 +161,7 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     html`
     <form method="post" action="${ctx.publicUrl}/dashboard/logout" style="float:right"><button type="submit">Sign out</button></form>
     <h1>Collections dashboard</h1>
-    <p class="muted">As of ${today} (each customer's calendar). <a href="${ctx.publicUrl}/api/reports/aging?asOf=${today}&format=csv">Aging CSV</a> · <a href="${ctx.publicUrl}/api/reports/kpis?from=${from}&to=${today}&format=csv">KPI CSV</a> (API token required)</p>
+    <p class="muted">Aging as of now: days past due are counted to each customer's today, in their time zone. <a href="${ctx.publicUrl}/api/reports/aging?format=csv">Aging CSV</a> · <a href="${ctx.publicUrl}/api/reports/kpis?from=${from}&to=${today}&format=csv">KPI CSV</a> (API token required)</p>
     <h2>Aging</h2>
     ${
       sorted.length === 0
@@ -169,6 +172,7 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     </tbody></table>`
     }
     <h2>Last 30 days (${from} – ${today})</h2>
+    <p class="muted">Dates on each customer's calendar; the period ends today in UTC.</p>
     <table id="kpis"><thead><tr><th>Currency</th><th class="num">DSO (days)</th><th class="num">CEI</th><th class="num">Avg days to pay</th><th class="num">Collected</th><th class="num">Billed</th><th class="num">Written off</th><th class="num">Bad debt</th></tr></thead><tbody>
     ${figures.currencies.map(
       (

@@ -51,10 +51,14 @@ const emptyBuckets = (): Buckets => Object.fromEntries(AGING_BUCKETS.map((b) => 
 export function reportRoutes(ctx: HttpContext): Router {
   const router = Router();
 
-  /** Aging of open receivables as of a date (default today, UTC): per currency, and per customer. */
+  /**
+   * Aging of open receivables at the end of a date, or (without `asOf`) now, each customer's
+   * "today" on their own calendar: per currency, and per customer.
+   */
   router.get('/aging', async (req, res) => {
-    const { asOf = ctx.now().toISOString().slice(0, 10), format } = parseBody(agingQuery, req.query);
-    const rows = await agingByCustomer(ctx.sql, asOf);
+    const { asOf, format } = parseBody(agingQuery, req.query);
+    const now = ctx.now();
+    const rows = await agingByCustomer(ctx.sql, asOf ?? { now });
     const customers = new Map<
       string,
       { customerId: string; name: string; currency: string; buckets: Buckets; totalCents: number; invoices: number }
@@ -89,12 +93,13 @@ export function reportRoutes(ctx: HttpContext): Router {
       ]);
       res
         .type('text/csv')
-        .set('Content-Disposition', `attachment; filename="aging-${asOf}.csv"`)
+        .set('Content-Disposition', `attachment; filename="aging-${asOf ?? `now-${now.toISOString().slice(0, 10)}`}.csv"`)
         .send(csvDocument(['customer_id', 'customer', 'currency', ...AGING_BUCKETS, 'total', 'invoices'], rows));
       return;
     }
     res.json({
-      asOf,
+      asOf: asOf ?? null,
+      ...(asOf ? {} : { at: now.toISOString() }),
       buckets: AGING_BUCKETS,
       totals: [...currencies.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
       customers: [...customers.values()],
