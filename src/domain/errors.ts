@@ -31,6 +31,24 @@ export const ErrorCode = {
   PLAN_DELETED: 'PLAN_DELETED',
   PLAN_PAUSED: 'PLAN_PAUSED',
   SCHEDULER_UNAVAILABLE: 'SCHEDULER_UNAVAILABLE',
+  /** A request body that is not JSON where JSON is required. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A request Express itself refused (a malformed header or encoding). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Something failed that no input explains; it is logged, and the request changed nothing. */
+  INTERNAL: 'INTERNAL',
+  // Payment gateway webhooks: what the gateway is told (its status decides whether it retries).
+  SIGNATURE_MISSING: 'SIGNATURE_MISSING',
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  /** A signature timestamp outside the tolerance (a replay, or a clock far off). */
+  SIGNATURE_EXPIRED: 'SIGNATURE_EXPIRED',
+  /** A signed body that is not the gateway's event envelope. */
+  MALFORMED: 'MALFORMED',
+  /** A well-formed event whose content cannot be a payment fact (amount, currency, ids). */
+  INVALID_EVENT: 'INVALID_EVENT',
+  /** The event could not be stored (Postgres away): the gateway retries. */
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

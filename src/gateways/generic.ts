@@ -41,29 +41,29 @@ export function genericAdapter(secrets: string | readonly string[]): GatewayAdap
     name: 'generic',
     parse(rawBody, headers, nowSeconds) {
       const header = headers['x-signature'];
-      if (typeof header !== 'string' || header.length === 0) throw new WebhookError(400, 'SIGNATURE_MISSING', 'missing X-Signature header');
+      if (typeof header !== 'string' || header.length === 0) throw new WebhookError('SIGNATURE_MISSING', 'missing X-Signature header');
       const parts = header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]);
       const t = Number(parts.find(([k]) => k === 't')?.[1]);
       const signatures = parts.filter(([k]) => k === 'v1').map(([, v]) => v ?? '');
       if (!Number.isInteger(t) || signatures.length === 0 || signatures.some((v) => !/^[0-9a-f]{64}$/i.test(v))) {
-        throw new WebhookError(400, 'SIGNATURE_INVALID', 'X-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]');
+        throw new WebhookError('SIGNATURE_INVALID', 'X-Signature must be t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]');
       }
       if (Math.abs(nowSeconds - t) > GENERIC_TOLERANCE_SECONDS)
-        throw new WebhookError(400, 'SIGNATURE_EXPIRED', `signature timestamp is outside the ${GENERIC_TOLERANCE_SECONDS} s tolerance`);
+        throw new WebhookError('SIGNATURE_EXPIRED', `signature timestamp is outside the ${GENERIC_TOLERANCE_SECONDS} s tolerance`);
       const expected = keys.map((key) => Buffer.from(signGeneric(rawBody, key, t).split('v1=')[1]!, 'hex'));
       // Every comparison runs, so timing says nothing about which one matched.
       let matched = false;
       for (const e of expected) for (const v of signatures) matched = timingSafeEqual(e, Buffer.from(v, 'hex')) || matched;
-      if (!matched) throw new WebhookError(400, 'SIGNATURE_INVALID', 'signature does not match');
+      if (!matched) throw new WebhookError('SIGNATURE_INVALID', 'signature does not match');
 
       let json: unknown;
       try {
         json = JSON.parse(rawBody.toString('utf8'));
       } catch {
-        throw new WebhookError(400, 'MALFORMED', 'body is not valid JSON');
+        throw new WebhookError('MALFORMED', 'body is not valid JSON');
       }
       const parsed = genericEventSchema.safeParse(json);
-      if (!parsed.success) throw new WebhookError(400, 'INVALID_EVENT', describeIssues(parsed.error));
+      if (!parsed.success) throw new WebhookError('INVALID_EVENT', describeIssues(parsed.error));
       const e = parsed.data;
       const paymentId = e.paymentId ?? e.id;
       const fact =

@@ -75,24 +75,24 @@ export function stripeAdapter(secret: string): GatewayAdapter {
     parse(rawBody, headers, nowSeconds) {
       const signature = headers['stripe-signature'];
       if (typeof signature !== 'string' || signature.length === 0)
-        throw new WebhookError(400, 'SIGNATURE_MISSING', 'missing Stripe-Signature header');
+        throw new WebhookError('SIGNATURE_MISSING', 'missing Stripe-Signature header');
       let event: Stripe.Event;
       try {
         // receivedAt is in milliseconds: passing seconds would make every old event look fresh.
         event = Stripe.webhooks.constructEvent(rawBody, signature, secret, STRIPE_TOLERANCE_SECONDS, undefined, nowSeconds * 1000);
       } catch (err) {
         if (err instanceof Stripe.errors.StripeSignatureVerificationError)
-          throw new WebhookError(400, 'SIGNATURE_INVALID', `signature verification failed: ${err.message}`);
-        throw new WebhookError(400, 'MALFORMED', 'body is not a Stripe event');
+          throw new WebhookError('SIGNATURE_INVALID', `signature verification failed: ${err.message}`);
+        throw new WebhookError('MALFORMED', 'body is not a Stripe event');
       }
       // Stripe only rejects old timestamps; a signature dated in the future is refused too.
       const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1]);
       if (signedAt - nowSeconds > STRIPE_TOLERANCE_SECONDS)
-        throw new WebhookError(400, 'SIGNATURE_INVALID', 'signature timestamp is in the future');
+        throw new WebhookError('SIGNATURE_INVALID', 'signature timestamp is in the future');
       const checked = envelope.safeParse(event);
       if (!checked.success) {
         const issue = checked.error.issues[0]!;
-        throw new WebhookError(400, 'INVALID_EVENT', `${issue.path.join('.') || 'event'}: ${issue.message}`);
+        throw new WebhookError('INVALID_EVENT', `${issue.path.join('.') || 'event'}: ${issue.message}`);
       }
       return {
         id: checked.data.id,
@@ -108,7 +108,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, type: string): z.
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new WebhookError(400, 'INVALID_EVENT', `${type}: data.object.${issue.path.join('.')}: ${issue.message}`);
+    throw new WebhookError('INVALID_EVENT', `${type}: data.object.${issue.path.join('.')}: ${issue.message}`);
   }
   return result.data;
 }
@@ -117,7 +117,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, type: string): z.
 function minorUnits(amount: number, currency: string, type: string, field: string): number {
   const cents = fromStripeAmount(amount, currency);
   if (cents === null)
-    throw new WebhookError(400, 'INVALID_EVENT', `${type}: data.object.${field}: ${amount} is not a whole amount of ${currency}`);
+    throw new WebhookError('INVALID_EVENT', `${type}: data.object.${field}: ${amount} is not a whole amount of ${currency}`);
   return cents;
 }
 

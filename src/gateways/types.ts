@@ -1,3 +1,4 @@
+import { DomainError, type ErrorCode } from '../domain/errors';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** What a gateway event means for us, independent of the gateway's wire format. */
@@ -38,15 +39,16 @@ export interface GatewayEvent {
   readonly fact: GatewayFact;
 }
 
-/** Thrown when a webhook request must be refused; `status` is what the gateway is told. */
-export class WebhookError extends Error {
-  override readonly name = 'WebhookError';
-  constructor(
-    readonly status: 400 | 401 | 413 | 415 | 503,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** The codes a webhook request is refused with (their statuses: `STATUS_OF`, as for the API). */
+export type WebhookErrorCode = Extract<
+  ErrorCode,
+  'SIGNATURE_MISSING' | 'SIGNATURE_INVALID' | 'SIGNATURE_EXPIRED' | 'MALFORMED' | 'INVALID_EVENT' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAVAILABLE'
+>;
+
+/** Thrown when a webhook request must be refused; its code's status is what the gateway is told. */
+export class WebhookError extends DomainError {
+  constructor(code: WebhookErrorCode, message: string) {
+    super(code, message);
   }
 }
 

@@ -1,8 +1,9 @@
+import { ErrorCode } from '../domain/errors';
 import express, { type Express } from 'express';
 import { ping } from '../db/gauges';
 import { bearerAuth } from './auth';
 import type { HttpContext } from './context';
-import { errorHandler, notFound } from './errors';
+import { errorHandler, notFound, sendError } from './errors';
 import { createMetrics } from './metrics';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
@@ -54,7 +55,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use((req, res, next) => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && !req.is('application/json')) {
-      res.status(415).json({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send JSON with Content-Type: application/json' } });
+      sendError(res, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send JSON with Content-Type: application/json');
       return;
     }
     next();

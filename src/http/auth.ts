@@ -1,3 +1,5 @@
+import { ErrorCode } from '../domain/errors';
+import { sendError } from './errors';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 
@@ -10,10 +12,8 @@ export function bearerAuth(token: string): RequestHandler {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', 'Bearer')
-        .json({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid bearer token' } });
+      res.set('WWW-Authenticate', 'Bearer');
+      sendError(res, ErrorCode.UNAUTHORIZED, 'missing or invalid bearer token');
       return;
     }
     next();

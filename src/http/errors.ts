@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { type z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { describeIssues } from '../domain/policy-schema';
@@ -30,10 +30,25 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   PLAN_DELETED: 409,
   PLAN_PAUSED: 409,
   SCHEDULER_UNAVAILABLE: 503,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  INTERNAL: 500,
+  SIGNATURE_MISSING: 400,
+  SIGNATURE_INVALID: 400,
+  SIGNATURE_EXPIRED: 400,
+  MALFORMED: 400,
+  INVALID_EVENT: 400,
+  UNAVAILABLE: 503,
 };
 
+/** Answers `{ error: { code, message } }` with the code's status. */
+export function sendError(res: Response, code: ErrorCode, message: string, extra: { field?: string; details?: unknown } = {}): void {
+  res.status(STATUS_OF[code]).json({ error: { code, message, ...extra } } satisfies ErrorBody);
+}
+
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; details?: unknown };
+  error: { code: ErrorCode; message: string; field?: string; details?: unknown };
 }
 
 /** Parses a JSON body or query object (absent → `{}`); issues become a 400 naming the field. */
@@ -56,35 +71,33 @@ export function parseValue<S extends z.ZodType>(schema: S, input: unknown, name?
 }
 
 export const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } } satisfies ErrorBody);
+  sendError(res, ErrorCode.NOT_FOUND, `no route for ${req.method} ${req.path}`);
 };
 
 export function errorHandler(log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void }): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (err instanceof DomainError) {
       const { field, ...details } = err.details as { field?: string };
-      const body: ErrorBody = {
-        error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(Object.keys(details).length ? { details } : {}) },
-      };
-      res.status(STATUS_OF[err.code]).json(body);
+      sendError(res, err.code, err.message, { ...(field ? { field } : {}), ...(Object.keys(details).length ? { details } : {}) });
       return;
     }
     const status = typeof err?.status === 'number' ? err.status : 500;
     if (err instanceof postgres.PostgresError && String(err.code).startsWith('22')) {
       // A value Postgres cannot take that validation let through: still the caller's input, still a 400.
       log.warn({ err, path: req.route?.path ?? req.path, method: req.method }, 'input reached Postgres unvalidated');
-      res.status(400).json({
-        error: { code: 'VALIDATION', message: 'a value in the request cannot be stored (control characters, or out of range)' },
-      } satisfies ErrorBody);
+      sendError(res, ErrorCode.VALIDATION, 'a value in the request cannot be stored (control characters, or out of range)');
     } else if (err?.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'VALIDATION', message: 'request body is not valid JSON' } } satisfies ErrorBody);
+      sendError(res, ErrorCode.VALIDATION, 'request body is not valid JSON');
     } else if (err?.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body exceeds 1 MB' } } satisfies ErrorBody);
+      sendError(res, ErrorCode.PAYLOAD_TOO_LARGE, 'request body exceeds 1 MB');
     } else if (status >= 400 && status < 500) {
-      res.status(status).json({ error: { code: 'BAD_REQUEST', message: String(err.message ?? 'bad request') } } satisfies ErrorBody);
+      // Express's own refusals (a bad header or encoding) keep their 4xx.
+      res
+        .status(status)
+        .json({ error: { code: ErrorCode.BAD_REQUEST, message: String(err.message ?? 'bad request') } } satisfies ErrorBody);
     } else {
       log.error({ err, path: req.path, method: req.method }, 'unhandled error');
-      res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } } satisfies ErrorBody);
+      sendError(res, ErrorCode.INTERNAL, 'internal error');
     }
   };
 }

@@ -86,7 +86,7 @@ async function rowResult(run: () => Promise<ImportOutcome>, log: HttpContext['lo
       log.error({ err }, 'import row failed unexpectedly');
       return {
         status: 'error',
-        error: { code: 'INTERNAL', message: 'this row could not be imported; it changed nothing (see the engine log)' },
+        error: { code: ErrorCode.INTERNAL, message: 'this row could not be imported; it changed nothing (see the engine log)' },
       };
     }
     const field = typeof err.details.field === 'string' && err.details.field ? err.details.field : undefined;

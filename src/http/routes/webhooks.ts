@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { insertInboxEvent } from '../../db/webhook-inbox';
 import { WebhookError, type GatewayAdapter } from '../../gateways/types';
 import type { HttpContext } from '../context';
+import { sendError, STATUS_OF } from '../errors';
 
 /**
  * `POST /webhooks/<gateway>`: verify the signature over the raw body, store the event in the inbox
@@ -13,7 +14,7 @@ export function webhookRoutes(ctx: HttpContext, adapters: readonly GatewayAdapte
   for (const adapter of adapters) {
     router.post(`/${adapter.name}`, express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
       try {
-        if (!req.is('application/json')) throw new WebhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'webhooks must be sent as application/json');
+        if (!req.is('application/json')) throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'webhooks must be sent as application/json');
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         const event = adapter.parse(raw, req.headers, Math.floor(ctx.now().getTime() / 1000));
         let fresh: boolean;
@@ -21,14 +22,14 @@ export function webhookRoutes(ctx: HttpContext, adapters: readonly GatewayAdapte
           fresh = await insertInboxEvent(ctx.sql, adapter.name, event);
         } catch (err) {
           ctx.log.error({ err: String(err), gateway: adapter.name, eventId: event.id }, 'inbox unavailable; asking the gateway to retry');
-          throw new WebhookError(503, 'UNAVAILABLE', 'temporarily unable to record the event; retry later');
+          throw new WebhookError('UNAVAILABLE', 'temporarily unable to record the event; retry later');
         }
         ctx.log.info({ gateway: adapter.name, eventId: event.id, eventType: event.type, duplicate: !fresh }, 'webhook received');
         res.status(200).json({ received: true, duplicate: !fresh });
       } catch (err) {
         if (!(err instanceof WebhookError)) throw err;
-        ctx.log.warn({ gateway: adapter.name, code: err.code, status: err.status }, 'webhook refused');
-        res.status(err.status).json({ error: { code: err.code, message: err.message } });
+        ctx.log.warn({ gateway: adapter.name, code: err.code, status: STATUS_OF[err.code] }, 'webhook refused');
+        sendError(res, err.code, err.message);
       }
     });
   }
