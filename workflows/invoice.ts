@@ -7,12 +7,12 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   checkMigration,
@@ -40,7 +40,7 @@ import {
   openFlags,
 } from '../src/domain/commands';
 import { cleanText } from '../src/domain/text';
-import { decideSteps, nextActionOf, planNext, scheduleFor } from '../src/domain/dunning';
+import { decideSteps, nextActionOf, planNext } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
 import { keyedEntries } from '../src/domain/keyed';
 import { ledgerFactsOf } from '../src/domain/ledger';
@@ -80,27 +80,14 @@ import {
   voidInvoiceUpdate,
   HISTORY_BUDGET,
   type InvoiceView,
-  type ProjectionFailure,
 } from './messages';
+import { InvoiceProjection } from './projection';
+import { viewOf } from './view';
 
-/** How long a projection Postgres refused waits before it is tried again on its own (a retry signal is sooner). */
-const POISON_RETRY = '1 hour';
-/** Most events one projection activity carries (since 'continue-as-new'); a longer backlog takes several. */
-const MAX_PROJECTION_BATCH = 500;
-
-const { renderInvoiceDocument, recordInvoiceEvents } = proxyActivities<Activities>({
+const { renderInvoiceDocument } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-/**
- * The projection as a local activity: a short idempotent write that needs no task queue round trip,
- * so a payment costs the server one workflow task instead of two plus an activity task.
- */
-const projectLocally = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-}).recordInvoiceEvents;
 
 /** Emails run on their own task queue, whose workers share a task-queue-wide rate limit. */
 const { sendInvoiceEmail } = proxyActivities<Activities>({
@@ -118,13 +105,13 @@ const { sendInvoiceEmail } = proxyActivities<Activities>({
 export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<InvoiceView> {
   let state: InvoiceState = initialState(input);
   // A reopened or continued invoice's earlier events were persisted by its previous run.
-  let persistedSeq = input.resume ? (input.resume.persistedThrough ?? state.books.lastSeq) : 0;
+  const persistedThrough = input.resume ? (input.resume.persistedThrough ?? state.books.lastSeq) : 0;
   let changes = 0;
   // Since 'batched-projection': events of one action (issue, or a step and its email) are projected
   // to Postgres together, roughly halving projection activities. Older histories keep one per batch.
   const batchProjection = patched('batched-projection');
-  // Since 'local-projection': the projection runs as a local activity (see projectLocally).
-  const project = patched('local-projection') ? projectLocally : recordInvoiceEvents;
+  // Since 'local-projection': the projection runs as a local activity (see `InvoiceProjection`).
+  const localProjection = patched('local-projection');
   // Since 'money-integrity': facts from signals are made storable, refunds are checked against the
   // payments they name, a zero invoice settles at issue, a projection Postgres refuses (a poison
   // event) is surfaced and waits for a fix instead of retrying forever, and NeedsAttention is kept.
@@ -139,10 +126,15 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Since 'parked-invoices': an open invoice with nothing more to do on its own is `parked` (in
   // NeedsAttention and its projection), and an import past every step follows the catch-up rule.
   const parkedVisible = patched('parked-invoices');
-  let acting = false;
-  let flushWanted = 0;
-  let projectionFailure: ProjectionFailure | null = null;
-  let retryWanted = false;
+  const projection = new InvoiceProjection(
+    {
+      state: () => state,
+      rules: { local: localProjection, guarded, continues },
+      snapshot: () => ({ ...snapshotOf(state), ...(parkedVisible ? { parked: parked() } : {}) }),
+      onFailureChanged: () => searchAttributesChanged(),
+    },
+    persistedThrough,
+  );
 
   const emit = (bodies: readonly InvoiceEventBody[], actor: string, reason?: string): number => {
     if (bodies.length > 0) {
@@ -152,38 +144,20 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     }
     return state.books.lastSeq;
   };
-  /**
-   * Resolves once everything emitted so far is in Postgres, so callers read their own writes. When
-   * Postgres refuses the projection, the caller is answered at once (the events are kept and projected
-   * once the cause is fixed) instead of waiting forever.
-   */
-  const persisted = (seq: number): Promise<void> => {
-    flushWanted = Math.max(flushWanted, seq);
-    if (!guarded) return condition(() => persistedSeq >= seq);
-    return condition(() => persistedSeq >= seq || projectionFailure !== null).then(() => {
-      if (persistedSeq < seq) throw ledgerWritePending();
-    });
-  };
-  /** While Postgres refuses this invoice's events, commands are refused too: nothing more diverges. */
-  const assertProjecting = () => {
-    if (guarded && projectionFailure) throw ledgerWritePending();
-  };
   /** Runs one action of the ladder; its events are projected once it is over (or when a command needs them). */
   const act = async (action: () => Promise<void>) => {
-    acting = batchProjection;
+    projection.acting = batchProjection;
     try {
       await action();
     } finally {
-      acting = false;
+      projection.acting = false;
     }
   };
   const view = (): InvoiceView => ({ ...viewOf(state), needsAttention: needsAttention() });
 
   const parked = () => parkedVisible && planNext(state, Date.now()).kind === 'parked';
-  /** Events of this run Postgres does not hold yet. */
-  const unwritten = () => state.events.filter((e) => e.seq > persistedSeq);
   const needsAttention = (): string[] => [
-    ...(projectionFailure ? ['projection_failed'] : []),
+    ...(projection.failure ? ['projection_failed'] : []),
     ...new Set(openFlags(state).map((f) => f.kind)),
     ...(parked() ? ['parked'] : []),
   ];
@@ -267,114 +241,97 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       : { paymentId, failure };
     emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
   });
-  setHandler(retryProjectionSignal, () => {
-    retryWanted = true;
-  });
+  setHandler(retryProjectionSignal, () => projection.retry());
 
-  // Commands: refused by their validators (never entering history) when they cannot apply.
-  const command = (def: typeof voidInvoiceUpdate, check: () => void, decide: () => InvoiceEventBody[]) =>
+  // Commands: refused by their validators (never entering history) when they cannot apply. Each one
+  // checks (validator and handler alike), decides its events, and answers once they are in Postgres.
+  function command<A extends { readonly actor: string }>(
+    def: UpdateDefinition<InvoiceView, [A]>,
+    o: { check: (args: A) => void; decide: (args: A) => InvoiceEventBody[]; reason: (args: A) => string | undefined },
+  ): void {
     setHandler(
       def,
-      async ({ actor, reason }) => {
-        await persisted(emit(refusable(decide), actor, reason));
+      async (args) => {
+        await projection.persisted(
+          emit(
+            refusable(() => o.decide(args)),
+            args.actor,
+            o.reason(args),
+          ),
+        );
         return view();
       },
       {
-        validator: ({ actor, reason }) =>
+        validator: (args) =>
           refusable(() => {
-            assertProjecting();
-            if (guarded) checkText({ actor, reason });
-            check();
+            projection.assertProjecting();
+            o.check(args);
           }),
       },
     );
-  command(
-    voidInvoiceUpdate,
-    () => checkVoid(state),
-    () => decideVoid(state),
-  );
-  command(
-    openDisputeUpdate,
-    () => checkOpenDispute(state),
-    () => decideOpenDispute(state),
-  );
-  command(
-    resolveDisputeUpdate,
-    () => checkResolveDispute(state),
-    () => decideResolveDispute(state),
-  );
-  setHandler(
-    promiseToPayUpdate,
-    async ({ actor, reason, date }) => {
-      await persisted(
-        emit(
-          refusable(() => decidePromise(state, date, Date.now())),
-          actor,
-          reason,
-        ),
-      );
-      return view();
+  }
+  /** Who and why must be storable (since 'money-integrity'; before it they were taken as sent). */
+  const checkWho = (fields: Record<string, string | undefined>) => {
+    if (guarded) checkText(fields);
+  };
+  const why = ({ reason }: { reason?: string }) => reason;
+  command(voidInvoiceUpdate, {
+    check: ({ actor, reason }) => {
+      checkWho({ actor, reason });
+      checkVoid(state);
     },
-    {
-      validator: ({ actor, reason, date }) =>
-        refusable(() => {
-          assertProjecting();
-          if (guarded) checkText({ actor, reason });
-          checkPromise(state, date, Date.now());
-        }),
+    decide: () => decideVoid(state),
+    reason: why,
+  });
+  command(openDisputeUpdate, {
+    check: ({ actor, reason }) => {
+      checkWho({ actor, reason });
+      checkOpenDispute(state);
     },
-  );
-  setHandler(
-    recordPaymentUpdate,
-    async ({ actor, reason, ...payment }) => {
-      await persisted(
-        emit(
-          refusable(() => {
-            checkPayment(state, payment);
-            return decidePayment(state, payment);
-          }),
-          actor,
-          reason,
-        ),
-      );
-      return view();
+    decide: () => decideOpenDispute(state),
+    reason: why,
+  });
+  command(resolveDisputeUpdate, {
+    check: ({ actor, reason }) => {
+      checkWho({ actor, reason });
+      checkResolveDispute(state);
     },
-    {
-      validator: ({ actor, reason, ...payment }) =>
-        refusable(() => {
-          assertProjecting();
-          if (guarded) checkText({ actor, reason, unappliedSource: payment.unappliedSource, receivedAt: payment.receivedAt });
-          checkPayment(state, payment);
-        }),
+    decide: () => decideResolveDispute(state),
+    reason: why,
+  });
+  command(promiseToPayUpdate, {
+    check: ({ actor, reason, date }) => {
+      checkWho({ actor, reason });
+      checkPromise(state, date, Date.now());
     },
-  );
-  setHandler(
-    resolveFlagUpdate,
-    async ({ actor, flagId, resolution }) => {
-      await persisted(
-        emit(
-          refusable(() => decideResolveFlag(state, flagId, resolution)),
-          actor,
-          resolution,
-        ),
-      );
-      return view();
+    decide: ({ date }) => decidePromise(state, date, Date.now()),
+    reason: why,
+  });
+  command(recordPaymentUpdate, {
+    check: ({ actor, reason, ...payment }) => {
+      checkWho({ actor, reason, unappliedSource: payment.unappliedSource, receivedAt: payment.receivedAt });
+      checkPayment(state, payment);
     },
-    {
-      validator: ({ actor, flagId, resolution }) =>
-        refusable(() => {
-          assertProjecting();
-          checkText({ actor, flagId });
-          checkResolveFlag(state, flagId, resolution);
-        }),
+    decide: ({ actor: _actor, reason: _reason, ...payment }) => {
+      checkPayment(state, payment);
+      return decidePayment(state, payment);
     },
-  );
+    reason: why,
+  });
+  command(resolveFlagUpdate, {
+    check: ({ actor, flagId, resolution }) => {
+      checkText({ actor, flagId });
+      checkResolveFlag(state, flagId, resolution);
+    },
+    decide: ({ flagId, resolution }) => decideResolveFlag(state, flagId, resolution),
+    reason: ({ resolution }) => resolution,
+  });
   setHandler(
     migratePolicyUpdate,
     async ({ actor, reason, policy, migrationId }) => {
       const events = refusable(() => decideMigration(state, policy, migrationId, Date.now()));
       if (events.length > 0) upsertSearchAttributes([{ key: PolicyVersionKey, value: policy.version }]);
-      await persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
+      await projection.persisted(emit(events, actor, reason ?? `policy migration ${migrationId}`));
       return {
         outcome: migrationOutcome(state, migrationId),
         policy: { name: state.input.policy.name, version: state.input.policy.version },
@@ -385,7 +342,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     {
       validator: ({ actor, reason, policy }) =>
         refusable(() => {
-          assertProjecting();
+          projection.assertProjecting();
           if (guarded) checkText({ actor, reason });
           checkMigration(state, policy);
         }),
@@ -393,71 +350,16 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   );
   setHandler(invoiceStateQuery, view);
   // What a reopened run starts from: with how far Postgres holds its events (all of them, once completed).
-  setHandler(invoiceSnapshotQuery, () => (continues ? { ...state, persistedThrough: persistedSeq } : state));
+  setHandler(invoiceSnapshotQuery, () => (continues ? { ...state, persistedThrough: projection.persistedSeq } : state));
   setHandler(invoiceLedgerQuery, () => ({
     facts: ledgerFactsOf(state),
-    persistedSeq,
-    projectionFailure,
+    persistedSeq: projection.persistedSeq,
+    projectionFailure: projection.failure,
     unappliedApplied: keyedEntries(state.books.payments).flatMap(([id, p]) => (p.unappliedSource ? [`${p.unappliedSource}:${id}`] : [])),
   }));
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
-  let finished = false;
-  let projecting = false;
-  let closing = false;
-  const projection = (async () => {
-    for (;;) {
-      // While the run is closing (continuing as new), only a command waiting for its events is projected.
-      await condition(
-        () =>
-          (state.books.lastSeq > persistedSeq &&
-            (!acting || flushWanted > persistedSeq || projectionFailure !== null) &&
-            (!closing || flushWanted > persistedSeq)) ||
-          finished,
-      );
-      if (state.books.lastSeq <= persistedSeq) return;
-      // Since 'continue-as-new', in batches that keep an activity's input (and its history event) small.
-      const pending = continues ? unwritten().slice(0, MAX_PROJECTION_BATCH) : unwritten();
-      const target = pending[pending.length - 1]!.seq;
-      // Events a command emitted are tentative until the workflow task that accepted the command is in
-      // history: under a burst of updates that task can still be lost (a speculative task dropped, a
-      // completion refused), and the next attempt may number other events the same. A local activity
-      // would write them to Postgres within that task; a regular activity is scheduled with it, so it
-      // only ever writes what history holds. Events of signals and timers are in history already.
-      // Since 'continue-as-new' every event is: a local activity's write outlives a workflow task that
-      // the server then fails (a storm of signals during a long task force-closes it), and a later
-      // attempt may number events otherwise. Only what a completed task scheduled reaches Postgres.
-      const tentative = guarded && flushWanted > persistedSeq;
-      projecting = true;
-      try {
-        await (tentative || continues ? recordInvoiceEvents : project)({
-          invoiceId: input.invoiceId,
-          customerId: input.customerId,
-          events: pending,
-          snapshot: { ...snapshotOf(state), ...(parkedVisible ? { parked: parked() } : {}) },
-          ...(projectionFailure ? { afterFailure: true } : {}),
-          ...(guarded ? { surfaceRefusal: true } : {}),
-        });
-      } catch (err) {
-        if (!guarded || !isPoison(err)) throw err;
-        // Postgres refused these events (the activity recorded why): say so, then wait for a fix.
-        const failure = err instanceof ActivityFailure ? err.cause : err;
-        projectionFailure = { seq: pending[0]!.seq, error: (failure as Error).message, at: new Date().toISOString() };
-        searchAttributesChanged();
-        projecting = false; // while it waits for a fix, the run may still continue as new
-        retryWanted = false;
-        await condition(() => retryWanted, POISON_RETRY);
-        continue;
-      } finally {
-        projecting = false;
-      }
-      persistedSeq = target;
-      if (projectionFailure) {
-        projectionFailure = null;
-        searchAttributesChanged();
-      }
-    }
-  })();
+  projection.start();
 
   async function sendEmail(template: EmailTemplate, stepIndex: number | null, attachPdf: boolean): Promise<void> {
     // After a policy migration the new version's step indices restart: its steps get their own keys.
@@ -509,14 +411,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     if (!info.continueAsNewSuggested && info.historyLength < HISTORY_BUDGET) return;
     // No new projection starts; the one under way and every handler finish first (a refused projection
     // is tried again by the next run). Checked and acted on in one step: nothing changes in between.
-    closing = true;
-    const ready = () => !projecting && allHandlersFinished();
+    projection.closing = true;
+    const ready = () => !projection.projecting && allHandlersFinished();
     while (!ready()) await condition(ready);
     syncSearchAttributes();
     continued = true;
     await continueAsNew<typeof invoiceWorkflow>({
       ...state.input,
-      resume: { ...state, events: unwritten(), persistedThrough: persistedSeq },
+      resume: { ...state, events: projection.unwritten(), persistedThrough: projection.persistedSeq },
     });
   }
 
@@ -579,25 +481,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   }
 
   if (continues) alarmAt(null);
-  finished = true;
-  await projection;
+  await projection.finish();
   await condition(allHandlersFinished);
   return view();
-}
-
-/** The projection refused for good; a local activity's failure arrives unwrapped, a remote one as its cause. */
-function isPoison(err: unknown): boolean {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  return failure instanceof ApplicationFailure && failure.type === 'PROJECTION_REJECTED';
-}
-
-function ledgerWritePending(): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'LEDGER_WRITE_PENDING',
-    nonRetryable: true,
-    message:
-      "Postgres refused to record this invoice's events; it is flagged for ops (NeedsAttention = projection_failed) and catches up once the cause is fixed",
-  });
 }
 
 /** Domain refusals become ApplicationFailures whose `type` is the error code (seen by the client). */
@@ -610,45 +496,4 @@ function refusable<T>(fn: () => T): T {
     }
     throw err;
   }
-}
-
-function viewOf(state: InvoiceState): InvoiceView {
-  const { input, ledger } = state;
-  // Step indices refer to the current policy version: the books count only what happened since the last migration.
-  const superseded = state.books.supersededBelow;
-  const skipped = new Set(state.books.skippedSteps);
-  return {
-    invoiceId: input.invoiceId,
-    number: input.number,
-    customerId: input.customerId,
-    status: state.status,
-    currency: input.currency,
-    totalCents: ledger.totalCents,
-    feesCents: ledger.feesCents,
-    amountPaidCents: ledger.paidCents - ledger.refundedCents,
-    amountDueCents: amountDue(ledger),
-    dueAt: input.dueAt,
-    timeZone: input.timeZone,
-    dunningStage: state.dunningStage,
-    disputed: state.disputed,
-    promisedDate: state.promise?.date ?? null,
-    creditHold: state.creditHold,
-    policy: { name: input.policy.name, version: input.policy.version },
-    nextAction: nextActionOf(state, Date.now()),
-    needsAttention: openFlags(state)
-      .map((f) => f.kind)
-      .filter((k, i, all) => all.indexOf(k) === i),
-    steps: scheduleFor(state, Date.now()).map((step) => ({
-      ...step,
-      status:
-        step.index >= state.nextStepIndex
-          ? 'pending'
-          : step.index < superseded
-            ? 'superseded'
-            : skipped.has(step.index)
-              ? 'skipped'
-              : 'done',
-    })),
-    timeline: state.events,
-  };
 }

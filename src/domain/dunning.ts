@@ -1,6 +1,7 @@
 import { amountDue, type InvoiceEventBody, type InvoiceState, type InvoiceStatus, type InvoiceWorkflowInput } from './invoice';
 import { percentOfCents } from './money';
 import { percentToBasisPoints, type LateFee, type StepTemplate } from './policy';
+import { assertNever } from './never';
 import { computeSchedule, type ScheduledStep } from './schedule';
 
 /**
@@ -104,10 +105,6 @@ export function nextActionOf(state: ScheduleFacts, nowMs: number): NextAction | 
     default:
       return assertNever(plan);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected ${JSON.stringify(value)}`);
 }
 
 /** Late fee for a step on the current open amount; null when the fee does not apply. */

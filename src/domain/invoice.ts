@@ -2,6 +2,7 @@ import { DomainError, ErrorCode } from './errors';
 import type { PolicyVersion } from './policy';
 import type { ScheduleRules } from './schedule';
 import { emptyBooks, foldBooks, rebuildBooks, type InvoiceBooks } from './books';
+import { assertNever } from './never';
 
 export type InvoiceStatus = 'open' | 'paid' | 'void' | 'uncollectible';
 export type ImportCatchUp = 'latest' | 'none';
@@ -319,8 +320,18 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
       const { promise: _promise, ...rest } = next;
       return rest;
     }
-    default:
+    // Facts for the timeline and the books only: the state they change is the books'.
+    case 'issued':
+    case 'email_sent':
+    case 'email_failed':
+    case 'late_fee_skipped':
+    case 'payment_failed':
+    case 'flag_resolved':
+    case 'credit_recorded':
+    case 'credit_reversed':
       return next;
+    default:
+      return assertNever(event);
   }
 }
 
