@@ -46,6 +46,8 @@ export function createInvoiceDescriber(deps: { sql: Sql; now: () => Date }) {
     );
     const nowMs = deps.now().getTime();
     const out = new Map<string, InvoiceOutlook | undefined>();
+    // Invoices due the same day on the same policy share a schedule: each distinct one is worked out once.
+    const actions = new Map<string, NextAction | null>();
     for (const row of rows) {
       const standing = standings.get(row.id);
       if (!standing) continue;
@@ -71,7 +73,19 @@ export function createInvoiceDescriber(deps: { sql: Sql; now: () => Date }) {
         nextStepIndex: row.nextStepIndex!,
         pausedMs: row.pausedMs!,
       };
-      out.set(row.id, { nextAction: nextActionOf(facts, nowMs), needsAttention: standing.needsAttention });
+      const key = JSON.stringify([
+        row.policyName,
+        row.policyVersion,
+        facts.input.dueAt,
+        facts.input.timeZone,
+        facts.input.scheduleRules,
+        facts.disputed,
+        facts.promise?.deadline,
+        facts.nextStepIndex,
+        facts.pausedMs,
+      ]);
+      if (!actions.has(key)) actions.set(key, nextActionOf(facts, nowMs));
+      out.set(row.id, { nextAction: actions.get(key)!, needsAttention: standing.needsAttention });
     }
     return out;
   };
