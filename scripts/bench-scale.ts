@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { configSchema } from '../src/config';
 import { createCustomer, createCustomerSchema } from '../src/services/create-customer';
 import { createInvoice } from '../src/services/create-invoice';
 import { devServerExecutable } from '../src/temporal/binaries';
@@ -19,7 +20,7 @@ const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 16);
 // Invoices created but not yet issued and projected, at most: a load the stack can absorb instead of
 // a flood that overloads the dev server ("context deadline exceeded") and makes everything slower.
 const IN_FLIGHT = Number(process.env.BENCH_SCALE_IN_FLIGHT ?? 400);
-const CACHE = process.env.WORKFLOW_CACHE_SIZE ?? '1000';
+const CACHE = process.env.WORKFLOW_CACHE_SIZE ?? String(configSchema.shape.WORKFLOW_CACHE_SIZE.parse(undefined));
 const TOKEN = 'bench-scale-token-0123456789';
 const TASK_QUEUE = 'scale';
 const ZONES = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Tokyo', 'Pacific/Auckland', 'America/Los_Angeles'];

@@ -32,7 +32,7 @@ export const configSchema = z.object({
    * invoice's next task runs at once; an evicted one is replayed from its history first. Each cached
    * invoice costs memory, so this bounds the worker's RSS however many invoices are open.
    */
-  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).default(100),
   EMAIL_FROM: z.string().default('Accounts Receivable <billing@example.com>'),
   RESEND_API_KEY: optionalString,
   /** Stripe's endpoint signing secret (`whsec_…`); enables POST /webhooks/stripe. */

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { calendarDays, parseDuration } from './duration';
+import { zoneOf } from './zones';
 import { WEEKDAYS, type LateFee, type PolicyDocument, type SendWindow, type StepTemplate } from './policy';
 
 /**
@@ -63,7 +64,9 @@ const MAX_OFFSET_MS = MAX_OFFSET_DAYS * 86_400_000;
 /** `window.start` on `date` (YYYY-MM-DD) on the customer's wall clock (a time in a DST gap resolves forward). */
 function openingOn(date: string, window: SendWindow, timeZone: string): number {
   const [hour, minute] = window.start.split(':').map(Number) as [number, number];
-  return DateTime.fromISO(date, { zone: timeZone }).set({ hour, minute }).toMillis();
+  return DateTime.fromISO(date, { zone: zoneOf(timeZone) })
+    .set({ hour, minute })
+    .toMillis();
 }
 
 export function computeSchedule(input: ScheduleInput): ScheduledStep[] {
@@ -164,7 +167,7 @@ const signed = (n: number, unit: 'd' | 's') => `${n < 0 ? '-' : ''}${Math.abs(n)
  * daylight-saving changes; a wall time that does not exist (spring-forward gap) resolves forward.
  */
 export function nextOpening(instantMs: number, window: SendWindow, timeZone: string): number {
-  const local = DateTime.fromMillis(instantMs, { zone: timeZone });
+  const local = DateTime.fromMillis(instantMs, { zone: zoneOf(timeZone) });
   const [startHour, startMinute] = window.start.split(':').map(Number) as [number, number];
   const [endHour, endMinute] = window.end.split(':').map(Number) as [number, number];
   for (let day = 0; day < 8; day++) {
@@ -197,12 +200,15 @@ export function isValidTimeZone(zone: string): boolean {
 
 /** End of `date` (YYYY-MM-DD) on the customer's wall clock, as an ISO-8601 UTC instant. */
 export function endOfLocalDay(date: string, timeZone: string): string {
-  return DateTime.fromISO(date, { zone: timeZone }).endOf('day').toUTC().toISO()!;
+  return DateTime.fromISO(date, { zone: zoneOf(timeZone) })
+    .endOf('day')
+    .toUTC()
+    .toISO()!;
 }
 
 /** The customer's calendar date at `instantMs` (YYYY-MM-DD). */
 export function localDate(instantMs: number, timeZone: string): string {
-  return DateTime.fromMillis(instantMs, { zone: timeZone }).toISODate()!;
+  return DateTime.fromMillis(instantMs, { zone: zoneOf(timeZone) }).toISODate()!;
 }
 
 /** `date` plus `days` calendar days (YYYY-MM-DD arithmetic, zone-free). */

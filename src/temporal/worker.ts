@@ -1,5 +1,6 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { emailTaskQueue } from './task-queues';
 
@@ -27,6 +28,15 @@ export interface InvoiceWorkerOptions {
 /** `workflows/index.ts` from sources, `dist/workflows/index.js` when compiled. */
 export const workflowsPath = () => path.join(__dirname, '..', '..', 'workflows', `index${path.extname(__filename)}`);
 
+/** `dist/workflow-bundle.js`, written by `npm run build` (scripts/bundle-workflows.ts). */
+export const prebuiltBundlePath = () => path.join(__dirname, '..', '..', 'workflow-bundle.js');
+
+/** The compiled worker's own bundle, when the build made one next to it; sources are bundled at start. */
+function prebuiltBundle(): { codePath: string } | undefined {
+  const codePath = prebuiltBundlePath();
+  return path.extname(__filename) === '.js' && existsSync(codePath) ? { codePath } : undefined;
+}
+
 /**
  * Two workers over one connection: workflows and non-email activities on `taskQueue`, and emails on
  * `<taskQueue>-email`, where Temporal enforces `maxTaskQueueActivitiesPerSecond` across every worker
@@ -34,7 +44,8 @@ export const workflowsPath = () => path.join(__dirname, '..', '..', 'workflows',
  */
 export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Worker[]> {
   const activities = createActivities(o.deps);
-  const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: o.workflowsPath ?? workflowsPath() };
+  const bundle = o.workflowBundle ?? (o.workflowsPath ? undefined : prebuiltBundle());
+  const code = bundle ? { workflowBundle: bundle } : { workflowsPath: o.workflowsPath ?? workflowsPath() };
   const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
