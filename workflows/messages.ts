@@ -6,6 +6,12 @@ import type { LedgerFacts } from '../src/domain/ledger';
 import type { PolicyVersion } from '../src/domain/policy';
 import type { ScheduledStep } from '../src/domain/schedule';
 
+/**
+ * The invoice workflow's input is the domain's (its state machine starts from it and a continued run
+ * carries it); clients take it from here with the rest of the contract.
+ */
+export type { InvoiceWorkflowInput } from '../src/domain/invoice';
+
 /** History length past which an invoice continues as new (Temporal warns at 10,240 events and stops at 51,200). */
 export const HISTORY_BUDGET = 2_000;
 

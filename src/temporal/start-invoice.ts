@@ -7,7 +7,7 @@ import { findCustomer } from '../db/customers';
 import { findInvoice, findUnstartedInvoiceIds, markWorkflowStarted } from '../db/invoices';
 import { findPolicyVersion } from '../db/policies';
 import { formatMoney } from '../domain/money';
-import type { InvoiceWorkflowInput } from '../domain/invoice';
+import type { InvoiceWorkflowInput } from '../../workflows/messages';
 import type { invoiceWorkflow } from '../../workflows';
 import {
   AmountDueCentsKey,
