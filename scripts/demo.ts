@@ -109,7 +109,9 @@ async function main() {
     if (!disputed && elapsed > 8) {
       disputed = true;
       const view = await call('POST', `/api/invoices/${invoices.dispute.id}/dispute`, { reason: 'PO number missing on invoice' });
-      say(`⚖  ${view.number} disputed by ${invoices.dispute.customerName}: reminders paused (next action: ${view.nextAction ?? 'none'})`);
+      say(
+        `⚖  ${view.number} disputed by ${invoices.dispute.customerName}: reminders paused (next action: ${describeNext(view.nextAction)})`,
+      );
     }
     if (!paid && elapsed > 27) {
       paid = true;
@@ -150,9 +152,7 @@ async function main() {
   console.log('\nWhere things stand:');
   for (const inv of Object.values(invoices) as any[]) {
     const now = await call('GET', `/api/invoices/${inv.id}`);
-    const next = now.nextAction
-      ? `next ${now.nextAction.step?.template ?? now.nextAction.reason} at ${now.nextAction.at}`
-      : 'no further action';
+    const next = describeNext(now.nextAction);
     console.log(
       `  ${now.number}  ${inv.customerName.padEnd(18)} ${now.status.padEnd(13)} due ${formatMoney(now.amountDueCents, now.currency).padEnd(13)} fees ${formatMoney(now.feesCents, now.currency).padEnd(10)} stage ${now.dunningStage.padEnd(18)} ${now.disputed ? 'DISPUTED ' : ''}${next}`,
     );
@@ -167,3 +167,10 @@ main().catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
+
+/** An invoice's `nextAction` in words: what and when, why nothing is scheduled, or nothing more. */
+function describeNext(next: { at: string | null; step: { template: string } | null; reason: string } | null): string {
+  if (!next) return 'no further action';
+  if (next.at === null) return next.reason === 'disputed' ? 'none until the dispute is resolved' : 'none: past the last step (parked)';
+  return `next ${next.step?.template ?? next.reason} at ${next.at}`;
+}
