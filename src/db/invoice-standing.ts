@@ -1,4 +1,8 @@
+import { attentionItems, type AttentionKind } from './attention';
 import type { Sql } from './client';
+
+/** What the workflow itself lists in its NeedsAttention: the kinds that belong to one invoice's ledger. */
+const INVOICE_ATTENTION: readonly AttentionKind[] = ['projection_failed', 'payment_flagged', 'refund_flagged', 'parked'];
 
 /** What the API shows beside an invoice row: its customer's time zone and what waits for a human. */
 export interface InvoiceStanding {
@@ -13,12 +17,9 @@ export async function findInvoiceStandings(sql: Sql, ids: readonly string[]): Pr
   const rows = await sql<{ id: string; timeZone: string; needsAttention: string[] }[]>`
     SELECT i.id, c.time_zone AS "timeZone",
            ARRAY(
-             SELECT 'projection_failed' WHERE EXISTS (SELECT 1 FROM projection_failures f WHERE f.invoice_id = i.id AND f.resolved_at IS NULL)
-             UNION ALL
-             SELECT kind FROM (SELECT kind, min(flagged_at) AS since FROM ledger_flags l
-                               WHERE l.invoice_id = i.id AND l.resolved_at IS NULL GROUP BY kind ORDER BY since) k
-             UNION ALL
-             SELECT 'parked' WHERE i.parked_at IS NOT NULL AND i.status = 'open'
+             SELECT a.kind FROM (${attentionItems(sql)}) a
+             WHERE a.invoice_id = i.id AND a.kind IN ${sql(INVOICE_ATTENTION)}
+             GROUP BY a.kind ORDER BY a.kind <> 'projection_failed', a.kind = 'parked', min(a.since)
            ) AS "needsAttention"
     FROM invoices i JOIN customers c ON c.id = i.customer_id
     WHERE i.id = ANY(${ids as string[]}::uuid[])`;

@@ -24,18 +24,13 @@ export interface InvoiceOutlook {
  */
 export function createInvoiceDescriber(deps: { sql: Sql; now: () => Date }) {
   // Policy versions never change once saved: each is read once per process.
-  const policies = new Map<string, Promise<PolicyVersion | undefined>>();
-  const policy = (name: string, version: number): Promise<PolicyVersion | undefined> => {
+  const policies = new Map<string, PolicyVersion>();
+  const policy = async (name: string, version: number): Promise<PolicyVersion | undefined> => {
     const key = `${name}@${version}`;
-    let found = policies.get(key);
-    if (!found) {
-      found = findPolicyVersion(deps.sql, name, version).then((p) => {
-        if (!p) policies.delete(key);
-        return p;
-      });
-      policies.set(key, found);
-      found.catch(() => policies.delete(key));
-    }
+    const known = policies.get(key);
+    if (known) return known;
+    const found = await findPolicyVersion(deps.sql, name, version);
+    if (found) policies.set(key, found);
     return found;
   };
 
@@ -73,17 +68,7 @@ export function createInvoiceDescriber(deps: { sql: Sql; now: () => Date }) {
         nextStepIndex: row.nextStepIndex!,
         pausedMs: row.pausedMs!,
       };
-      const key = JSON.stringify([
-        row.policyName,
-        row.policyVersion,
-        facts.input.dueAt,
-        facts.input.timeZone,
-        facts.input.scheduleRules,
-        facts.disputed,
-        facts.promise?.deadline,
-        facts.nextStepIndex,
-        facts.pausedMs,
-      ]);
+      const key = JSON.stringify({ ...facts, input: { ...facts.input, policy: `${pinned.name}@${pinned.version}` } });
       if (!actions.has(key)) actions.set(key, nextActionOf(facts, nowMs));
       out.set(row.id, { nextAction: actions.get(key)!, needsAttention: standing.needsAttention });
     }
