@@ -16,9 +16,6 @@ import type { HttpContext } from '../context';
 import { html, layout, raw, type Raw } from '../html';
 import { CONTROL_CHARACTERS_MESSAGE, isStorableText } from '../../domain/text';
 
-/** An invoice as the portal shows it: the stored row and its due date on the customer's calendar. */
-type PortalInvoice = InvoiceRow & { readonly dueOn: string };
-
 const TEMPLATE_NAMES: Readonly<Record<string, string>> = {
   reminder_upcoming: 'a reminder that payment is coming due',
   reminder_due_today: 'a reminder that payment is due today',
@@ -68,10 +65,10 @@ export function portalRoutes(ctx: HttpContext): Router {
   }
 
   /** One of the customer's invoices; another customer's invoice does not exist here. */
-  async function invoiceOf(customer: CustomerRow, id: string): Promise<PortalInvoice | undefined> {
+  async function invoiceOf(customer: CustomerRow, id: string): Promise<InvoiceRow | undefined> {
     if (!z.uuid().safeParse(id).success) return undefined;
     const row = await findInvoice(ctx.sql, id);
-    return row && row.customerId === customer.id ? { ...row, dueOn: localDate(row.dueAt.getTime(), customer.timeZone) } : undefined;
+    return row?.customerId === customer.id ? row : undefined;
   }
 
   router.get('/:token', async (req, res) => {
@@ -143,16 +140,11 @@ function pickNotice(query: Request['query']): { kind: 'notice' | 'alert'; text: 
   return null;
 }
 
-async function invoices(ctx: HttpContext, customer: CustomerRow): Promise<PortalInvoice[]> {
-  const rows = await listInvoices(ctx.sql, { customerId: customer.id, order: 'issued', limit: 200 });
-  return rows.map((row) => ({ ...row, dueOn: localDate(row.dueAt.getTime(), customer.timeZone) }));
-}
-
 /**
  * What will happen next to the invoice, in the customer's words and time zone: from its projection
  * (see `createInvoiceDescriber`), or from its workflow where the projection cannot say.
  */
-async function nextStep(ctx: HttpContext, invoice: PortalInvoice, outlook: InvoiceOutlook | undefined, timeZone: string): Promise<string> {
+async function nextStep(ctx: HttpContext, invoice: InvoiceRow, outlook: InvoiceOutlook | undefined, timeZone: string): Promise<string> {
   let next = outlook?.nextAction ?? null;
   if (!outlook) {
     try {
@@ -181,7 +173,7 @@ async function portalPage(
   customer: CustomerRow,
   notice: { kind: 'notice' | 'alert'; text: string } | null,
 ): Promise<string> {
-  const all = await invoices(ctx, customer);
+  const all = await listInvoices(ctx.sql, { customerId: customer.id, order: 'issued', limit: 200 });
   const open = all.filter((i) => i.status === 'open');
   const closed = all.filter((i) => i.status !== 'open').slice(0, 20);
   const outlooks = await describe(open);
@@ -195,7 +187,7 @@ async function portalPage(
   const openRows: Raw[] = open.map(
     (i, k) => html`
     <tr data-invoice="${i.number}">
-      <td><strong>${i.number}</strong><br><span class="muted">issued ${i.issueDate}, due ${i.dueOn}</span></td>
+      <td><strong>${i.number}</strong><br><span class="muted">issued ${i.issueDate}, due ${localDate(i.dueAt.getTime(), customer.timeZone)}</span></td>
       <td class="num">${formatMoney(i.totalCents, i.currency)}</td>
       <td class="num"><strong>${formatMoney(i.amountDueCents, i.currency)}</strong></td>
       <td>${i.disputed ? raw('<strong>Disputed</strong><br>') : ''}${i.promisedDate ? `Promised for ${i.promisedDate}. ` : ''}<span class="next">${next[k]}</span></td>
