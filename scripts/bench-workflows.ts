@@ -159,12 +159,12 @@ async function main() {
     }
   })();
 
-  const invoicesPhase = async (): Promise<Phase & { invoiceIds: string[] }> => {
+  const invoicesPhase = async (count = N): Promise<Phase & { invoiceIds: string[] }> => {
     const invoiceIds: string[] = [];
     const workflowIds: string[] = [];
     const t0 = Date.now();
     await pool(
-      Array.from({ length: N }, (_, i) => i),
+      Array.from({ length: count }, (_, i) => i),
       CONCURRENCY,
       async (i) => {
         const { invoice } = await createInvoice(
@@ -181,7 +181,7 @@ async function main() {
         workflowIds.push(invoice.workflowId);
       },
     );
-    await pool(invoiceIds, N, async (id) => {
+    await pool(invoiceIds, count, async (id) => {
       await new Promise<void>((resolve) => awaitingPayment.set(id, resolve));
       const handle = env.client.workflow.getHandle(`invoice-${id}`);
       await handle.signal(paymentReceivedSignal, { paymentId: `pi_${id}`, amountCents: 10_000, currency: 'USD', actor: 'bench' });
@@ -217,8 +217,8 @@ async function main() {
   };
 
   // One warm-up invoice gives the exact shape (activities per queue, timers, signals) to mirror.
-  const warm = await invoicesPhaseOf1();
-  const invoiceShape = await historyShape(env.client, warm);
+  const warm = await invoicesPhase(1);
+  const invoiceShape = await historyShape(env.client, warm.workflowIds[0]!);
   Object.assign(shape, { mainActivities: invoiceShape.main, emailActivities: invoiceShape.email });
 
   const rounds: { invoices: Phase & { invoiceIds: string[] }; baseline: Phase }[] = [];
@@ -310,25 +310,6 @@ async function main() {
   );
   await reportLedgerCheck(sql, env.client);
   await stack.stop();
-
-  /** The warm-up: one invoice through the ladder alone. */
-  async function invoicesPhaseOf1(): Promise<string> {
-    const { invoice } = await createInvoice(
-      { sql, client: env.client, taskQueue, now: () => new Date() },
-      {
-        customerId: customers[0]!.id,
-        policy: 'bench',
-        dueIn: DUE_IN,
-        lines: [{ description: 'Warm-up', quantity: 1, unitAmountCents: 10_000 }],
-      },
-      { actor: 'bench' },
-    );
-    await new Promise<void>((resolve) => awaitingPayment.set(invoice.id, resolve));
-    const handle = env.client.workflow.getHandle(invoice.workflowId);
-    await handle.signal(paymentReceivedSignal, { paymentId: `pi_${invoice.id}`, amountCents: 10_000, currency: 'USD', actor: 'bench' });
-    await handle.result();
-    return invoice.workflowId;
-  }
 }
 
 main().catch((err) => {
