@@ -6,6 +6,7 @@ import { configSchema } from '../src/config';
 import { createCustomer, createCustomerSchema } from '../src/services/create-customer';
 import { createInvoice } from '../src/services/create-invoice';
 import { devServerExecutable } from '../src/temporal/binaries';
+import { DEV_SERVER_SQLITE_ARGS } from '../src/temporal/dev-server';
 import { INVOICE_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { reportLedgerCheck } from './bench/ledger';
 import { createBenchDatabase } from './bench/database';
@@ -60,7 +61,8 @@ async function main() {
       executable: devServerExecutable(),
       dbFilename: path.join(tmp, 'temporal.sqlite'),
       searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'error'],
+      // BENCH_TEMPORAL_ARGS replaces the SQLite pragmas, e.g. with `--log-level error` alone for the server's defaults.
+      extraArgs: process.env.BENCH_TEMPORAL_ARGS?.split(' ').filter(Boolean) ?? ['--log-level', 'error', ...DEV_SERVER_SQLITE_ARGS],
     },
   });
   const port = env.address.split(':').pop()!;

@@ -40,7 +40,7 @@ import {
   openFlags,
 } from '../src/domain/commands';
 import { cleanText } from '../src/domain/text';
-import { decideSteps, nextActionOf, planNext } from '../src/domain/dunning';
+import { decideSteps, nextActionOf, planNext, type Plan } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
 import { keyedEntries } from '../src/domain/keyed';
 import { ledgerFactsOf } from '../src/domain/ledger';
@@ -155,7 +155,15 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   };
   const view = (): InvoiceView => ({ ...viewOf(state), needsAttention: needsAttention() });
 
-  const parked = () => parkedVisible && planNext(state, Date.now()).kind === 'parked';
+  // The state is immutable and the clock stands still within an activation: one plan per state and instant,
+  // however often the view, the search attributes and the loop ask for it.
+  let planned: { state: InvoiceState; at: number; plan: Plan } | undefined;
+  const planNow = (): Plan => {
+    const at = Date.now();
+    if (planned?.state !== state || planned.at !== at) planned = { state, at, plan: planNext(state, at) };
+    return planned.plan;
+  };
+  const parked = () => parkedVisible && planNow().kind === 'parked';
   const needsAttention = (): string[] => [
     ...(projection.failure ? ['projection_failed'] : []),
     ...new Set(openFlags(state).map((f) => f.kind)),
@@ -452,7 +460,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   for (;;) {
     // Not even an idle `await` unpatched: recorded histories expect the order of commands that follows.
     if (continues) await continueIfLong();
-    const plan = planNext(state, Date.now());
+    const plan = planNow();
     if (plan.kind === 'done') break;
     if (plan.kind === 'promise_broken') {
       emit([{ type: 'promise_broken', date: state.promise!.date }], 'workflow', 'promised date passed with money still owed');

@@ -44,13 +44,19 @@ export interface ScheduleFacts {
   readonly pausedMs: number;
 }
 
+const schedules = new WeakMap<ScheduleFacts['input'], { key: string; steps: readonly ScheduledStep[] }>();
+
 /**
  * The schedule for this invoice's pinned policy, shifted by time spent disputed; a repeating tail is
  * listed around `nowMs` (see `computeSchedule`).
  */
-export function scheduleFor(state: ScheduleFacts, nowMs?: number): ScheduledStep[] {
+export function scheduleFor(state: ScheduleFacts, nowMs?: number): readonly ScheduledStep[] {
   const { policy, dueAt, timeZone, scheduleRules } = state.input;
-  return computeSchedule({
+  // Only an endless tail depends on the instant; otherwise one schedule per pinned input and pause.
+  const key = `${state.pausedMs}|${policy.repeatEvery ? (nowMs ?? '') : ''}`;
+  const known = schedules.get(state.input);
+  if (known?.key === key) return known.steps;
+  const steps = computeSchedule({
     policy,
     dueAt,
     timeZone,
@@ -58,6 +64,8 @@ export function scheduleFor(state: ScheduleFacts, nowMs?: number): ScheduledStep
     rules: scheduleRules ?? 'instant',
     ...(nowMs !== undefined ? { repeatAround: nowMs } : {}),
   });
+  schedules.set(state.input, { key, steps });
+  return steps;
 }
 
 /**

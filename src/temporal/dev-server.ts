@@ -5,6 +5,14 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describeExecutable, devServerExecutable } from './binaries';
 import { INVOICE_SEARCH_ATTRIBUTES } from './search-attributes';
 
+/**
+ * The dev server's SQLite file in write-ahead-log mode, synced at checkpoints rather than on every
+ * commit: survives a crash of any process (only a power cut can lose the last commits, which the
+ * idempotent activities redo). Its default (rollback journal, fsync per commit) spent a third of the
+ * machine waiting on the disk and halved throughput (see BENCHMARKS.md, bench:scale).
+ */
+export const DEV_SERVER_SQLITE_ARGS: readonly string[] = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+
 export interface LocalTemporal {
   readonly address: string;
   readonly uiUrl: string;
@@ -33,7 +41,7 @@ export async function startLocalTemporal(o: { dataDir: string; port: number; uiP
       uiPort: o.uiPort,
       namespace: o.namespace,
       searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'warn'],
+      extraArgs: ['--log-level', 'warn', ...DEV_SERVER_SQLITE_ARGS],
     },
   });
   return {
