@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../src/db/client';
-import { findCustomer, type CustomerRow } from '../src/db/customers';
+import { findCustomer, findCustomerDetails, type CustomerRow } from '../src/db/customers';
+import { recipientsFor, type Recipients } from '../src/domain/customer';
 import { findInvoiceDocument, saveInvoiceDocument } from '../src/db/documents';
 import { dropSendingEmail, findEmail, findSendingEmail, keepSendingEmail, recordEmail } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
@@ -93,13 +94,13 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     if (logged) return { status: 'already_sent', transport: logged.transport, providerMessageId: logged.providerMessageId };
 
     const { invoice, customer } = await loadInvoice(input.invoiceId);
-    // A retry (after a crash once the provider had it) sends the first attempt's exact bytes, which
-    // the provider recognises under the idempotency key; only a first attempt renders.
+    // A retry (after a crash once the provider had it) sends the first attempt's exact bytes to the
+    // same recipients, which the provider recognises under the idempotency key; only a first attempt renders.
     const email =
       (await findSendingEmail(sql, input.idempotencyKey)) ??
       (await keepSendingEmail(sql, {
         idempotencyKey: input.idempotencyKey,
-        recipient: customer.email,
+        recipients: await recipientsOf(customer, input.template),
         ...(await render(input, invoice, customer)),
       }));
     const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;
@@ -112,7 +113,8 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       ({ providerMessageId } = await mailer.deliver({
         idempotencyKey: input.idempotencyKey,
         from,
-        to: email.recipient,
+        to: email.recipients.to,
+        cc: email.recipients.cc,
         subject: email.subject,
         html: email.html,
         text: email.text,
@@ -141,7 +143,8 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       invoiceId: invoice.id,
       customerId: customer.id,
       template: input.template,
-      recipient: email.recipient,
+      recipient: email.recipients.to.join(', '),
+      recipients: email.recipients,
       subject: email.subject,
       html: withoutPortalTokens(email.html),
       text: withoutPortalTokens(email.text),
@@ -150,6 +153,14 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       providerMessageId,
     });
     return { status, transport: mailer.transport, providerMessageId };
+  }
+
+  /** Billing contacts in To; CC and escalation contacts (from their template on) in CC. */
+  async function recipientsOf(customer: CustomerRow, template: EmailTemplate): Promise<Recipients> {
+    const { contacts } = await findCustomerDetails(sql, customer.id);
+    const recipients = recipientsFor(contacts, template);
+    // A customer always has a billing contact; one written before contacts existed has its address.
+    return recipients.to.length > 0 ? recipients : { to: [customer.email], cc: recipients.cc };
   }
 
   /** The email of one step, with a portal link of its own (only the link's hash is kept). */

@@ -23,6 +23,11 @@ const CUSTOMER_COLUMNS: readonly Column[] = [
   { field: 'currency', names: ['currency'], required: true },
   { field: 'paymentTermsDays', names: ['payment_terms_days', 'terms_days', 'payment_terms'], required: false },
   { field: 'policy', names: ['policy', 'dunning_policy'], required: false },
+  { field: 'locale', names: ['locale', 'language'], required: false },
+  { field: 'ccEmails', names: ['cc_emails', 'cc'], required: false },
+  { field: 'escalationEmail', names: ['escalation_email'], required: false },
+  { field: 'escalateFrom', names: ['escalate_from'], required: false },
+  { field: 'creditLimit', names: ['credit_limit'], required: false },
 ];
 const INVOICE_COLUMNS: readonly Column[] = [
   { field: 'externalId', names: ['external_id', 'invoice_id', 'id'], required: true },
@@ -109,12 +114,36 @@ async function readCsv(
   });
 }
 
+/**
+ * A customer row: CC addresses separated by `;` (or `,`), an escalation contact with the template
+ * it is copied from (e.g. final_notice), a credit limit in major units of the customer's currency.
+ */
 function customerBody(raw: Record<string, string>): Record<string, unknown> {
-  const { paymentTermsDays, ...rest } = raw;
-  if (paymentTermsDays === undefined) return rest;
-  if (!/^\d+$/.test(paymentTermsDays))
-    throw new DomainError(ErrorCode.VALIDATION, `"${paymentTermsDays}" is not a whole number of days`, { field: 'paymentTermsDays' });
-  return { ...rest, paymentTermsDays: Number(paymentTermsDays) };
+  const { paymentTermsDays, ccEmails, escalationEmail, escalateFrom, creditLimit, ...rest } = raw;
+  const body: Record<string, unknown> = { ...rest };
+  if (paymentTermsDays !== undefined) {
+    if (!/^\d+$/.test(paymentTermsDays))
+      throw new DomainError(ErrorCode.VALIDATION, `"${paymentTermsDays}" is not a whole number of days`, { field: 'paymentTermsDays' });
+    body.paymentTermsDays = Number(paymentTermsDays);
+  }
+  const contacts = [
+    ...(ccEmails ?? '')
+      .split(/[;,]/)
+      .map((e) => e.trim())
+      .filter(Boolean)
+      .map((email) => ({ email, role: 'cc' })),
+    ...(escalationEmail ? [{ email: escalationEmail, role: 'escalation', escalateFrom: escalateFrom ?? 'final_notice' }] : []),
+  ];
+  if (contacts.length > 0) body.contacts = contacts;
+  if (creditLimit !== undefined) {
+    const currency = (rest.currency ?? '').toUpperCase();
+    try {
+      body.creditLimits = [{ currency, limitCents: parseMajorUnits(creditLimit, currency) }];
+    } catch (err) {
+      throw new DomainError(ErrorCode.VALIDATION, (err as Error).message, { field: 'creditLimit' });
+    }
+  }
+  return body;
 }
 
 function invoiceBody(raw: Record<string, string>): Record<string, unknown> {

@@ -1,3 +1,4 @@
+import type { Recipients } from '../domain/customer';
 import type { Sql } from './client';
 
 export interface EmailLogEntry {
@@ -5,7 +6,10 @@ export interface EmailLogEntry {
   invoiceId: string | null;
   customerId: string | null;
   template: string;
+  /** The To line. */
   recipient: string;
+  /** Every recipient (null for emails logged before contacts existed: `recipient` alone). */
+  recipients: Recipients | null;
   subject: string;
   html: string;
   text: string;
@@ -27,8 +31,10 @@ export async function findEmail(sql: Sql, idempotencyKey: string): Promise<Email
 export async function recordEmail(sql: Sql, e: EmailLogEntry): Promise<boolean> {
   return sql.begin(async (tx) => {
     const rows = await tx`
-      INSERT INTO email_log (idempotency_key, invoice_id, customer_id, template, recipient, subject, html, text, attachments, transport, provider_message_id)
-      VALUES (${e.idempotencyKey}, ${e.invoiceId}, ${e.customerId}, ${e.template}, ${e.recipient}, ${e.subject}, ${e.html}, ${e.text},
+      INSERT INTO email_log (idempotency_key, invoice_id, customer_id, template, recipient, recipients, subject, html, text, attachments, transport,
+                             provider_message_id)
+      VALUES (${e.idempotencyKey}, ${e.invoiceId}, ${e.customerId}, ${e.template}, ${e.recipient},
+              ${e.recipients ? tx.json(e.recipients as never) : null}, ${e.subject}, ${e.html}, ${e.text},
               ${tx.json(e.attachments)}, ${e.transport}, ${e.providerMessageId})
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING 1`;
@@ -40,7 +46,7 @@ export async function recordEmail(sql: Sql, e: EmailLogEntry): Promise<boolean> 
 /** An email rendered for sending: exactly what goes to the provider, on every attempt. */
 export interface SendingEmail {
   idempotencyKey: string;
-  recipient: string;
+  recipients: Recipients;
   subject: string;
   html: string;
   text: string;
@@ -53,15 +59,19 @@ export interface SendingEmail {
 export async function keepSendingEmail(sql: Sql, e: SendingEmail): Promise<SendingEmail> {
   // An email's attempts end within a day (the activity's schedule-to-close); older copies are orphans.
   await sql`DELETE FROM email_sending WHERE created_at < now() - interval '2 days'`;
-  await sql`INSERT INTO email_sending (idempotency_key, recipient, subject, html, text) VALUES (${e.idempotencyKey}, ${e.recipient}, ${e.subject}, ${e.html}, ${e.text})
+  await sql`INSERT INTO email_sending (idempotency_key, recipient, recipients, subject, html, text)
+            VALUES (${e.idempotencyKey}, ${e.recipients.to.join(', ')}, ${sql.json(e.recipients as never)}, ${e.subject}, ${e.html}, ${e.text})
             ON CONFLICT (idempotency_key) DO NOTHING`;
   return (await findSendingEmail(sql, e.idempotencyKey))!;
 }
 
 export async function findSendingEmail(sql: Sql, idempotencyKey: string): Promise<SendingEmail | undefined> {
-  const [row] = await sql<SendingEmail[]>`
-    SELECT idempotency_key AS "idempotencyKey", recipient, subject, html, text FROM email_sending WHERE idempotency_key = ${idempotencyKey}`;
-  return row;
+  const [row] = await sql<(Omit<SendingEmail, 'recipients'> & { recipient: string; recipients: Recipients | null })[]>`
+    SELECT idempotency_key AS "idempotencyKey", recipient, recipients, subject, html, text FROM email_sending WHERE idempotency_key = ${idempotencyKey}`;
+  if (!row) return undefined;
+  // A copy kept before contacts existed names its one recipient.
+  const { recipient, recipients, ...rest } = row;
+  return { ...rest, recipients: recipients ?? { to: [recipient], cc: [] } };
 }
 
 /** Forgets an in-flight copy whose email will never be sent (refused for good). */
@@ -78,6 +88,6 @@ export async function listEmails(sql: Sql, filter: { invoiceId?: string; limit: 
 }
 
 function columns(sql: Sql) {
-  return sql`idempotency_key AS "idempotencyKey", invoice_id AS "invoiceId", customer_id AS "customerId", template, recipient, subject,
+  return sql`idempotency_key AS "idempotencyKey", invoice_id AS "invoiceId", customer_id AS "customerId", template, recipient, recipients, subject,
     html, text, attachments, transport, provider_message_id AS "providerMessageId", created_at AS "createdAt"`;
 }

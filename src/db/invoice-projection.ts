@@ -4,6 +4,7 @@ import type { Sql } from './client';
 import { enqueueOutboundEvents } from './outbound-events';
 import { importPaymentId } from '../domain/ledger';
 import { markUnappliedApplied } from './unapplied-payments';
+import { placeCreditHold, settleCreditStanding } from './credit-standing';
 
 /** A flagged amount as a bigint column can hold it (a flag keeps amounts no ledger could, as unknown). */
 const storableAmount = (amount: number) => (Number.isSafeInteger(amount) && Math.abs(amount) <= Number.MAX_SAFE_INTEGER ? amount : null);
@@ -92,9 +93,12 @@ export async function projectInvoiceEvents(
           await tx`UPDATE invoices SET policy_name = ${event.policy.name}, policy_version = ${event.policy.version} WHERE id = ${invoiceId}`;
           break;
         case 'credit_hold_placed':
-          await tx`UPDATE customers SET credit_hold = true, updated_at = now() WHERE id = ${customerId}`;
-          await tx`INSERT INTO audit_log (entity_type, entity_id, action, actor, reason, data, at)
-                   VALUES ('customer', ${customerId}, 'customer.credit_hold_placed', ${actor}, ${'dunning policy step'}, ${tx.json({ invoiceId })}, ${at})`;
+          await placeCreditHold(tx as unknown as Sql, customerId, 'policy', {
+            actor,
+            reason: `dunning policy step of invoice ${current.number}`,
+            at: new Date(at),
+            invoiceId,
+          });
           break;
       }
     }
@@ -133,6 +137,8 @@ export async function projectInvoiceEvents(
         workflow_started = true,
         updated_at = now()
       WHERE id = ${invoiceId}`;
+    // A payment may clear what held the customer; a fee may take it past its limit.
+    await settleCreditStanding(tx as unknown as Sql, customerId, { actor: last.actor, now: new Date(last.at), invoiceId });
     return { applied: events.length };
   });
 }

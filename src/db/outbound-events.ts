@@ -5,7 +5,7 @@ import type { Sql } from './client';
  * Stores outbound events and a pending delivery for every endpoint subscribed to each type. Run
  * inside the projection's transaction; an event id already stored is left alone.
  */
-export async function enqueueOutboundEvents(tx: Sql, invoiceId: string, events: readonly OutboundEvent[]): Promise<void> {
+export async function enqueueOutboundEvents(tx: Sql, invoiceId: string | null, events: readonly OutboundEvent[]): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((e) => ({ id: e.id, type: e.type, payload: e, created_at: e.createdAt }));
   const stored = await tx<{ id: string; type: string }[]>`

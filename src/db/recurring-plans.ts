@@ -21,6 +21,8 @@ export interface RecurringPlanRow {
   startsOn: string | null;
   endsOn: string | null;
   status: PlanStatus;
+  /** Issues invoices while the customer is on credit hold (an audited override) instead of skipping. */
+  billDuringHold: boolean;
   scheduleId: string;
   idempotencyKey: string | null;
   requestHash: string | null;
@@ -29,7 +31,7 @@ export interface RecurringPlanRow {
 }
 
 const COLUMNS = (sql: Sql) => sql`id, customer_id AS "customerId", currency, lines, policy_name AS "policyName", interval, hour,
-  time_zone AS "timeZone", starts_on AS "startsOn", ends_on AS "endsOn", status, schedule_id AS "scheduleId",
+  time_zone AS "timeZone", starts_on AS "startsOn", ends_on AS "endsOn", status, bill_during_hold AS "billDuringHold", schedule_id AS "scheduleId",
   idempotency_key AS "idempotencyKey", request_hash AS "requestHash", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export type NewRecurringPlan = Omit<RecurringPlanRow, 'status' | 'createdAt' | 'updatedAt'>;
@@ -48,10 +50,10 @@ export async function insertRecurringPlan(
   return sql.begin(async (tx) => {
     const [row] = await tx<RecurringPlanRow[]>`
       INSERT INTO recurring_plans (id, customer_id, currency, lines, policy_name, interval, hour, time_zone, starts_on, ends_on,
-                                   schedule_id, idempotency_key, request_hash)
+                                   bill_during_hold, schedule_id, idempotency_key, request_hash)
       VALUES (${plan.id}, ${plan.customerId}, ${plan.currency}, ${tx.json(plan.lines as never)}, ${plan.policyName},
               ${tx.json(plan.interval as never)}, ${plan.hour}, ${plan.timeZone}, ${plan.startsOn}, ${plan.endsOn},
-              ${plan.scheduleId}, ${plan.idempotencyKey}, ${plan.requestHash})
+              ${plan.billDuringHold}, ${plan.scheduleId}, ${plan.idempotencyKey}, ${plan.requestHash})
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${COLUMNS(tx as unknown as Sql)}`;
     if (!row) return null;

@@ -31,6 +31,14 @@ export const ErrorCode = {
   PLAN_DELETED: 'PLAN_DELETED',
   PLAN_PAUSED: 'PLAN_PAUSED',
   SCHEDULER_UNAVAILABLE: 'SCHEDULER_UNAVAILABLE',
+  /** The customer is on credit hold: no new credit without an override. */
+  CREDIT_HOLD: 'CREDIT_HOLD',
+  /** The invoice would take the customer's exposure past its credit limit. */
+  CREDIT_LIMIT_EXCEEDED: 'CREDIT_LIMIT_EXCEEDED',
+  /** A customer's currency cannot change once it has invoices. */
+  CURRENCY_LOCKED: 'CURRENCY_LOCKED',
+  /** A release of a credit hold the customer is not on. */
+  NOT_ON_HOLD: 'NOT_ON_HOLD',
   /** A request body that is not JSON where JSON is required. */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',

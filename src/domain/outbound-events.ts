@@ -8,6 +8,9 @@ export const OUTBOUND_EVENT_TYPES = [
   'invoice.disputed',
   'invoice.uncollectible',
   'invoice.voided',
+  'customer.credit_hold_placed',
+  'customer.credit_hold_released',
+  'customer.credit_limit_exceeded',
 ] as const;
 export type OutboundEventType = (typeof OUTBOUND_EVENT_TYPES)[number];
 

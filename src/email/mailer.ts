@@ -3,7 +3,8 @@ import { Resend } from 'resend';
 export interface OutgoingEmail {
   readonly idempotencyKey: string;
   readonly from: string;
-  readonly to: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
   readonly subject: string;
   readonly html: string;
   readonly text: string;
@@ -47,7 +48,8 @@ export function createResendMailer(apiKey: string, baseUrl?: string): Mailer {
       const { data, error, headers } = await resend.emails.send(
         {
           from: email.from,
-          to: email.to,
+          to: [...email.to],
+          ...(email.cc.length > 0 ? { cc: [...email.cc] } : {}),
           subject: email.subject,
           html: email.html,
           text: email.text,
@@ -97,7 +99,10 @@ export function createOutboxMailer(print: (line: string) => void): Mailer {
     transport: 'outbox',
     async deliver(email) {
       const files = email.attachments.map((a) => a.filename).join(', ');
-      print(`✉  outbox → ${maskAddress(email.to)}: ${email.subject}${files ? ` [${files}]` : ''} (${email.idempotencyKey})`);
+      const cc = email.cc.length > 0 ? ` (cc ${email.cc.map(maskAddress).join(', ')})` : '';
+      print(
+        `✉  outbox → ${email.to.map(maskAddress).join(', ')}${cc}: ${email.subject}${files ? ` [${files}]` : ''} (${email.idempotencyKey})`,
+      );
       return { providerMessageId: null };
     },
   };

@@ -11,7 +11,9 @@ import { invoiceTotalCents, lineTotalCents } from '../domain/money';
 import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
 import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
 import { invoiceWorkflowId } from '../temporal/search-attributes';
-import { calendarDate, currencyCode, MAX_TERM_DAYS, minorUnits, policyName, singleLine } from '../domain/input';
+import { calendarDate, currencyCode, MAX_TERM_DAYS, minorUnits, multiLine, policyName, singleLine } from '../domain/input';
+import { readCreditFacts, recordCreditOverride, settleCreditStanding } from '../db/credit-standing';
+import { creditRefusal } from '../domain/customer';
 
 const DAY_MS = 86_400_000;
 
@@ -37,6 +39,8 @@ export const createInvoiceSchema = z
       )
       .optional(),
     policy: policyName.optional(),
+    /** Issues the invoice although the customer is on credit hold or would pass its limit; audited. */
+    override: z.strictObject({ reason: multiLine(500) }).optional(),
   })
   .refine((b) => !(b.dueDate && b.dueIn), { message: 'give dueDate or dueIn, not both', path: ['dueIn'] });
 export type CreateInvoiceInput = z.output<typeof createInvoiceSchema>;
@@ -91,6 +95,12 @@ export async function createInvoice(
 
   const lines = input.lines.map((l) => ({ ...l, amountCents: lineTotalCents(l.quantity, l.unitAmountCents) }));
   const totalCents = invoiceTotalCents(input.lines);
+  const currency = input.currency ?? customer.currency;
+
+  // No new credit for a customer on hold or past its limit, unless someone takes responsibility.
+  // (Two invoices checked at once may both pass; the limit then holds the customer right after.)
+  const refusal = creditRefusal((await readCreditFacts(deps.sql, customer.id, now))!, currency, totalCents);
+  if (refusal && !input.override) throw new DomainError(refusal.code, refusal.message, { field: 'customerId' });
 
   const id = randomUUID();
   const inserted = await insertInvoice(
@@ -98,7 +108,7 @@ export async function createInvoice(
     {
       id,
       customerId: customer.id,
-      currency: input.currency ?? customer.currency,
+      currency,
       totalCents,
       issueDate,
       dueAt,
@@ -117,6 +127,10 @@ export async function createInvoice(
     const winner = await findInvoiceByIdempotencyKey(deps.sql, opts.idempotencyKey!);
     return { invoice: await replay(deps, winner!, requestHash), created: false };
   }
+  if (refusal && input.override) {
+    await recordCreditOverride(deps.sql, { invoiceId: id, actor: opts.actor, reason: input.override.reason, refused: refusal, at: now });
+  }
+  await deps.sql.begin((tx) => settleCreditStanding(tx as unknown as Sql, customer.id, { actor: opts.actor, now, invoiceId: id }));
   return { invoice: await startWorkflow(deps, inserted), created: true };
 }
 

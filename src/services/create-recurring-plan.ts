@@ -25,6 +25,8 @@ export const createRecurringPlanSchema = z
     timeZone: z.string().max(64).refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
     startsOn: calendarDate.optional(),
     endsOn: calendarDate.optional(),
+    /** Keep issuing while the customer is on credit hold (each invoice audited as an override); by default a firing is skipped. */
+    billDuringHold: z.boolean().default(false),
   })
   .refine((p) => !(p.startsOn && p.endsOn && p.endsOn < p.startsOn), { message: 'endsOn is before startsOn', path: ['endsOn'] });
 export type CreateRecurringPlanInput = z.output<typeof createRecurringPlanSchema>;
@@ -66,6 +68,7 @@ export async function createRecurringPlan(
     timeZone: input.timeZone ?? customer.timeZone,
     startsOn: input.startsOn ?? null,
     endsOn: input.endsOn ?? null,
+    billDuringHold: input.billDuringHold,
     scheduleId: recurringScheduleId(id),
     idempotencyKey: opts.idempotencyKey ?? null,
     requestHash,

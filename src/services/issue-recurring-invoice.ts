@@ -23,15 +23,31 @@ export async function issueRecurringInvoice(
     return { status: 'skipped', billingPeriod, invoiceId: null, number: null, reason: `plan is ${plan.status}` };
   }
   let startError: unknown;
-  const { invoice, created } = await createInvoice(
-    { ...deps, onStartFailure: (err) => (startError = err) },
-    { customerId: plan.customerId, currency: plan.currency, lines: plan.lines, ...(plan.policyName ? { policy: plan.policyName } : {}) },
-    {
-      idempotencyKey: `recurring:${plan.id}:${billingPeriod}`,
-      actor: `recurring-plan:${plan.id}`,
-      recurring: { planId: plan.id, billingPeriod },
-    },
-  );
+  let issued: Awaited<ReturnType<typeof createInvoice>>;
+  try {
+    issued = await createInvoice(
+      { ...deps, onStartFailure: (err) => (startError = err) },
+      {
+        customerId: plan.customerId,
+        currency: plan.currency,
+        lines: plan.lines,
+        ...(plan.policyName ? { policy: plan.policyName } : {}),
+        ...(plan.billDuringHold ? { override: { reason: 'the recurring plan bills during a credit hold' } } : {}),
+      },
+      {
+        idempotencyKey: `recurring:${plan.id}:${billingPeriod}`,
+        actor: `recurring-plan:${plan.id}`,
+        recurring: { planId: plan.id, billingPeriod },
+      },
+    );
+  } catch (err) {
+    // A held customer gets no new invoice for this period (the firing says why); the plan goes on.
+    if (err instanceof DomainError && (err.code === ErrorCode.CREDIT_HOLD || err.code === ErrorCode.CREDIT_LIMIT_EXCEEDED)) {
+      return { status: 'skipped', billingPeriod, invoiceId: null, number: null, reason: err.message };
+    }
+    throw err;
+  }
+  const { invoice, created } = issued;
   // The invoice is committed; its workflow must run before this firing counts as done (a retry starts it).
   if (startError) throw startError;
   return { status: created ? 'issued' : 'already_issued', billingPeriod, invoiceId: invoice.id, number: invoice.number };

@@ -100,7 +100,7 @@ it('sends through the resend SDK with the idempotency key and the PDF attached',
   expect(req).toMatchObject({ method: 'POST', path: '/emails' });
   expect(req!.headers['idempotency-key']).toBe(`invoice-${id}/issue`);
   expect(req!.headers.authorization).toBe('Bearer re_test_key');
-  expect(req!.body).toMatchObject({ from: 'Acme AR <ar@acme.test>', to: 'ap@umbrella.test', subject: expect.stringContaining('INV-') });
+  expect(req!.body).toMatchObject({ from: 'Acme AR <ar@acme.test>', to: ['ap@umbrella.test'], subject: expect.stringContaining('INV-') });
   expect(req!.body.text).toContain('EUR 1,234.56');
   expect(req!.body.text).toContain('2026-12-02'); // the customer's local due date
   expect(req!.body.text).toContain(`https://ar.example.com/pay/${id}`);

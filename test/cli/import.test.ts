@@ -79,7 +79,7 @@ describe('import', () => {
       'customers.csv: 4 rows — 2 imported, 0 already imported, 0 skipped, 2 with errors',
       'invoices.csv: 7 rows — 2 imported, 0 already imported, 1 skipped, 4 with errors',
       '',
-      'customers.csv line 4 (C-003): email: Invalid email address',
+      'customers.csv line 4 (C-003): email: must be an email address',
       'customers.csv line 5 (C-004): paymentTermsDays: "thirty" is not a whole number of days',
       'invoices.csv line 4 (I-1003): skipped — paid in full: nothing to collect',
       'invoices.csv line 5 (I-1004): total: "1,200.00" is not an amount: write digits with an optional decimal point, e.g. 1234.50',
@@ -149,6 +149,28 @@ describe('import', () => {
       { file: 'invoices-fixed.csv', rows: 1, created: 1, exists: 0, skipped: 0, errors: 0 },
     ]);
     expect(await counts()).toEqual({ customers: 3, invoices: 3 });
+  });
+
+  it('imports contacts, an escalation contact and a credit limit from their columns', async () => {
+    const csv = await file('customers-contacts.csv', [
+      'external_id,name,email,time_zone,currency,cc_emails,escalation_email,escalate_from,credit_limit,locale',
+      'C-200,Stark Industries,ap@stark.test,America/New_York,USD,controller@stark.test; pepper@stark.test,cfo@stark.test,final_notice,25000.00,en-US',
+      'C-201,Bad Limit Co,ap@badlimit.test,UTC,USD,,,,lots,',
+    ]);
+    const run = await cli(['import', csv]);
+    expect(run.out).toContain('customers-contacts.csv line 3 (C-201): creditLimit:');
+    const [row] = await stack.db.sql`SELECT id FROM customers WHERE external_id = 'C-200'`;
+    const customer = (await api.request('GET', `/api/customers/${row!.id}`)).body;
+    expect(customer).toMatchObject({
+      locale: 'en-US',
+      contacts: [
+        { email: 'ap@stark.test', role: 'billing' },
+        { email: 'controller@stark.test', role: 'cc' },
+        { email: 'pepper@stark.test', role: 'cc' },
+        { email: 'cfo@stark.test', role: 'escalation', escalateFrom: 'final_notice' },
+      ],
+      creditLimits: [{ currency: 'USD', limitCents: 2_500_000 }],
+    });
   });
 
   it('refuses a file without a required column before importing anything', async () => {

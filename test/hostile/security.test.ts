@@ -195,13 +195,15 @@ describe('logs', () => {
     await mailer.deliver({
       idempotencyKey: 'k',
       from: 'ar@seller.test',
-      to: 'jane.doe@customer.test',
+      to: ['jane.doe@customer.test'],
+      cc: ['cfo@customer.test'],
       subject: 'Invoice INV-1',
       html: '',
       text: '',
       attachments: [],
     });
     expect(printed.join('\n')).not.toContain('jane.doe@customer.test');
+    expect(printed.join('\n')).not.toContain('cfo@customer.test');
     expect(printed.join('\n')).toContain('customer.test');
   });
 });

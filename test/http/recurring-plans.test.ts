@@ -205,6 +205,38 @@ describe('firings', () => {
   });
 });
 
+describe('credit hold', () => {
+  it('a firing for a customer on hold issues nothing and says why, unless the plan bills during a hold', async () => {
+    const held = await createCustomer(
+      stack.db.sql,
+      createCustomerSchema.parse({ name: 'Held Co', email: 'ap@held.test', timeZone: 'America/Chicago', currency: 'USD' }),
+      'test',
+    );
+    expect((await api.request('POST', `/api/customers/${held.id}/credit-hold`, { body: { reason: 'unpaid since June' } })).status).toBe(
+      201,
+    );
+    const fire = async (o: Record<string, unknown>) => {
+      const { body: plan } = await api.request('POST', '/api/recurring-plans', { body: planBody({ customerId: held.id, ...o }) });
+      const handle = stack.env.client.schedule.getHandle(plan.scheduleId);
+      await handle.trigger();
+      await waitForFirings(plan.scheduleId, 1);
+      const [firing] = (await handle.describe()).info.recentActions;
+      return { plan, result: await stack.env.client.workflow.getHandle(firing!.action.workflow.workflowId).result() };
+    };
+    const skipped = await fire({});
+    expect(skipped.result).toMatchObject({ status: 'skipped', invoiceId: null });
+    expect(skipped.result.reason).toContain('unpaid since June');
+    expect(await planInvoices(skipped.plan.id)).toEqual([]);
+
+    const billing = await fire({ billDuringHold: true });
+    expect(billing.result).toMatchObject({ status: 'issued' });
+    const [invoice] = await planInvoices(billing.plan.id);
+    const [override] = await stack.db
+      .sql`SELECT reason FROM audit_log WHERE entity_id = ${invoice!.id} AND action = 'invoice.credit_override'`;
+    expect(override!.reason).toBe('the recurring plan bills during a credit hold');
+  });
+});
+
 describe('pause, resume, delete', () => {
   it('a paused plan does not fire and bills nothing even when triggered; resuming restarts it', async () => {
     const { body: plan } = await api.request('POST', '/api/recurring-plans', { body: planBody() });

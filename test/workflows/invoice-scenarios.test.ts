@@ -86,6 +86,37 @@ it('catches up after an outage: no burst of stale reminders, each fee once', asy
   expect(fees[0]!.n).toBe(1);
 });
 
+it("a policy step's credit hold clears itself once the customer pays, and stays while a handed-off debt is owed", async () => {
+  await insertPolicyVersion(stack.db.sql, {
+    name: 'hold-early',
+    steps: [
+      { offset: '1d', template: 'final_notice', finalNotice: true, creditHold: true },
+      { offset: '30d', template: 'handoff_notice', handOff: true },
+    ],
+  });
+  // Due 30 days after the test server's clock (earlier tests moved it ahead of the host's).
+  const dueIn = `${Math.ceil(((await stack.env.currentTimeMs()) - Date.now()) / 86_400_000) + 30}d`;
+  const { customer, handle } = await fixture({ totalCents: 50_000, invoice: { policy: 'hold-early', dueIn } });
+  await sleepPast(handle, 0);
+  const held = async () => (await stack.db.sql`SELECT credit_hold_source FROM customers WHERE id = ${customer.id}`)[0]!.credit_hold_source;
+  await eventually(async () => expect(await held()).toBe('policy'));
+  await handle.signal(paymentReceivedSignal, pay('pi_hold', 50_000));
+  await handle.result();
+  await eventually(async () => expect(await held()).toBeNull());
+  const actions = await stack.db
+    .sql`SELECT action, actor FROM audit_log WHERE entity_id = ${customer.id} AND action LIKE 'customer.credit%' ORDER BY id`;
+  expect(actions).toEqual([
+    { action: 'customer.credit_hold_placed', actor: 'workflow' },
+    { action: 'customer.credit_hold_released', actor: 'gateway:test' },
+  ]);
+
+  // A customer whose debt went to collections stays held, whatever else it pays.
+  const other = await fixture({ totalCents: 50_000, invoice: { policy: 'hold-early', dueIn } });
+  expect((await other.handle.result()).status).toBe('uncollectible');
+  const [row] = await stack.db.sql`SELECT credit_hold_source FROM customers WHERE id = ${other.customer.id}`;
+  expect(row!.credit_hold_source).toBe('policy');
+});
+
 describe('past the last step', () => {
   beforeAll(async () => {
     await insertPolicyVersion(stack.db.sql, {

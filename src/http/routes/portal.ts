@@ -213,6 +213,12 @@ async function portalPage(
     html`
     <h1>${customer.name}</h1>
     ${notice ? html`<p class="${notice.kind}" role="${notice.kind === 'alert' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+    ${
+      customer.creditHold
+        ? html`<p class="alert" role="alert">Your account is on credit hold: new orders on account are paused until the overdue balance is settled.
+            Please pay the invoices below or contact us.</p>`
+        : ''
+    }
     <p>Amount due: ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}</p>
     <h2>Open invoices</h2>
     ${
