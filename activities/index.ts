@@ -4,8 +4,23 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../src/db/client';
 import { findCustomer, findCustomerDetails, type CustomerRow } from '../src/db/customers';
 import { recipientsFor, type Recipients } from '../src/domain/customer';
+import { mostSevere, reminderNotWanted, reminderSettings, type ReminderItem } from '../src/domain/reminders';
+import { readCustomerBalances } from '../src/db/customer-account';
+import { findReminderInvoices, type ReminderInvoiceRow } from '../src/db/reminder-invoices';
+import { signalCustomerAccount } from '../src/temporal/customer-account';
+import { renderReminderBatch } from '../src/email/templates';
+import type { StepTemplate } from '../src/domain/policy';
+import { reminderDueSignal, type CustomerAccountFacts } from '../workflows/messages';
 import { findInvoiceDocument, saveInvoiceDocument } from '../src/db/documents';
-import { dropSendingEmail, findEmail, findSendingEmail, keepSendingEmail, recordEmail } from '../src/db/email-log';
+import {
+  dropSendingEmail,
+  findEmail,
+  findEmailItems,
+  findSendingEmail,
+  keepSendingEmail,
+  recordEmail,
+  type SendingEmail,
+} from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
 import { recordProjectionFailure, refusalOf } from '../src/db/projection-failures';
 import { findInvoice, findInvoiceLines, type InvoiceRow } from '../src/db/invoices';
@@ -107,36 +122,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     if (input.attachPdf && !document) throw ApplicationFailure.retryable(`invoice ${invoice.id} has no PDF yet`, 'DOCUMENT_MISSING');
     const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
 
-    let providerMessageId: string | null;
-    let status: SendEmailResult['status'] = 'sent';
-    try {
-      ({ providerMessageId } = await mailer.deliver({
-        idempotencyKey: input.idempotencyKey,
-        from,
-        to: email.recipients.to,
-        cc: email.recipients.cc,
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        attachments,
-      }));
-    } catch (err) {
-      if (!(err instanceof MailerError)) throw err;
-      if (err.alreadyAccepted) {
-        // Sent under this key before (by an attempt whose content we no longer have): it went out.
-        providerMessageId = null;
-        status = 'already_sent';
-      } else if (!err.retryable) {
-        await dropSendingEmail(sql, input.idempotencyKey);
-        throw ApplicationFailure.nonRetryable(err.message, 'EMAIL_REJECTED', { statusCode: err.statusCode });
-      } else {
-        throw ApplicationFailure.create({
-          message: err.message,
-          type: 'EMAIL_PROVIDER_UNAVAILABLE',
-          ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
-        });
-      }
-    }
+    const { status, providerMessageId } = await deliverKept(email, attachments);
     // The stored copy shows the email as sent, without the live portal token (only its hash is kept).
     await recordEmail(sql, {
       idempotencyKey: input.idempotencyKey,
@@ -153,6 +139,42 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       providerMessageId,
     });
     return { status, transport: mailer.transport, providerMessageId };
+  }
+
+  /**
+   * Delivers a kept email under its idempotency key. A provider that already accepted the key (Resend's
+   * 409 for a key used with other content) means it went out; a permanent refusal forgets the kept copy
+   * and fails for good (`EMAIL_REJECTED`); anything else is retried, honouring `retry-after`.
+   */
+  async function deliverKept(
+    email: SendingEmail,
+    attachments: { filename: string; contentType: string; content: Buffer }[],
+  ): Promise<{ status: SendEmailResult['status']; providerMessageId: string | null }> {
+    try {
+      const { providerMessageId } = await mailer.deliver({
+        idempotencyKey: email.idempotencyKey,
+        from,
+        to: email.recipients.to,
+        cc: email.recipients.cc,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        attachments,
+      });
+      return { status: 'sent', providerMessageId };
+    } catch (err) {
+      if (!(err instanceof MailerError)) throw err;
+      if (err.alreadyAccepted) return { status: 'already_sent', providerMessageId: null };
+      if (!err.retryable) {
+        await dropSendingEmail(sql, email.idempotencyKey);
+        throw ApplicationFailure.nonRetryable(err.message, 'EMAIL_REJECTED', { statusCode: err.statusCode });
+      }
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: 'EMAIL_PROVIDER_UNAVAILABLE',
+        ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+      });
+    }
   }
 
   /** Billing contacts in To; CC and escalation contacts (from their template on) in CC. */
@@ -266,9 +288,145 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     return refreshSnapshots(sql, { onProgress: (done, total) => context.heartbeat({ done, total }) });
   }
 
+  /** Hands an invoice step's reminder to its customer's account workflow, starting the account if needed. */
+  async function enqueueReminder({ customerId, item }: { customerId: string; item: ReminderItem }): Promise<{ account: string }> {
+    const { client } = requireTemporal();
+    const account = await signalCustomerAccount(
+      client,
+      { taskQueue: Context.current().info.taskQueue, customerId },
+      reminderDueSignal,
+      item,
+    );
+    return { account };
+  }
+
+  /** The customer's reminder settings, hold and overdue amount, as Postgres holds them. */
+  async function loadCustomerAccount({ customerId }: { customerId: string }): Promise<CustomerAccountFacts> {
+    const customer = await findCustomer(sql, customerId);
+    if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} does not exist`, 'NOT_FOUND');
+    const balances = await readCustomerBalances(sql, customerId, new Date());
+    return {
+      settings: reminderSettings({ groupingWindow: customer.reminderGroupingWindow, minGap: customer.reminderMinGap }),
+      creditHold: customer.creditHold,
+      currency: customer.currency,
+      overdueCents: balances.receivables.find((r) => r.currency === customer.currency)?.overdueCents ?? 0,
+    };
+  }
+
+  /**
+   * Sends one of a customer's reminder emails at most once per key: a grouped one (`customer-<id>/batch-<n>`)
+   * listing each invoice still wanting its reminder, or one invoice's (its step's own key, with its PDF
+   * when it is a final notice). Which reminders it carries is settled by the first attempt and
+   * kept with the rendered email, so a retry after a crash sends the same email with the same items.
+   */
+  async function sendCustomerReminders(input: {
+    customerId: string;
+    key: string;
+    items: readonly ReminderItem[];
+  }): Promise<{ outcome: 'sent' | 'already_sent' | 'nothing_left'; included: string[]; dropped: { key: string; why: string }[] }> {
+    const leftOut = (included: readonly string[]) =>
+      input.items.filter((i) => !included.includes(i.key)).map((i) => ({ key: i.key, why: 'left out when the email was first sent' }));
+    const logged = await findEmail(sql, input.key);
+    if (logged) {
+      const included = (await findEmailItems(sql, input.key)).map((i) => i.key);
+      return { outcome: 'already_sent', included, dropped: leftOut(included) };
+    }
+    const customer = await findCustomer(sql, input.customerId);
+    if (!customer) throw ApplicationFailure.nonRetryable(`customer ${input.customerId} does not exist`, 'NOT_FOUND');
+
+    let email = await findSendingEmail(sql, input.key);
+    if (!email) {
+      const now = Date.now();
+      const invoices = await findReminderInvoices(
+        sql,
+        input.items.map((i) => i.invoiceId),
+      );
+      const dropped = input.items.flatMap((i) => {
+        const why = reminderNotWanted(invoices.get(i.invoiceId), i, now);
+        return why ? [{ key: i.key, why }] : [];
+      });
+      const wanted = input.items.filter((i) => !dropped.some((d) => d.key === i.key));
+      if (wanted.length === 0) return { outcome: 'nothing_left', included: [], dropped };
+      const tone = mostSevere(wanted);
+      const portal = await createPortalToken(sql, { customerId: customer.id, createdFor: input.key, now: new Date() });
+      const portalUrl = `${publicUrl}/portal/${portal.token}`;
+      const rendered =
+        wanted.length === 1
+          ? renderOne(wanted[0]!, invoices.get(wanted[0]!.invoiceId)!, customer, portalUrl)
+          : renderReminderBatch(tone, {
+              customerName: customer.name,
+              seller,
+              portalUrl,
+              lines: wanted.map((i) => {
+                const inv = invoices.get(i.invoiceId)!;
+                const dueDate = localDate(inv.dueAt.getTime(), customer.timeZone);
+                const today = localDate(now, customer.timeZone);
+                return {
+                  invoiceNumber: inv.number,
+                  currency: inv.currency,
+                  amountDueCents: inv.amountDueCents,
+                  dueDate,
+                  daysOverdue: Math.round((Date.parse(today) - Date.parse(dueDate)) / 86_400_000),
+                  template: i.template,
+                  payUrl: payUrl(inv.id),
+                };
+              }),
+            });
+      email = await keepSendingEmail(sql, {
+        idempotencyKey: input.key,
+        recipients: await recipientsOf(customer, tone),
+        ...rendered,
+        items: { included: wanted.map((i) => ({ key: i.key, invoiceId: i.invoiceId, template: i.template })), dropped },
+      });
+    }
+    const included = email.items?.included ?? [];
+    const first = input.items.find((i) => i.key === included[0]?.key);
+    const document = input.items.length === 1 && first?.attachPdf ? await findInvoiceDocument(sql, first.invoiceId) : undefined;
+    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
+    const { status, providerMessageId } = await deliverKept(email, attachments);
+    await recordEmail(
+      sql,
+      {
+        idempotencyKey: input.key,
+        invoiceId: input.items.length === 1 && first ? first.invoiceId : null,
+        customerId: customer.id,
+        template: included.length === 1 ? included[0]!.template : mostSevere(included as readonly { template: StepTemplate }[]),
+        recipient: email.recipients.to.join(', '),
+        recipients: email.recipients,
+        subject: email.subject,
+        html: withoutPortalTokens(email.html),
+        text: withoutPortalTokens(email.text),
+        attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
+        transport: mailer.transport,
+        providerMessageId,
+      },
+      included,
+    );
+    return { outcome: status, included: included.map((i) => i.key), dropped: [...(email.items?.dropped ?? [])] };
+  }
+
+  /** A reminder for one invoice: its step's own wording. */
+  function renderOne(item: ReminderItem, inv: ReminderInvoiceRow, customer: CustomerRow, portalUrl: string) {
+    return renderEmail(item.template, {
+      customerName: customer.name,
+      invoiceNumber: inv.number,
+      currency: inv.currency,
+      totalCents: inv.totalCents,
+      amountDueCents: inv.amountDueCents,
+      feesCents: inv.feesCents,
+      dueDate: localDate(inv.dueAt.getTime(), customer.timeZone),
+      payUrl: payUrl(inv.id),
+      portalUrl,
+      seller,
+    });
+  }
+
   return {
     renderInvoiceDocument,
     sendInvoiceEmail,
+    enqueueReminder,
+    loadCustomerAccount,
+    sendCustomerReminders,
     recordInvoiceEvents,
     loadPolicyVersion,
     countRunningInvoices,

@@ -28,7 +28,13 @@ async function main() {
   await insertPolicyVersion(sql, { name: 'bench-slow', steps: [{ offset: '30d', template: 'reminder_overdue' }] });
   const customer = await createCustomer(
     sql,
-    createCustomerSchema.parse({ name: 'Bench', email: 'ap@bench.test', timeZone: 'UTC', currency: 'USD' }),
+    createCustomerSchema.parse({
+      name: 'Bench',
+      email: 'ap@bench.test',
+      timeZone: 'UTC',
+      currency: 'USD',
+      reminders: { groupingWindow: '0s', minGap: '0s' },
+    }),
     'bench',
   );
   console.log(

@@ -7,7 +7,7 @@ import { createCustomer, createCustomerSchema } from '../src/services/create-cus
 import { createInvoice } from '../src/services/create-invoice';
 import { devServerExecutable } from '../src/temporal/binaries';
 import { DEV_SERVER_SQLITE_ARGS } from '../src/temporal/dev-server';
-import { INVOICE_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { reportLedgerCheck } from './bench/ledger';
 import { createBenchDatabase } from './bench/database';
 import { startServerProcess } from './bench/processes';
@@ -60,7 +60,7 @@ async function main() {
     server: {
       executable: devServerExecutable(),
       dbFilename: path.join(tmp, 'temporal.sqlite'),
-      searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES],
+      searchAttributes: [...SEARCH_ATTRIBUTES],
       // BENCH_TEMPORAL_ARGS replaces the SQLite pragmas, e.g. with `--log-level error` alone for the server's defaults.
       extraArgs: process.env.BENCH_TEMPORAL_ARGS?.split(' ').filter(Boolean) ?? ['--log-level', 'error', ...DEV_SERVER_SQLITE_ARGS],
     },

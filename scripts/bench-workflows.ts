@@ -130,6 +130,8 @@ async function main() {
           timeZone: 'UTC',
           currency: 'USD',
           paymentTermsDays: 30,
+          // Each reminder as its step falls due (reminders falling due together still share an email).
+          reminders: { groupingWindow: '0s', minGap: '0s' },
         }),
         'bench',
       ),
@@ -149,7 +151,7 @@ async function main() {
       const ids = [...awaitingPayment.keys()];
       if (ids.length > 0) {
         const rows = await sql<{ invoiceId: string }[]>`
-          SELECT invoice_id AS "invoiceId" FROM email_log WHERE invoice_id = ANY(${ids}::uuid[]) AND template = 'reminder_firm'`;
+          SELECT invoice_id AS "invoiceId" FROM email_log_items WHERE invoice_id = ANY(${ids}::uuid[]) AND template = 'reminder_firm'`;
         for (const { invoiceId } of rows) {
           awaitingPayment.get(invoiceId)?.();
           awaitingPayment.delete(invoiceId);
@@ -247,7 +249,8 @@ async function main() {
     SELECT a.entity_id AS "invoiceId", a.action, (a.data->>'stepIndex')::int AS "stepIndex", coalesce(a.data->>'sendAt', a.data->>'scheduledAt') AS "sendAt", a.at AS "decidedAt",
            e.created_at AS "sentAt"
     FROM audit_log a
-    LEFT JOIN email_log e ON e.idempotency_key = 'invoice-' || a.entity_id || '/step-' || (a.data->>'stepIndex')
+    LEFT JOIN email_log_items i ON i.item_key = 'invoice-' || a.entity_id || '/step-' || (a.data->>'stepIndex')
+    LEFT JOIN email_log e ON e.idempotency_key = i.idempotency_key
     WHERE a.entity_type = 'invoice' AND a.entity_id = ANY(${allInvoices}) AND a.action IN ('invoice.step_performed', 'invoice.step_skipped')`;
   const performed = steps.filter((s) => s.action === 'invoice.step_performed');
   const sent = performed.filter((s) => s.sentAt !== null);

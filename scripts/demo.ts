@@ -67,6 +67,8 @@ async function main() {
     { key: 'ladder', name: 'Wayne Enterprises', email: 'ap@wayne.test', timeZone: 'America/New_York', amount: 250_000 },
     { key: 'payer', name: 'Stark Industries', email: 'ap@stark.test', timeZone: 'America/Los_Angeles', amount: 120_000 },
     { key: 'dispute', name: 'Tyrell Corp', email: 'ap@tyrell.test', timeZone: 'Asia/Tokyo', amount: 80_000 },
+    // Three invoices, one customer: each reminder of the ladder reaches it as one email for all three.
+    { key: 'group', name: 'Umbrella Corp', email: 'ap@umbrella.test', timeZone: 'Europe/Berlin', amount: 45_000, count: 3 },
   ];
   const invoices: Record<string, any> = {};
   for (const p of people) {
@@ -76,15 +78,19 @@ async function main() {
       timeZone: p.timeZone,
       currency: 'USD',
       paymentTermsDays: 30,
+      // Seconds, like the policy: reminders falling due within 3 s of each other go out together.
+      reminders: { groupingWindow: '3s', minGap: '0s' },
     });
-    const invoice = await call('POST', '/api/invoices', {
-      customerId: customer.id,
-      policy: 'demo-seconds',
-      dueIn: '15s',
-      lines: [{ description: 'Consulting services', quantity: 1, unitAmountCents: p.amount }],
-    });
-    invoices[p.key] = { ...invoice, customerName: p.name };
-    say(`created ${invoice.number} for ${p.name}: ${formatMoney(invoice.totalCents, invoice.currency)}, due in 15 s`);
+    for (let i = 0; i < (p.count ?? 1); i++) {
+      const invoice = await call('POST', '/api/invoices', {
+        customerId: customer.id,
+        policy: 'demo-seconds',
+        dueIn: '15s',
+        lines: [{ description: 'Consulting services', quantity: 1, unitAmountCents: p.amount + i * 5_000 }],
+      });
+      invoices[i === 0 ? p.key : `${p.key}${i}`] = { ...invoice, customerName: p.name };
+      say(`created ${invoice.number} for ${p.name}: ${formatMoney(invoice.totalCents, invoice.currency)}, due in 15 s`);
+    }
   }
   const byId = new Map(Object.values(invoices).map((i: any) => [i.id, i]));
 
@@ -92,11 +98,14 @@ async function main() {
   const watchOutbox = async () => {
     const { emails } = await call('GET', '/api/outbox?limit=1000');
     for (const e of emails) {
-      if (seen.has(e.idempotencyKey) || !byId.has(e.invoiceId)) continue;
+      // A grouped reminder names each invoice it carries.
+      const ours = (e.items.length > 0 ? e.items.map((i: any) => i.invoiceId) : [e.invoiceId]).filter((id: string) => byId.has(id));
+      if (seen.has(e.idempotencyKey) || ours.length === 0) continue;
       seen.add(e.idempotencyKey);
-      const inv = byId.get(e.invoiceId);
+      const numbers = ours.map((id: string) => byId.get(id).number).join(', ');
       const files = e.attachments.length ? `  📎 ${e.attachments.map((a: any) => a.filename).join(', ')}` : '';
-      say(`✉  ${inv.number} → ${e.recipient.padEnd(15)} ${e.template.padEnd(19)} "${e.subject}"${files}`);
+      const grouped = ours.length > 1 ? `  (one email for ${ours.length} invoices)` : '';
+      say(`✉  ${numbers} → ${e.recipient.padEnd(16)} ${e.template.padEnd(19)} "${e.subject}"${files}${grouped}`);
     }
   };
 

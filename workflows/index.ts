@@ -2,3 +2,4 @@ export { invoiceWorkflow } from './invoice';
 export { policyMigrationWorkflow } from './policy-migration';
 export { recurringInvoiceWorkflow } from './recurring-invoice';
 export { reportSnapshotsWorkflow } from './report-snapshots';
+export { customerAccountWorkflow } from './customer-account';

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setHandler,
@@ -57,12 +58,18 @@ import type { EmailTemplate } from '../src/domain/policy';
 import { emailTaskQueue } from '../src/temporal/task-queues';
 import {
   AmountDueCentsKey,
+  customerWorkflowId,
   DunningStageKey,
+  invoiceWorkflowId,
   InvoiceStatusKey,
   NeedsAttentionKey,
   PolicyVersionKey,
 } from '../src/temporal/search-attributes';
+import { sendsAlone } from '../src/domain/reminders';
+import type { ScheduledStep } from '../src/domain/schedule';
 import {
+  reminderOutcomeSignal,
+  withdrawReminderSignal,
   chargebackSignal,
   invoiceLedgerQuery,
   invoiceSnapshotQuery,
@@ -90,6 +97,11 @@ const { renderInvoiceDocument } = proxyActivities<Activities>({
 });
 
 /** Emails run on their own task queue, whose workers share a task-queue-wide rate limit. */
+const { enqueueReminder } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
 const { sendInvoiceEmail } = proxyActivities<Activities>({
   taskQueue: emailTaskQueue(workflowInfo().taskQueue),
   startToCloseTimeout: '1 minute',
@@ -126,6 +138,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Since 'parked-invoices': an open invoice with nothing more to do on its own is `parked` (in
   // NeedsAttention and its projection), and an import past every step follows the catch-up rule.
   const parkedVisible = patched('parked-invoices');
+  // Since 'customer-reminders': a step's reminder is handed to the customer's account workflow, which
+  // groups and caps the customer's reminders and tells the invoice what became of it (see `queueReminder`).
+  const viaAccount = patched('customer-reminders');
   const projection = new InvoiceProjection(
     {
       state: () => state,
@@ -250,6 +265,17 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
   });
   setHandler(retryProjectionSignal, () => projection.retry());
+  setHandler(reminderOutcomeSignal, ({ key, outcome, batch, why }) => {
+    // Only a reminder still waiting is settled (one the invoice withdrew is already recorded as dropped).
+    const queued = state.queuedReminders?.find((q) => q.idempotencyKey === key);
+    if (!queued) return;
+    const { template, stepIndex } = queued;
+    if (outcome === 'sent')
+      emit([{ type: 'email_sent', template, stepIndex, idempotencyKey: key, ...(batch ? { batch } : {}) }], 'account');
+    else if (outcome === 'dropped')
+      emit([{ type: 'reminder_dropped', idempotencyKey: key, template, stepIndex, why: why ?? 'dropped' }], 'account');
+    else emit([{ type: 'email_failed', template, stepIndex, error: why ?? 'failed', idempotencyKey: key }], 'account');
+  });
 
   // Commands: refused by their validators (never entering history) when they cannot apply. Each one
   // checks (validator and handler alike), decides its events, and answers once they are in Postgres.
@@ -369,11 +395,16 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   projection.start();
 
-  async function sendEmail(template: EmailTemplate, stepIndex: number | null, attachPdf: boolean): Promise<void> {
-    // After a policy migration the new version's step indices restart: its steps get their own keys.
+  /** An email's key: the issue email's, or a step's. After a policy migration the new version's steps get keys of their own. */
+  function stepEmailKey(stepIndex: number | null): string {
     const generation = state.policyGeneration ?? 0;
     const step = stepIndex === null ? 'issue' : `${generation > 0 ? `m${generation}/` : ''}step-${stepIndex}`;
-    const idempotencyKey = `${workflowInfo().workflowId}/${step}`;
+    // From the input, not workflowInfo(): a reminder's outcome names it, also when a history is replayed under another id.
+    return `${invoiceWorkflowId(input.invoiceId)}/${step}`;
+  }
+
+  async function sendEmail(template: EmailTemplate, stepIndex: number | null, attachPdf: boolean): Promise<void> {
+    const idempotencyKey = stepEmailKey(stepIndex);
     try {
       await sendInvoiceEmail({
         invoiceId: input.invoiceId,
@@ -408,6 +439,75 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   }
   // Nobody is chased for nothing (new invoices of zero are refused; this settles any that exist).
   if (guarded && state.status === 'open' && amountDue(state.ledger) === 0) emit([{ type: 'paid' }], 'workflow', 'nothing is owed');
+
+  /** The step's reminder, handed to the customer's account (which sends it grouped, or alone when the step says so). */
+  async function queueReminder(step: ScheduledStep): Promise<void> {
+    const idempotencyKey = stepEmailKey(step.index);
+    let account: string;
+    try {
+      ({ account } = await enqueueReminder({
+        customerId: input.customerId,
+        item: {
+          key: idempotencyKey,
+          invoiceId: input.invoiceId,
+          invoiceNumber: input.number,
+          template: step.template,
+          stepIndex: step.index,
+          dueAt: step.sendAt,
+          sendAlone: sendsAlone(state.input.policy, step),
+          attachPdf: step.finalNotice,
+          window: state.input.policy.sendWindow ?? null,
+          timeZone: input.timeZone,
+        },
+      }));
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // The account could not take it for good (a worker without Temporal access): record it for a human and go on.
+      emit(
+        [{ type: 'email_failed', template: step.template, stepIndex: step.index, error: err.cause?.message ?? err.message }],
+        'workflow',
+      );
+      return;
+    }
+    emit([{ type: 'reminder_queued', idempotencyKey, template: step.template, stepIndex: step.index, account }], 'workflow');
+  }
+
+  /**
+   * Takes back the reminders waiting in the customer's account once the invoice no longer wants them
+   * (paid, void, disputed, promised). A handed-off invoice keeps its hand-off notice.
+   */
+  async function withdrawUnwanted(): Promise<void> {
+    const queued = state.queuedReminders ?? [];
+    const why =
+      state.status === 'paid' || state.status === 'void'
+        ? `the invoice is ${state.status}`
+        : state.disputed
+          ? 'the invoice is disputed'
+          : state.promise
+            ? `payment is promised by ${state.promise.date}`
+            : null;
+    if (queued.length === 0 || !why) return;
+    const account = getExternalWorkflowHandle(customerWorkflowId(input.customerId));
+    emit(
+      queued.map((q) => ({
+        type: 'reminder_dropped' as const,
+        idempotencyKey: q.idempotencyKey,
+        template: q.template,
+        stepIndex: q.stepIndex,
+        why,
+      })),
+      'workflow',
+    );
+    await Promise.all(
+      queued.map(async (q) => {
+        try {
+          await account.signal(withdrawReminderSignal, { key: q.idempotencyKey, why });
+        } catch {
+          // The account is not running: nothing waits there.
+        }
+      }),
+    );
+  }
 
   /**
    * Continues as new when Temporal suggests it or the history passes HISTORY_BUDGET events: once
@@ -460,6 +560,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   for (;;) {
     // Not even an idle `await` unpatched: recorded histories expect the order of commands that follows.
     if (continues) await continueIfLong();
+    if (viaAccount) await withdrawUnwanted();
     const plan = planNow();
     if (plan.kind === 'done') break;
     if (plan.kind === 'promise_broken') {
@@ -470,7 +571,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       const { events, emailStep } = decideSteps(state, plan.steps, Date.now());
       await act(async () => {
         emit(events, 'workflow', `policy ${input.policy.name}@${input.policy.version} step ${emailStep.index} (${emailStep.offset})`);
-        await sendEmail(emailStep.template, emailStep.index, emailStep.finalNotice);
+        if (viaAccount) await queueReminder(emailStep);
+        else await sendEmail(emailStep.template, emailStep.index, emailStep.finalNotice);
       });
       continue;
     }
@@ -489,6 +591,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   }
 
   if (continues) alarmAt(null);
+  if (viaAccount) {
+    // A closed invoice takes back what waits; a handed-off one stays until its hand-off notice is out.
+    await withdrawUnwanted();
+    await condition(() => (state.queuedReminders ?? []).length === 0);
+  }
   await projection.finish();
   await condition(allHandlersFinished);
   return view();

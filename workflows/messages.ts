@@ -3,7 +3,8 @@ import type { NextAction } from '../src/domain/dunning';
 import type { ChargebackFact, MigrationOutcome } from '../src/domain/commands';
 import type { InvoiceEvent, InvoiceState, InvoiceStatus, PaymentFact, RefundFact } from '../src/domain/invoice';
 import type { LedgerFacts } from '../src/domain/ledger';
-import type { PolicyVersion } from '../src/domain/policy';
+import type { PolicyVersion, StepTemplate } from '../src/domain/policy';
+import type { ReminderItem, ReminderSettings } from '../src/domain/reminders';
 import type { ScheduledStep } from '../src/domain/schedule';
 
 /**
@@ -155,3 +156,100 @@ export interface SnapshotRefresh {
   /** Aging snapshots dropped: invalidated, or daily ones past retention. */
   readonly pruned: number;
 }
+
+// ---- Customer accounts (workflow `customer-<id>`) ------------------------------------------------
+
+/** Starts (or continues) a customer's account workflow. */
+export interface CustomerAccountInput {
+  readonly customerId: string;
+  /** Set when the workflow continued as new: the account as the previous run left it. */
+  readonly resume?: CustomerAccountState;
+}
+
+/** One email the account sent (or found nothing left to send). */
+export interface ReminderBatch {
+  /** `customer-<id>/batch-<n>` for a grouped email; the invoice step's key for one sent alone. */
+  readonly key: string;
+  readonly at: string;
+  readonly template: StepTemplate | null;
+  /** The reminders it carried. */
+  readonly items: readonly { readonly key: string; readonly invoiceNumber: string; readonly template: StepTemplate }[];
+  /** Reminders left out at the last moment, and why (the invoice was paid, disputed, …). */
+  readonly dropped: readonly { readonly key: string; readonly why: string }[];
+  readonly outcome: 'sent' | 'already_sent' | 'nothing_left' | 'failed';
+  readonly error?: string;
+}
+
+export interface DunningPause {
+  /** When reminders resume on their own; null: until resumed. */
+  readonly until: string | null;
+  readonly reason: string;
+  readonly actor: string;
+  readonly since: string;
+}
+
+/** What the account workflow keeps (and carries across continue-as-new). */
+export interface CustomerAccountState {
+  readonly customerId: string;
+  readonly pending: readonly ReminderItem[];
+  /** Grouped batches numbered so far. */
+  readonly batchSeq: number;
+  /** When the last reminder email went out (the minimum gap counts from it). */
+  readonly lastSentAt: string | null;
+  readonly paused: DunningPause | null;
+  /** The latest batches, newest last (at most 20). */
+  readonly recent: readonly ReminderBatch[];
+  /** Keys of reminders already sent or dropped, newest last (a repeated hand-over is recognised). */
+  readonly settled: readonly string[];
+}
+
+/** The account as Postgres holds it: settings, hold and what is overdue (read by an activity). */
+export interface CustomerAccountFacts {
+  readonly settings: ReminderSettings;
+  readonly creditHold: boolean;
+  readonly currency: string;
+  /** Overdue amount due in the customer's currency. */
+  readonly overdueCents: number;
+}
+
+export interface CustomerAccountView {
+  readonly customerId: string;
+  readonly pending: readonly ReminderItem[];
+  /** When the next email goes out, and what it carries (null when nothing waits). */
+  readonly nextContact: { readonly at: string; readonly kind: 'alone' | 'batch'; readonly items: number } | null;
+  readonly cap: { readonly groupingWindowMs: number; readonly minGapMs: number; readonly lastSentAt: string | null };
+  readonly paused: DunningPause | null;
+  readonly creditHold: boolean;
+  readonly overdueCents: number;
+  readonly currency: string;
+  readonly recent: readonly ReminderBatch[];
+}
+
+export interface PauseDunning {
+  readonly until: string | null;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+/** What became of a reminder an invoice handed to its customer's account. */
+export interface ReminderOutcome {
+  readonly key: string;
+  readonly outcome: 'sent' | 'dropped' | 'failed';
+  /** The grouped email that carried it; null when it went alone. */
+  readonly batch: string | null;
+  readonly why?: string;
+}
+
+export const reminderDueSignal = defineSignal<[ReminderItem]>('reminderDue');
+/** An invoice no longer needs a reminder it handed over (paid, void, disputed, promised). */
+export const withdrawReminderSignal = defineSignal<[{ key: string; why: string }]>('withdrawReminder');
+export const pauseDunningSignal = defineSignal<[PauseDunning]>('pauseDunning');
+export const resumeDunningSignal = defineSignal<[{ actor: string }]>('resumeDunning');
+/** The customer's record changed (settings, hold): the account reads it again. */
+export const accountChangedSignal = defineSignal<[{ reason: string }]>('accountChanged');
+export const customerAccountQuery = defineQuery<CustomerAccountView>('account');
+/** Sent to an invoice by its customer's account. */
+export const reminderOutcomeSignal = defineSignal<[ReminderOutcome]>('reminderOutcome');
+
+/** At most this many events per customer account run before it continues as new. */
+export const ACCOUNT_HISTORY_BUDGET = 2_000;

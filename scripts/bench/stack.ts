@@ -4,7 +4,7 @@ import { createOutboxMailer } from '../../src/email/mailer';
 import { createLogger, type Logger } from '../../src/log';
 import { devServerExecutable } from '../../src/temporal/binaries';
 import { installRuntimeLogger } from '../../src/temporal/runtime-logger';
-import { INVOICE_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createInvoiceWorkers, type InvoiceWorkerOptions } from '../../src/temporal/worker';
 import { createBenchDatabase } from './database';
 
@@ -31,7 +31,7 @@ export async function startBenchStack(
   const sql = db.sql;
 
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
+    server: { executable: devServerExecutable(), searchAttributes: [...SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
   });
   const workers = await createInvoiceWorkers({
     connection: env.nativeConnection,
@@ -43,6 +43,7 @@ export async function startBenchStack(
       publicUrl: 'http://localhost:3000',
       from: 'bench@example.com',
       seller: 'Bench Ltd',
+      temporal: { client: env.client, namespace: 'default' },
     },
     emailRatePerSecond: o.emailRatePerSecond,
     ...(o.workflowsPath ? { workflowsPath: o.workflowsPath } : {}),

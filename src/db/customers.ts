@@ -209,3 +209,12 @@ export async function updateCustomer(
     return { row: row!, changed };
   });
 }
+
+/** An audit row for a customer (a pause, a resume: facts whose state lives in the account workflow). */
+export async function auditCustomer(
+  sql: Sql,
+  o: { customerId: string; action: string; actor: string; reason: string | null; data: Record<string, unknown> },
+): Promise<void> {
+  await sql`INSERT INTO audit_log (entity_type, entity_id, action, actor, reason, data)
+            VALUES ('customer', ${o.customerId}, ${o.action}, ${o.actor}, ${o.reason}, ${sql.json(o.data as never)})`;
+}

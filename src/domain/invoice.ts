@@ -129,8 +129,13 @@ export type InvoiceEventBody =
   | Ev<'issued', { dueAt: string; policy: string }>
   /** Taken over from an ERP: steps before `resumeAtStep` had their time before the import and are not performed. */
   | Ev<'imported', { dueAt: string; policy: string; externalId: string; paidBeforeCents: number; currency: string; resumeAtStep: number }>
-  | Ev<'email_sent', { template: string; stepIndex: number | null; idempotencyKey: string }>
-  | Ev<'email_failed', { template: string; stepIndex: number | null; error: string }>
+  /** `batch`: the customer email that carried this step's reminder (`customer-<id>/batch-<n>`), with others. */
+  | Ev<'email_sent', { template: string; stepIndex: number | null; idempotencyKey: string; batch?: string }>
+  | Ev<'email_failed', { template: string; stepIndex: number | null; error: string; idempotencyKey?: string }>
+  /** The step's reminder was handed to the customer's account, which sends it (grouped, capped). */
+  | Ev<'reminder_queued', { idempotencyKey: string; template: string; stepIndex: number; account: string }>
+  /** The reminder was not sent: the invoice stopped needing it (paid, disputed, promised, void) first. */
+  | Ev<'reminder_dropped', { idempotencyKey: string; template: string; stepIndex: number; why: string }>
   /** `repetition`: set when the step is a repetition of the policy's endless tail (`repeatEvery`). */
   | Ev<
       'step_performed',
@@ -182,6 +187,13 @@ export interface EventMeta {
 }
 export type InvoiceEvent = InvoiceEventBody & EventMeta;
 
+/** A reminder waiting in the customer's account. */
+export interface QueuedReminder {
+  readonly idempotencyKey: string;
+  readonly template: string;
+  readonly stepIndex: number;
+}
+
 export interface InvoiceState {
   readonly input: InvoiceWorkflowInput;
   readonly status: InvoiceStatus;
@@ -202,6 +214,8 @@ export interface InvoiceState {
   readonly promise?: { readonly date: string; readonly deadline: string };
   readonly creditHold: boolean;
   readonly finalNotice: boolean;
+  /** Reminders handed to the customer's account and not yet sent or dropped (absent when none ever were). */
+  readonly queuedReminders?: readonly QueuedReminder[];
   /**
    * How many times the invoice moved to another policy version (absent before the first move).
    * Step idempotency keys and late fees carry it, so a step index reused by the new version is a new step.
@@ -320,10 +334,23 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
       const { promise: _promise, ...rest } = next;
       return rest;
     }
+    case 'reminder_queued':
+      return {
+        ...next,
+        queuedReminders: [
+          ...(state.queuedReminders ?? []),
+          { idempotencyKey: event.idempotencyKey, template: event.template, stepIndex: event.stepIndex },
+        ],
+      };
+    case 'reminder_dropped':
+    case 'email_sent':
+    case 'email_failed': {
+      const key = event.idempotencyKey;
+      if (!state.queuedReminders || key === undefined) return next;
+      return { ...next, queuedReminders: state.queuedReminders.filter((q) => q.idempotencyKey !== key) };
+    }
     // Facts for the timeline and the books only: the state they change is the books'.
     case 'issued':
-    case 'email_sent':
-    case 'email_failed':
     case 'late_fee_skipped':
     case 'payment_failed':
     case 'flag_resolved':

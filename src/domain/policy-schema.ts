@@ -69,6 +69,7 @@ const stepSchema = z.strictObject({
   creditHold: z.boolean().optional(),
   finalNotice: z.boolean().optional(),
   handOff: z.boolean().optional(),
+  sendAlone: z.boolean().optional(),
 });
 
 export const sendWindowSchema = z

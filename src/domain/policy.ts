@@ -26,6 +26,11 @@ export interface PolicyStep {
   readonly creditHold?: boolean;
   readonly finalNotice?: boolean;
   readonly handOff?: boolean;
+  /**
+   * Sent on its own, on time, with its document, instead of grouped with the customer's other
+   * reminders. @default true for a final notice or a hand-off, else false
+   */
+  readonly sendAlone?: boolean;
 }
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

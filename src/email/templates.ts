@@ -86,3 +86,90 @@ export function renderEmail(template: EmailTemplate, ctx: EmailContext): Rendere
   ].join('\n');
   return { subject, text, html };
 }
+
+/** One invoice in a grouped reminder. */
+export interface BatchLine {
+  readonly invoiceNumber: string;
+  readonly currency: string;
+  readonly amountDueCents: number;
+  readonly dueDate: string;
+  /** Days past due on the customer's calendar (negative: due in that many days). */
+  readonly daysOverdue: number;
+  readonly template: EmailTemplate;
+  readonly payUrl: string;
+}
+
+const STANDING: Record<EmailTemplate, string> = {
+  invoice_issued: 'issued',
+  reminder_upcoming: 'due soon',
+  reminder_due_today: 'due today',
+  reminder_overdue: 'overdue',
+  reminder_firm: 'overdue, second notice',
+  late_fee_notice: 'overdue, late fee applied',
+  final_notice: 'final notice',
+  handoff_notice: 'referred to collections',
+};
+
+const BATCH_SUBJECT: Record<EmailTemplate, (n: number, seller: string) => string> = {
+  invoice_issued: (n, s) => `${n} invoices from ${s}`,
+  reminder_upcoming: (n) => `Friendly reminder: ${n} invoices are coming due`,
+  reminder_due_today: (n) => `${n} invoices are due`,
+  reminder_overdue: (n) => `${n} invoices are overdue`,
+  reminder_firm: (n) => `Second notice: ${n} invoices are overdue`,
+  late_fee_notice: (n) => `Late fees applied: ${n} invoices are overdue`,
+  final_notice: (n) => `FINAL NOTICE: ${n} invoices`,
+  handoff_notice: (n) => `${n} invoices referred to collections`,
+};
+
+/**
+ * One reminder for several of a customer's invoices: each with its amount due, days overdue, its
+ * stage in words and its pay link, then the total per currency and one link to pay everything (the
+ * portal). The subject and tone follow the most severe item.
+ */
+export function renderReminderBatch(
+  tone: EmailTemplate,
+  ctx: { customerName: string; seller: string; portalUrl: string; lines: readonly BatchLine[] },
+): RenderedEmail {
+  const days = (d: number) =>
+    d > 0 ? `${d} day${d === 1 ? '' : 's'} overdue` : d === 0 ? 'due today' : `due in ${-d} day${d === -1 ? '' : 's'}`;
+  const totals = new Map<string, number>();
+  for (const l of ctx.lines) totals.set(l.currency, (totals.get(l.currency) ?? 0) + l.amountDueCents);
+  const total = [...totals].map(([c, v]) => formatMoney(v, c)).join(' + ');
+  const subject = BATCH_SUBJECT[tone](ctx.lines.length, ctx.seller);
+  const intro =
+    tone === 'reminder_upcoming' || tone === 'reminder_due_today'
+      ? 'A reminder about the following invoices:'
+      : 'The following invoices are outstanding. Please arrange payment now; if you have already paid, please disregard this message.';
+  const rows = ctx.lines.map(
+    (l) =>
+      `${l.invoiceNumber}: ${formatMoney(l.amountDueCents, l.currency)}, due ${l.dueDate} (${days(l.daysOverdue)}; ${STANDING[l.template]}) — ${l.payUrl}`,
+  );
+  const greeting = `Dear ${ctx.customerName},`;
+  const text = [
+    greeting,
+    '',
+    intro,
+    '',
+    ...rows.map((r) => `- ${r}`),
+    '',
+    `Total outstanding: ${total}`,
+    `Pay everything at once: ${ctx.portalUrl}`,
+    '',
+    `— ${ctx.seller}`,
+  ].join('\n');
+  const html = [
+    `<p>${escape(greeting)}</p>`,
+    `<p>${escape(intro)}</p>`,
+    '<table><thead><tr><th>Invoice</th><th>Amount due</th><th>Due</th><th>Status</th><th></th></tr></thead><tbody>',
+    ...ctx.lines.map(
+      (l) =>
+        `<tr><td>${escape(l.invoiceNumber)}</td><td>${escape(formatMoney(l.amountDueCents, l.currency))}</td><td>${escape(l.dueDate)}</td>` +
+        `<td>${escape(`${days(l.daysOverdue)}; ${STANDING[l.template]}`)}</td><td><a href="${escape(l.payUrl)}">Pay</a></td></tr>`,
+    ),
+    '</tbody></table>',
+    `<p>Total outstanding: <strong>${escape(total)}</strong></p>`,
+    `<p><a href="${escape(ctx.portalUrl)}">Pay everything at once</a></p>`,
+    `<p>— ${escape(ctx.seller)}</p>`,
+  ].join('\n');
+  return { subject, text, html };
+}

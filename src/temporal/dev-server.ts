@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { describeExecutable, devServerExecutable } from './binaries';
-import { INVOICE_SEARCH_ATTRIBUTES } from './search-attributes';
+import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 /**
  * The dev server's SQLite file in write-ahead-log mode, synced at checkpoints rather than on every
@@ -40,7 +40,7 @@ export async function startLocalTemporal(o: { dataDir: string; port: number; uiP
       ui: true,
       uiPort: o.uiPort,
       namespace: o.namespace,
-      searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES],
+      searchAttributes: [...SEARCH_ATTRIBUTES],
       extraArgs: ['--log-level', 'warn', ...DEV_SERVER_SQLITE_ARGS],
     },
   });

@@ -1,20 +1,21 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { INVOICE_SEARCH_ATTRIBUTES } from './search-attributes';
+import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
   DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
   KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 };
 
 /**
- * Registers the invoice search attributes on a self-hosted server or test server (idempotent).
+ * Registers the engine's search attributes on a self-hosted server or test server (idempotent).
  * Temporal Cloud registers them through its console or `tcld`; there this reports what is missing.
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<{ added: string[]; missing: string[] }> {
-  const wanted = Object.fromEntries(INVOICE_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED[k.type]!]));
+  const wanted = Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED[k.type]!]));
   let existing: Record<string, unknown> = {};
   try {
     const listed = await connection.operatorService.listSearchAttributes({ namespace });

@@ -18,6 +18,12 @@ export const NeedsAttentionKey = defineSearchAttributeKey('NeedsAttention', Sear
 /** Set by Temporal on workflows a Schedule starts: the firing's nominal time (a backfill's past time). */
 export const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
+/** Kept by each customer account workflow (`customer-<id>`), beside `CustomerId`. */
+export const CreditHoldKey = defineSearchAttributeKey('CreditHold', SearchAttributeType.BOOL);
+export const DunningPausedKey = defineSearchAttributeKey('DunningPaused', SearchAttributeType.BOOL);
+/** The customer's overdue amount due, in its own currency's minor units. */
+export const OverdueCentsKey = defineSearchAttributeKey('OverdueCents', SearchAttributeType.INT);
+
 export const INVOICE_SEARCH_ATTRIBUTES = [
   CustomerIdKey,
   InvoiceStatusKey,
@@ -29,4 +35,10 @@ export const INVOICE_SEARCH_ATTRIBUTES = [
   NeedsAttentionKey,
 ] as const;
 
+export const CUSTOMER_SEARCH_ATTRIBUTES = [CustomerIdKey, CreditHoldKey, DunningPausedKey, OverdueCentsKey] as const;
+
+/** Every search attribute the engine's workflows set: registered on start-up. */
+export const SEARCH_ATTRIBUTES = [...INVOICE_SEARCH_ATTRIBUTES, CreditHoldKey, DunningPausedKey, OverdueCentsKey] as const;
+
 export const invoiceWorkflowId = (invoiceId: string) => `invoice-${invoiceId}`;
+export const customerWorkflowId = (customerId: string) => `customer-${customerId}`;

@@ -59,6 +59,8 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
       migrateInvoices: activities.migrateInvoices,
       issueRecurringInvoice: activities.issueRecurringInvoice,
       refreshReportSnapshots: activities.refreshReportSnapshots,
+      enqueueReminder: activities.enqueueReminder,
+      loadCustomerAccount: activities.loadCustomerAccount,
       ...o.extraActivities?.main,
     },
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
@@ -68,7 +70,11 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: emailTaskQueue(o.taskQueue),
-    activities: { sendInvoiceEmail: activities.sendInvoiceEmail, ...o.extraActivities?.email },
+    activities: {
+      sendInvoiceEmail: activities.sendInvoiceEmail,
+      sendCustomerReminders: activities.sendCustomerReminders,
+      ...o.extraActivities?.email,
+    },
     maxTaskQueueActivitiesPerSecond: o.emailRatePerSecond,
     ...o.extra,
   });

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 beforeEach(() => recorder.requests.splice(0));
 
-async function invoice(): Promise<string> {
+async function newCustomer(): Promise<string> {
   const customerId = randomUUID();
   await insertCustomer(
     db.sql,
@@ -49,6 +49,11 @@ async function invoice(): Promise<string> {
     },
     'test',
   );
+  return customerId;
+}
+
+async function invoice(customerId?: string): Promise<string> {
+  customerId ??= await newCustomer();
   const id = randomUUID();
   await insertInvoice(
     db.sql,
@@ -339,6 +344,62 @@ describe('exactly once across a crash after the provider accepted the email (Res
       const result = await a.sendInvoiceEmail(input(id));
       expect(result.status).toBe('already_sent');
       expect(await db.sql`SELECT provider_message_id FROM email_log WHERE invoice_id = ${id}`).toEqual([{ provider_message_id: null }]);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it("a customer's grouped reminder crashed after delivery is sent once, with the same invoices, on retry", async () => {
+    const provider = await resendContract();
+    try {
+      const resend = createResendMailer('re_test_key', provider.url);
+      let crashes = 1;
+      const crashing = {
+        transport: resend.transport,
+        deliver: async (email: Parameters<typeof resend.deliver>[0]) => {
+          const result = await resend.deliver(email);
+          if (crashes-- > 0) throw new Error('worker lost after delivery');
+          return result;
+        },
+      };
+      const crashy = createActivities({
+        sql: db.sql,
+        mailer: crashing,
+        publicUrl: 'https://ar.example.com',
+        from: 'Acme AR <ar@acme.test>',
+        seller: 'Acme Ltd',
+      });
+      const customerId = await newCustomer();
+      const ids = [await invoice(customerId), await invoice(customerId), await invoice(customerId)];
+      const item = (id: string, i: number) => ({
+        key: `invoice-${id}/step-2`,
+        invoiceId: id,
+        invoiceNumber: `n${i}`,
+        template: i === 1 ? ('reminder_firm' as const) : ('reminder_overdue' as const),
+        stepIndex: 2,
+        dueAt: '2026-12-10T08:00:00.000Z',
+        sendAlone: false,
+        attachPdf: false,
+        window: null,
+        timeZone: 'Europe/Berlin',
+      });
+      const batch = { customerId, key: `customer-${customerId}/batch-1`, items: ids.map(item) };
+      await expect(crashy.sendCustomerReminders(batch)).rejects.toThrow('worker lost after delivery');
+      // Meanwhile the third invoice is voided: the retry still sends what the first attempt sent.
+      await db.sql`UPDATE invoices SET status = 'void', closed_at = now() WHERE id = ${ids[2]!}`;
+      const retried = await crashy.sendCustomerReminders(batch);
+      expect(retried).toEqual({ outcome: 'sent', included: batch.items.map((i) => i.key), dropped: [] });
+      expect(provider.requests).toHaveLength(2);
+      expect(provider.requests[1]!.raw).toBe(provider.requests[0]!.raw);
+      expect(provider.requests[0]!.headers['idempotency-key']).toBe(batch.key);
+      expect(provider.requests[0]!.body.subject).toBe('Second notice: 3 invoices are overdue');
+      expect(await db.sql`SELECT count(*)::int AS n FROM email_log_items WHERE idempotency_key = ${batch.key}`).toEqual([{ n: 3 }]);
+      // Once logged, a third call sends nothing more.
+      expect((await crashy.sendCustomerReminders(batch)).outcome).toBe('already_sent');
+      expect(provider.requests).toHaveLength(2);
+      // A new batch re-reads the invoices: the paid one is left out.
+      const next = await crashy.sendCustomerReminders({ ...batch, key: `customer-${customerId}/batch-2` });
+      expect(next.dropped).toEqual([{ key: batch.items[2]!.key, why: 'the invoice is void' }]);
     } finally {
       await provider.close();
     }

@@ -17,6 +17,8 @@ export async function invoiceFixture(
       timeZone: 'UTC',
       currency: 'USD',
       paymentTermsDays: 30,
+      // Each reminder goes out as its step falls due (grouping and caps: customer-account.test.ts).
+      reminders: { groupingWindow: '0s', minGap: '0s' },
       ...o.customer,
     }),
     'test',

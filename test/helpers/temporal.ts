@@ -3,7 +3,7 @@ import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Sql } from '../../src/db/client';
 import { createOutboxMailer, type Mailer } from '../../src/email/mailer';
 import { devServerExecutable, testServerExecutable } from '../../src/temporal/binaries';
-import { INVOICE_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createInvoiceWorkers } from '../../src/temporal/worker';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 
@@ -35,7 +35,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: devServerExecutable(), searchAttributes: [...INVOICE_SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
+    server: { executable: devServerExecutable(), searchAttributes: [...SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
   });
 }
 

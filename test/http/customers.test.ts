@@ -56,7 +56,7 @@ describe('customer records', () => {
     expect(inv.status).toBe(201);
     const read = await eventually(async () => {
       const r = await api.request('GET', `/api/customers/${c.id}`);
-      expect(r.body.account.nextContact).not.toBeNull();
+      expect(r.body.account.nextStep).not.toBeNull();
       return r;
     });
     expect(read.status).toBe(200);
@@ -67,7 +67,7 @@ describe('customer records', () => {
       credit: [],
       unappliedCash: [],
       creditHold: null,
-      nextContact: { invoiceId: inv.body.id, number: inv.body.number },
+      nextStep: { invoiceId: inv.body.id, number: inv.body.number },
     });
   });
 
@@ -293,6 +293,47 @@ describe('credit control', () => {
     const link = await api.request('POST', `/api/customers/${c.id}/portal-links`, { body: {} });
     const page = await fetch(link.body.url.replace(/^https?:\/\/[^/]+/, api.url));
     expect(await page.text()).toContain('on credit hold');
+  });
+});
+
+describe('dunning pause', () => {
+  it("pauses and resumes a customer's reminders through its account workflow, audited", async () => {
+    const c = await newCustomer();
+    const until = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const paused = await api.request('POST', `/api/customers/${c.id}/dunning/pause`, { body: { until, reason: 'restructuring talks' } });
+    expect(paused.status).toBe(200);
+    const read = await eventually(async () => {
+      const r = await api.request('GET', `/api/customers/${c.id}`);
+      expect(r.body.account.reminders?.paused).toMatchObject({ until, reason: 'restructuring talks', actor: 'api' });
+      return r;
+    });
+    expect(read.body.account.reminders).toMatchObject({ pending: 0, nextContact: null });
+    await eventually(async () => {
+      const described = await stack.env.client.workflow.getHandle(`customer-${c.id}`).describe();
+      expect(described.searchAttributes).toMatchObject({ CustomerId: [c.id], DunningPaused: [true] });
+    });
+
+    expect((await api.request('POST', `/api/customers/${c.id}/dunning/resume`, { body: {} })).status).toBe(200);
+    await eventually(async () => expect((await api.request('GET', `/api/customers/${c.id}`)).body.account.reminders.paused).toBeNull());
+    expect((await audit(c.id, 'customer.dunning_paused')).map((a) => a.reason)).toEqual(['restructuring talks']);
+    expect(await audit(c.id, 'customer.dunning_resumed')).toHaveLength(1);
+  });
+
+  it.each([
+    ['until', { until: '2020-01-01T00:00:00Z', reason: 'x' }],
+    ['until', { until: 'next week', reason: 'x' }],
+    ['reason', {}],
+  ])('refuses a bad pause (%s) with 400 and pauses nothing', async (field, body) => {
+    const c = await newCustomer();
+    const res = await api.request('POST', `/api/customers/${c.id}/dunning/pause`, { body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.field).toBe(field);
+    expect(await audit(c.id, 'customer.dunning_paused')).toHaveLength(0);
+  });
+
+  it('answers 404 for an unknown customer', async () => {
+    expect((await api.request('POST', `/api/customers/${randomUUID()}/dunning/pause`, { body: { reason: 'x' } })).status).toBe(404);
+    expect((await api.request('POST', `/api/customers/${randomUUID()}/dunning/resume`, { body: {} })).status).toBe(404);
   });
 });
 

@@ -1,5 +1,5 @@
+import { templatesSent as sentTo } from '../helpers/emails';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { localDate } from '../../src/domain/schedule';
 import {
@@ -37,7 +37,7 @@ const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
     { ...o, invoice: { policy: 'fast', dueIn: '1s', ...o.invoice } },
   );
 const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'api' });
-const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
+const templatesSent = (invoiceId: string) => sentTo(stack.db.sql, invoiceId);
 /** Resolves once the wall clock (the dev server's) is past `iso`: for asserting what did not happen by then. */
 const untilPast = (iso: string) => new Promise((r) => setTimeout(r, Math.max(0, Date.parse(iso) - Date.now()) + 250));
 

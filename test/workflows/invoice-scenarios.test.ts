@@ -1,3 +1,4 @@
+import { templatesSent as sentTo } from '../helpers/emails';
 import { countAttention, listAttention } from '../../src/db/attention';
 import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
@@ -15,7 +16,7 @@ const stack = useStack('time-skipping');
 const fixture = (o: Parameters<typeof invoiceFixture>[1] = {}) =>
   invoiceFixture({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue }, o);
 const pay = (paymentId: string, amountCents: number, currency = 'USD') => ({ paymentId, amountCents, currency, actor: 'gateway:test' });
-const templatesSent = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
+const templatesSent = (invoiceId: string) => sentTo(stack.db.sql, invoiceId);
 /**
  * Skips time to a minute past step `index` (as the invoice's own schedule says), so that a test does
  * not depend on the weekday or the hour it runs at (day offsets act at 09:00 on the customer's day).

@@ -1,7 +1,7 @@
+import { templatesSent } from '../helpers/emails';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { listEmails } from '../../src/db/email-log';
 import { insertPolicyVersion } from '../../src/db/policies';
 import { invoiceStateQuery, migratePolicyUpdate, recordPaymentUpdate } from '../../workflows/messages';
 import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 const cli = (args: string[]) => runTestCli(api, dir, args);
-const templates = async (invoiceId: string) => (await listEmails(stack.db.sql, { invoiceId, limit: 100 })).map((e) => e.template);
+const templates = (invoiceId: string) => templatesSent(stack.db.sql, invoiceId);
 const fees = async (invoiceId: string) =>
   stack.db.sql<{ generation: number; stepIndex: number; amountCents: string }[]>`
     SELECT policy_generation AS generation, step_index AS "stepIndex", amount_cents AS "amountCents"

@@ -37,11 +37,12 @@ it('replays every committed history without non-determinism', async () => {
     'manual-payments-void-refused',
   ];
   // v1-*: recorded before the 'batched-projection' patch; v2-*: before 'local-projection'; v3-*: before
-  // 'money-integrity'; v4-* before 'continue-as-new'; v5-* before 'parked-invoices'. They must keep replaying.
+  // 'money-integrity'; v4-* before 'continue-as-new'; v5-* before 'parked-invoices'; v6-* before
+  // 'customer-reminders'. They must keep replaying.
   expect(results.map((r) => r.workflowId)).toEqual(
     expect.arrayContaining([
       ...scenarios,
-      ...['v1', 'v2', 'v3', 'v4', 'v5'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)),
+      ...['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)),
       'policy-migrated',
       'v3-policy-migrated',
       'erp-imported',
@@ -52,13 +53,16 @@ it('replays every committed history without non-determinism', async () => {
       'poison-event-healed',
       'refunds-checked-and-flagged',
       'refund-before-its-payment',
-      ...['v4', 'v5'].flatMap((v) =>
+      ...['v4', 'v5', 'v6'].flatMap((v) =>
         ['policy-migrated', 'erp-imported', 'poison-event-healed', 'refunds-checked-and-flagged', 'refund-before-its-payment'].map(
           (s) => `${v}-${s}`,
         ),
       ),
       'endless-repetitions',
       'parked-until-paid',
+      'v6-endless-repetitions',
+      'v6-parked-until-paid',
+      'customer-account-grouped',
     ]),
   );
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);

@@ -9,6 +9,14 @@ import { createCustomer, createCustomerSchema } from '../../services/create-cust
 import { creditHoldSchema, placeHold, releaseHold, releaseHoldSchema } from '../../services/credit-hold';
 import { createInvoiceDescriber } from '../../services/describe-invoices';
 import { updateCustomerRecord, updateCustomerSchema } from '../../services/update-customer';
+import {
+  describeAccount,
+  notifyAccount,
+  pauseDunning,
+  pauseDunningSchema,
+  resumeDunning,
+  resumeDunningSchema,
+} from '../../services/customer-dunning';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 import { uuidParam } from './params';
@@ -40,6 +48,7 @@ const encodeCursor = (c: CustomerCursor) => Buffer.from(JSON.stringify(c)).toStr
 export function customerRoutes(ctx: HttpContext): Router {
   const router = Router();
   const describe = createInvoiceDescriber(ctx);
+  const accountDeps = { sql: ctx.sql, client: ctx.client, taskQueue: ctx.taskQueue, now: ctx.now };
 
   const load = async (req: Request): Promise<CustomerRow> => {
     const customer = await findCustomer(ctx.sql, uuidParam(req.params.id, 'customer'));
@@ -60,7 +69,16 @@ export function customerRoutes(ctx: HttpContext): Router {
         return action?.step ? [{ at: action.at, invoiceId: row.id, number: row.number, template: action.step.template }] : [];
       })
       .sort((a, b) => a.at.localeCompare(b.at))[0];
-    return { ...balances, creditHold: holdOf(customer), nextContact: next ?? null };
+    // The account workflow knows what is really planned: reminders grouped, capped or paused.
+    const live = await describeAccount(accountDeps, customer.id);
+    return {
+      ...balances,
+      creditHold: holdOf(customer),
+      nextStep: next ?? null,
+      reminders: live
+        ? { pending: live.pending.length, nextContact: live.nextContact, paused: live.paused, cap: live.cap, recent: live.recent.slice(-5) }
+        : null,
+    };
   };
 
   router.post('/', async (req, res) => {
@@ -84,17 +102,29 @@ export function customerRoutes(ctx: HttpContext): Router {
     const id = uuidParam(req.params.id, 'customer');
     const input = parseBody(updateCustomerSchema, req.body);
     const { customer, changed } = await updateCustomerRecord(ctx, id, input, 'api');
+    if (changed.some((f) => f === 'reminderGroupingWindow' || f === 'reminderMinGap' || f === 'creditLimits'))
+      await notifyAccount(accountDeps, id, 'settings changed');
     res.json({ ...(await present(customer)), changed });
   });
   router.post('/:id/credit-hold', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
     const { customer, placed } = await placeHold(ctx, id, parseBody(creditHoldSchema, req.body), 'api');
+    if (placed) await notifyAccount(accountDeps, id, 'credit hold placed');
     res.status(placed ? 201 : 200).json({ ...(await present(customer)), placed });
   });
   router.delete('/:id/credit-hold', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
     const customer = await releaseHold(ctx, id, parseBody(releaseHoldSchema, req.body ?? {}), 'api');
+    await notifyAccount(accountDeps, id, 'credit hold released');
     res.json(await present(customer));
+  });
+  router.post('/:id/dunning/pause', async (req, res) => {
+    const id = uuidParam(req.params.id, 'customer');
+    res.json(await pauseDunning(accountDeps, id, parseBody(pauseDunningSchema, req.body), 'api'));
+  });
+  router.post('/:id/dunning/resume', async (req, res) => {
+    const id = uuidParam(req.params.id, 'customer');
+    res.json(await resumeDunning(accountDeps, id, parseBody(resumeDunningSchema, req.body ?? {}), 'api'));
   });
   /** A new customer portal link (the invoice emails carry one each); only its hash is kept. */
   router.post('/:id/portal-links', async (req, res) => {
