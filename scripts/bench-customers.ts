@@ -12,7 +12,7 @@ import { startBenchStack } from './bench/stack';
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1_000);
 const PER_CUSTOMER = Number(process.env.BENCH_INVOICES_PER_CUSTOMER ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const WINDOW_S = Number(process.env.BENCH_GROUPING_WINDOW_S ?? 10);
+const WINDOW_S = Number(process.env.BENCH_GROUPING_WINDOW_S ?? 60);
 /** Invoices the local stack issues per second on two cores (bench:scale): how far ahead the wave is set. */
 const ISSUE_RATE = Number(process.env.BENCH_ISSUE_RATE ?? 8);
 

@@ -168,7 +168,8 @@ async function main() {
     console.log(`          ${now.temporalUrl}`);
   }
   console.log(
-    `\nFind them in the Temporal UI with:  PolicyName = 'demo-seconds'   or   InvoiceStatus = 'open' AND DunningStage = 'final_notice'`,
+    `\nFind them in the Temporal UI with:  PolicyName = 'demo-seconds'   or   InvoiceStatus = 'open' AND DunningStage = 'final_notice'\n` +
+      `and the customers' accounts (their grouped reminders, holds, pauses) with:  WorkflowType = 'customerAccountWorkflow'`,
   );
 }
 

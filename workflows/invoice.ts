@@ -70,6 +70,7 @@ import type { ScheduledStep } from '../src/domain/schedule';
 import {
   reminderOutcomeSignal,
   withdrawReminderSignal,
+  type ReminderOutcome,
   chargebackSignal,
   invoiceLedgerQuery,
   invoiceSnapshotQuery,
@@ -265,7 +266,11 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
   });
   setHandler(retryProjectionSignal, () => projection.retry());
-  setHandler(reminderOutcomeSignal, ({ key, outcome, batch, why }) => {
+  /** Keys being handed over right now (their activity has not completed). */
+  const awaitingHandOver = new Set<string>();
+  /** Outcomes that came before the hand-over was recorded (the account was quicker than the activity's completion). */
+  const earlyOutcomes = new Map<string, ReminderOutcome>();
+  function settleReminder({ key, outcome, batch, why }: ReminderOutcome): void {
     // Only a reminder still waiting is settled (one the invoice withdrew is already recorded as dropped).
     const queued = state.queuedReminders?.find((q) => q.idempotencyKey === key);
     if (!queued) return;
@@ -275,6 +280,10 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
     else if (outcome === 'dropped')
       emit([{ type: 'reminder_dropped', idempotencyKey: key, template, stepIndex, why: why ?? 'dropped' }], 'account');
     else emit([{ type: 'email_failed', template, stepIndex, error: why ?? 'failed', idempotencyKey: key }], 'account');
+  }
+  setHandler(reminderOutcomeSignal, (o) => {
+    if (state.queuedReminders?.some((q) => q.idempotencyKey === o.key)) settleReminder(o);
+    else if (awaitingHandOver.has(o.key)) earlyOutcomes.set(o.key, o);
   });
 
   // Commands: refused by their validators (never entering history) when they cannot apply. Each one
@@ -444,6 +453,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   async function queueReminder(step: ScheduledStep): Promise<void> {
     const idempotencyKey = stepEmailKey(step.index);
     let account: string;
+    awaitingHandOver.add(idempotencyKey);
     try {
       ({ account } = await enqueueReminder({
         customerId: input.customerId,
@@ -468,8 +478,13 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         'workflow',
       );
       return;
+    } finally {
+      awaitingHandOver.delete(idempotencyKey);
     }
     emit([{ type: 'reminder_queued', idempotencyKey, template: step.template, stepIndex: step.index, account }], 'workflow');
+    const early = earlyOutcomes.get(idempotencyKey);
+    earlyOutcomes.delete(idempotencyKey);
+    if (early) settleReminder(early);
   }
 
   /**
