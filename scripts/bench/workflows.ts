@@ -11,7 +11,7 @@ import {
 
 import { emailTaskQueue } from '../../src/temporal/task-queues';
 
-export { invoiceWorkflow } from '../../workflows';
+export { customerAccountWorkflow, invoiceWorkflow } from '../../workflows';
 
 interface Noops {
   noop(): Promise<void>;
