@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NextAction } from '../src/domain/dunning';
 import type { ChargebackFact, MigrationOutcome } from '../src/domain/commands';
-import type { InvoiceEvent, InvoiceState, InvoiceStatus, PaymentFact, RefundFact } from '../src/domain/invoice';
+import type { InvoiceEvent, InvoiceState, InvoiceStatus, PaymentFact, QueuedReminder, RefundFact } from '../src/domain/invoice';
 import type { LedgerFacts } from '../src/domain/ledger';
 import type { PolicyVersion, StepTemplate } from '../src/domain/policy';
 import type { ReminderItem, ReminderSettings } from '../src/domain/reminders';
@@ -63,6 +63,10 @@ export interface InvoiceView {
   readonly invoiceId: string;
   readonly number: string;
   readonly customerId: string;
+  /** The customer's account workflow, which sends this invoice's reminders. */
+  readonly customerAccount: string;
+  /** Reminders handed to the account and not yet sent or dropped. */
+  readonly queuedReminders: readonly QueuedReminder[];
   readonly status: InvoiceStatus;
   readonly currency: string;
   readonly totalCents: number;

@@ -1,6 +1,7 @@
 import { nextActionOf, scheduleFor } from '../src/domain/dunning';
 import { openFlags } from '../src/domain/commands';
 import { amountDue, type InvoiceState } from '../src/domain/invoice';
+import { customerWorkflowId } from '../src/temporal/search-attributes';
 import type { InvoiceView } from './messages';
 
 /**
@@ -17,6 +18,8 @@ export function viewOf(state: InvoiceState): InvoiceView {
     invoiceId: input.invoiceId,
     number: input.number,
     customerId: input.customerId,
+    customerAccount: customerWorkflowId(input.customerId),
+    queuedReminders: state.queuedReminders ?? [],
     status: state.status,
     currency: input.currency,
     totalCents: ledger.totalCents,

@@ -102,6 +102,7 @@ it('12 invoices whose reminders fall due the same morning get one email listing 
   expect(emails[0]!.text).toContain('Pay everything at once');
 
   const view = await invoices[0]!.handle.query(invoiceStateQuery);
+  expect(view).toMatchObject({ customerAccount: `customer-${c.id}`, queuedReminders: [] });
   expect(view.timeline.filter((e) => e.type === 'email_sent' && e.stepIndex === 0)).toMatchObject([{ batch: `customer-${c.id}/batch-1` }]);
   const state = await account(c.id).query(customerAccountQuery);
   expect(state).toMatchObject({ pending: [], recent: [{ key: `customer-${c.id}/batch-1`, outcome: 'sent' }] });
