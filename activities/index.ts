@@ -5,7 +5,7 @@ import type { Sql } from '../src/db/client';
 import { findCustomer, findCustomerDetails, type CustomerRow } from '../src/db/customers';
 import { recipientsFor, type Recipients } from '../src/domain/customer';
 import { mostSevere, reminderNotWanted, reminderSettings, type ReminderItem } from '../src/domain/reminders';
-import { readCustomerBalances } from '../src/db/customer-account';
+import { exposureOf } from '../src/db/credit-standing';
 import { findReminderInvoices, type ReminderInvoiceRow } from '../src/db/reminder-invoices';
 import { signalCustomerAccount } from '../src/temporal/customer-account';
 import { renderReminderBatch } from '../src/email/templates';
@@ -19,6 +19,7 @@ import {
   findSendingEmail,
   keepSendingEmail,
   recordEmail,
+  type EmailItem,
   type SendingEmail,
 } from '../src/db/email-log';
 import { projectInvoiceEvents, type InvoiceSnapshot } from '../src/db/invoice-projection';
@@ -120,25 +121,44 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       }));
     const document = input.attachPdf ? await findInvoiceDocument(sql, invoice.id) : undefined;
     if (input.attachPdf && !document) throw ApplicationFailure.retryable(`invoice ${invoice.id} has no PDF yet`, 'DOCUMENT_MISSING');
-    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
-
-    const { status, providerMessageId } = await deliverKept(email, attachments);
-    // The stored copy shows the email as sent, without the live portal token (only its hash is kept).
-    await recordEmail(sql, {
-      idempotencyKey: input.idempotencyKey,
+    const { status, providerMessageId } = await deliverAndLog(email, document, {
       invoiceId: invoice.id,
       customerId: customer.id,
       template: input.template,
-      recipient: email.recipients.to.join(', '),
-      recipients: email.recipients,
-      subject: email.subject,
-      html: withoutPortalTokens(email.html),
-      text: withoutPortalTokens(email.text),
-      attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
-      transport: mailer.transport,
-      providerMessageId,
     });
     return { status, transport: mailer.transport, providerMessageId };
+  }
+
+  /**
+   * Delivers a kept email (with the invoice PDF when given) and logs it: the stored copy shows the email
+   * as sent, without the live portal token (only its hash is kept), and names the reminders it carried.
+   */
+  async function deliverAndLog(
+    email: SendingEmail,
+    document: { filename: string; content: Buffer } | undefined,
+    log: { invoiceId: string | null; customerId: string; template: string; items?: readonly EmailItem[] },
+  ): Promise<{ status: SendEmailResult['status']; providerMessageId: string | null }> {
+    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
+    const delivered = await deliverKept(email, attachments);
+    await recordEmail(
+      sql,
+      {
+        idempotencyKey: email.idempotencyKey,
+        invoiceId: log.invoiceId,
+        customerId: log.customerId,
+        template: log.template,
+        recipient: email.recipients.to.join(', '),
+        recipients: email.recipients,
+        subject: email.subject,
+        html: withoutPortalTokens(email.html),
+        text: withoutPortalTokens(email.text),
+        attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
+        transport: mailer.transport,
+        providerMessageId: delivered.providerMessageId,
+      },
+      log.items,
+    );
+    return delivered;
   }
 
   /**
@@ -304,12 +324,12 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
   async function loadCustomerAccount({ customerId }: { customerId: string }): Promise<CustomerAccountFacts> {
     const customer = await findCustomer(sql, customerId);
     if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} does not exist`, 'NOT_FOUND');
-    const balances = await readCustomerBalances(sql, customerId, new Date());
+    const exposure = await exposureOf(sql, customerId, new Date());
     return {
       settings: reminderSettings({ groupingWindow: customer.reminderGroupingWindow, minGap: customer.reminderMinGap }),
       creditHold: customer.creditHold,
       currency: customer.currency,
-      overdueCents: balances.receivables.find((r) => r.currency === customer.currency)?.overdueCents ?? 0,
+      overdueCents: exposure.find((r) => r.currency === customer.currency)?.overdueCents ?? 0,
     };
   }
 
@@ -382,26 +402,12 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     const included = email.items?.included ?? [];
     const first = input.items.find((i) => i.key === included[0]?.key);
     const document = input.items.length === 1 && first?.attachPdf ? await findInvoiceDocument(sql, first.invoiceId) : undefined;
-    const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
-    const { status, providerMessageId } = await deliverKept(email, attachments);
-    await recordEmail(
-      sql,
-      {
-        idempotencyKey: input.key,
-        invoiceId: input.items.length === 1 && first ? first.invoiceId : null,
-        customerId: customer.id,
-        template: included.length === 1 ? included[0]!.template : mostSevere(included as readonly { template: StepTemplate }[]),
-        recipient: email.recipients.to.join(', '),
-        recipients: email.recipients,
-        subject: email.subject,
-        html: withoutPortalTokens(email.html),
-        text: withoutPortalTokens(email.text),
-        attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.content.length })),
-        transport: mailer.transport,
-        providerMessageId,
-      },
-      included,
-    );
+    const { status } = await deliverAndLog(email, document, {
+      invoiceId: input.items.length === 1 && first ? first.invoiceId : null,
+      customerId: customer.id,
+      template: mostSevere(included as readonly { template: StepTemplate }[]),
+      items: included,
+    });
     return { outcome: status, included: included.map((i) => i.key), dropped: [...(email.items?.dropped ?? [])] };
   }
 

@@ -287,27 +287,30 @@ describe('exactly once across a crash after the provider accepted the email (Res
     });
   }
 
-  it('a retry after the crash sends byte-identical content, is recognised, and is logged once', async () => {
-    const provider = await resendContract();
-    try {
-      const resend = createResendMailer('re_test_key', provider.url);
-      let crashes = 1;
-      // The process dies after Resend accepted the email, before our log row was written.
-      const crashing = {
+  /** Activities whose process dies once after Resend accepted an email, before our log row was written. */
+  function crashingOnce(url: string) {
+    const resend = createResendMailer('re_test_key', url);
+    let crashes = 1;
+    return createActivities({
+      sql: db.sql,
+      mailer: {
         transport: resend.transport,
-        deliver: async (email: Parameters<typeof resend.deliver>[0]) => {
+        deliver: async (email) => {
           const result = await resend.deliver(email);
           if (crashes-- > 0) throw new Error('worker lost after delivery');
           return result;
         },
-      };
-      const crashy = createActivities({
-        sql: db.sql,
-        mailer: crashing,
-        publicUrl: 'https://ar.example.com',
-        from: 'Acme AR <ar@acme.test>',
-        seller: 'Acme Ltd',
-      });
+      },
+      publicUrl: 'https://ar.example.com',
+      from: 'Acme AR <ar@acme.test>',
+      seller: 'Acme Ltd',
+    });
+  }
+
+  it('a retry after the crash sends byte-identical content, is recognised, and is logged once', async () => {
+    const provider = await resendContract();
+    try {
+      const crashy = crashingOnce(provider.url);
       const id = await invoice();
       await expect(crashy.sendInvoiceEmail(input(id))).rejects.toThrow('worker lost after delivery');
       const retried = await crashy.sendInvoiceEmail(input(id));
@@ -352,23 +355,7 @@ describe('exactly once across a crash after the provider accepted the email (Res
   it("a customer's grouped reminder crashed after delivery is sent once, with the same invoices, on retry", async () => {
     const provider = await resendContract();
     try {
-      const resend = createResendMailer('re_test_key', provider.url);
-      let crashes = 1;
-      const crashing = {
-        transport: resend.transport,
-        deliver: async (email: Parameters<typeof resend.deliver>[0]) => {
-          const result = await resend.deliver(email);
-          if (crashes-- > 0) throw new Error('worker lost after delivery');
-          return result;
-        },
-      };
-      const crashy = createActivities({
-        sql: db.sql,
-        mailer: crashing,
-        publicUrl: 'https://ar.example.com',
-        from: 'Acme AR <ar@acme.test>',
-        seller: 'Acme Ltd',
-      });
+      const crashy = crashingOnce(provider.url);
       const customerId = await newCustomer();
       const ids = [await invoice(customerId), await invoice(customerId), await invoice(customerId)];
       const item = (id: string, i: number) => ({
