@@ -120,7 +120,8 @@ export async function projectInvoiceEvents(
       await tx`UPDATE projection_failures SET resolved_at = now() WHERE invoice_id = ${invoiceId} AND resolved_at IS NULL`;
 
     const last = events[events.length - 1]!;
-    const at = (type: InvoiceEvent['type']) => events.find((e) => e.type === type)?.at ?? null;
+    // The last of its kind: an invoice paid, reopened by a refund and paid again in one batch was paid the second time.
+    const at = (type: InvoiceEvent['type']) => [...events].reverse().find((e) => e.type === type)?.at ?? null;
     const closedAt = at('voided') ?? at('handed_off');
     await tx`
       UPDATE invoices SET

@@ -4,7 +4,8 @@ import { AGING_BUCKETS, agingBucketOf } from '../../src/domain/aging';
 import { amountDue } from '../../src/domain/invoice';
 import { kpiFigures, NO_FLOWS } from '../../src/domain/kpis';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { ledgerWriter, pay } from '../helpers/ledger';
+import { agingByCustomer } from '../../src/db/receivables';
+import { ledgerWriter, pay, refund } from '../helpers/ledger';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
 
 // Each report rule has one definition; where Postgres computes it too, it must give the same answer.
@@ -73,6 +74,24 @@ it("ages open invoices now by each customer's own today, the far east a day ahea
   // The same as the end of each customer's today read as a date, with nothing booked since.
   expect(await lines(agingLinesNow(db.sql, now), east)).toEqual(await lines(agingLinesAt(db.sql, '2026-07-01'), east));
   expect(await lines(agingLinesNow(db.sql, now), west)).toEqual(await lines(agingLinesAt(db.sql, '2026-06-30'), west));
+});
+
+it('ages an invoice paid, reopened by a refund and paid again as owing until the second payment', async () => {
+  const ledger = ledgerWriter(db.sql);
+  const customer = await ledger.customer('Reopened Ltd', 'UTC', 'USD');
+  // All in one projection (a burst of events the workflow writes together): the paid date is the last one.
+  await ledger.invoice(customer, 'USD', 10_000, '2026-05-01', '2026-05-31T12:00:00Z', [
+    ['2026-05-10T10:00:00Z', pay(10_000)],
+    ['2026-05-20T10:00:00Z', refund(4_000)],
+    ['2026-06-10T10:00:00Z', pay(4_000)],
+  ]);
+  const [row] = await db.sql<{ paidOn: string }[]>`SELECT paid_on AS "paidOn" FROM invoices WHERE customer_id = ${customer}`;
+  expect(row!.paidOn).toBe('2026-06-10');
+  const owed = async (asOf: string) =>
+    (await agingByCustomer(db.sql, asOf)).filter((r) => r.customerId === customer).reduce((s, r) => s + r.amountCents, 0);
+  expect(await owed('2026-05-15')).toBe(0);
+  expect(await owed('2026-06-01')).toBe(4_000);
+  expect(await owed('2026-06-10')).toBe(0);
 });
 
 it("works the KPIs out by DOMAIN.md's formulas", () => {

@@ -35,10 +35,12 @@ export interface LedgerWriter {
  * the real projection stores them (audit log, payments, fees, the invoice row's ledger and status),
  * with the booking-date triggers of the database doing the rest.
  */
+/** Invoice numbers, unique across the writers of one test file. */
+let n = 0;
+
 export function ledgerWriter(sql: Sql): LedgerWriter {
   const zones = new Map<string, string>();
   const states = new Map<string, InvoiceState>();
-  let n = 0;
 
   async function happen(invoiceId: string, facts: Fact[]): Promise<void> {
     let state = states.get(invoiceId)!;
