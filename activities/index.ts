@@ -39,6 +39,7 @@ import { localDate } from '../src/domain/schedule';
 import { MailerError, type Mailer } from '../src/email/mailer';
 import { renderEmail } from '../src/email/templates';
 import type { IssueRecurringResult, MigratePageResult, SnapshotRefresh } from '../workflows/messages';
+import { createStatementActivities } from './statement';
 
 export interface ActivityDeps {
   readonly sql: Sql;
@@ -439,6 +440,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     migrateInvoices,
     issueRecurringInvoice,
     refreshReportSnapshots,
+    ...createStatementActivities({ sql, publicUrl, seller }, { deliverAndLog, recipientsOf }),
   };
 }
 

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       namespace: 'default',
       apiToken: TOKEN,
       publicUrl: 'http://localhost',
+      seller: 'Bench Ltd',
       temporalUiUrl: 'http://localhost:8233',
       log: createLogger('silent'),
       now: () => new Date(),

@@ -183,6 +183,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
           namespace: temporal.namespace,
           apiToken,
           publicUrl: config.PUBLIC_URL,
+          seller: sellerName(config.EMAIL_FROM),
           temporalUiUrl: local?.uiUrl ?? config.TEMPORAL_UI_URL,
           log,
           now: () => new Date(),

@@ -257,3 +257,23 @@ export const reminderOutcomeSignal = defineSignal<[ReminderOutcome]>('reminderOu
 
 /** At most this many events per customer account run before it continues as new. */
 export const ACCOUNT_HISTORY_BUDGET = 2_000;
+
+/**
+ * A statement of account to email. With a period, that period (sent on demand); without one, the
+ * calendar month before the scheduled time (a monthly Schedule's firing).
+ */
+export interface StatementWorkflowInput {
+  readonly customerId: string;
+  readonly period?: { readonly from: string; readonly to: string };
+  /** The email's idempotency key; absent for a monthly one (its key is the customer and month). */
+  readonly emailKey?: string;
+}
+
+export interface StatementSendResult {
+  /** `nothing_to_state`: a monthly statement with no balance and no movement is not sent. */
+  readonly outcome: 'sent' | 'already_sent' | 'nothing_to_state';
+  readonly emailKey: string;
+  readonly from: string;
+  readonly to: string;
+  readonly recipients: { readonly to: readonly string[]; readonly cc: readonly string[] } | null;
+}

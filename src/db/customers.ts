@@ -20,6 +20,8 @@ export interface CustomerRow {
   /** Durations such as `1h`, `2d`; null: the engine's defaults. */
   reminderGroupingWindow: string | null;
   reminderMinGap: string | null;
+  /** The day of the month (1–28, the customer's calendar) a monthly statement goes out; null: on demand only. */
+  statementDay: number | null;
   /** The customer's id in the ERP it was imported from. */
   externalId: string | null;
   createdAt: Date;
@@ -38,7 +40,7 @@ export const CUSTOMER_COLUMNS = (
   policy_name AS "policyName", locale, credit_hold AS "creditHold", credit_hold_source AS "creditHoldSource",
   credit_hold_reason AS "creditHoldReason", credit_hold_at AS "creditHoldAt", credit_hold_auto_release AS "creditHoldAutoRelease",
   reminder_grouping_window AS "reminderGroupingWindow", reminder_min_gap AS "reminderMinGap",
-  external_id AS "externalId", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  statement_day AS "statementDay", external_id AS "externalId", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export type NewCustomer = Pick<CustomerRow, 'id' | 'name' | 'timeZone' | 'currency' | 'paymentTermsDays' | 'policyName'> &
   Partial<Pick<CustomerRow, 'locale' | 'creditHoldAutoRelease' | 'reminderGroupingWindow' | 'reminderMinGap'>> & {
@@ -159,6 +161,7 @@ export type CustomerChanges = Partial<
     | 'creditHoldAutoRelease'
     | 'reminderGroupingWindow'
     | 'reminderMinGap'
+    | 'statementDay'
   >
 > &
   Partial<CustomerDetails>;
@@ -177,6 +180,8 @@ export async function updateCustomer(
     actor: string;
     reason?: string;
     check?: (tx: Sql, before: CustomerRow & CustomerDetails) => Promise<CustomerChanges | void>;
+    /** Runs after the write, in its transaction, with what changed: throws to undo it all (a schedule that could not follow). */
+    afterWrite?: (tx: Sql, row: CustomerRow, changed: readonly string[]) => Promise<void>;
   },
 ): Promise<{ row: CustomerRow; changed: string[] } | null> {
   return sql.begin(async (t) => {
@@ -199,13 +204,14 @@ export async function updateCustomer(
         name = ${next.name}, email = ${email}, time_zone = ${next.timeZone}, currency = ${next.currency},
         payment_terms_days = ${next.paymentTermsDays}, policy_name = ${next.policyName}, locale = ${next.locale},
         credit_hold_auto_release = ${next.creditHoldAutoRelease}, reminder_grouping_window = ${next.reminderGroupingWindow},
-        reminder_min_gap = ${next.reminderMinGap}, updated_at = now()
+        reminder_min_gap = ${next.reminderMinGap}, statement_day = ${next.statementDay}, updated_at = now()
       WHERE id = ${id}
       RETURNING ${CUSTOMER_COLUMNS(tx)}`;
     await writeDetails(tx, id, { ...(contacts ? { contacts } : {}), ...(creditLimits ? { creditLimits } : {}) });
     await tx`INSERT INTO audit_log (entity_type, entity_id, action, actor, reason, data)
              VALUES ('customer', ${id}, 'customer.updated', ${o.actor}, ${o.reason ?? null},
                      ${tx.json({ before: pick(before), after: pick({ ...before, ...changes }) } as never)})`;
+    await o.afterWrite?.(tx, row!, changed);
     return { row: row!, changed };
   });
 }

@@ -39,6 +39,8 @@ export const ErrorCode = {
   CURRENCY_LOCKED: 'CURRENCY_LOCKED',
   /** A release of a credit hold the customer is not on. */
   NOT_ON_HOLD: 'NOT_ON_HOLD',
+  /** The email provider refused an email for good (an address it will not deliver to). */
+  EMAIL_REJECTED: 'EMAIL_REJECTED',
   /** A request body that is not JSON where JSON is required. */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',

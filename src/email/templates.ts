@@ -173,3 +173,48 @@ export function renderReminderBatch(
   ].join('\n');
   return { subject, text, html };
 }
+
+/** One currency's closing position in a statement email. */
+export interface StatementSummaryLine {
+  readonly currency: string;
+  readonly balanceCents: number;
+  readonly overdueCents: number;
+  readonly creditCents: number;
+}
+
+/** The email carrying a statement of account (the PDF attached): the closing balance per currency and one link to pay it all. */
+export function renderStatementEmail(ctx: {
+  customerName: string;
+  seller: string;
+  from: string;
+  to: string;
+  lines: readonly StatementSummaryLine[];
+  portalUrl: string;
+}): RenderedEmail {
+  const subject = `Statement of account ${ctx.from} to ${ctx.to} from ${ctx.seller}`;
+  const positions =
+    ctx.lines.length === 0
+      ? ['Nothing was owed and nothing moved on your account in this period.']
+      : ctx.lines.map((l) =>
+          l.balanceCents > 0
+            ? `Balance due: ${formatMoney(l.balanceCents, l.currency)}${l.overdueCents > 0 ? `, of which ${formatMoney(l.overdueCents, l.currency)} is overdue` : ''}.`
+            : l.balanceCents < 0
+              ? `Credit on your account: ${formatMoney(-l.balanceCents, l.currency)}.`
+              : `Balance in ${l.currency}: nothing due.`,
+        );
+  const owing = ctx.lines.some((l) => l.balanceCents > 0);
+  const body = [
+    `Please find attached your statement of account for ${ctx.from} to ${ctx.to}: every invoice, payment, refund and fee in the period, and what was open at its end.`,
+    ...positions,
+  ];
+  const link = owing ? `Pay everything at once: ${ctx.portalUrl}` : `Your account: ${ctx.portalUrl}`;
+  const greeting = `Dear ${ctx.customerName},`;
+  const text = [greeting, '', ...body, '', link, '', `— ${ctx.seller}`].join('\n');
+  const html = [
+    `<p>${escape(greeting)}</p>`,
+    ...body.map((p) => `<p>${escape(p)}</p>`),
+    `<p><a href="${escape(ctx.portalUrl)}">${owing ? 'Pay everything at once' : 'Your account'}</a></p>`,
+    `<p>— ${escape(ctx.seller)}</p>`,
+  ].join('\n');
+  return { subject, text, html };
+}

@@ -11,6 +11,8 @@ export interface HttpContext {
   readonly namespace: string;
   readonly apiToken: string;
   readonly publicUrl: string;
+  /** Who the documents and emails are from (the name in EMAIL_FROM). */
+  readonly seller: string;
   readonly temporalUiUrl: string;
   readonly log: Logger;
   readonly now: () => Date;

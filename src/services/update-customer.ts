@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Sql } from '../db/client';
 import { settleCreditStanding } from '../db/credit-standing';
@@ -5,7 +6,16 @@ import { customerHasInvoices, updateCustomer, type CustomerChanges, type Custome
 import { findPolicyVersion } from '../db/policies';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { currencyCode, multiLine, policyName, singleLine } from '../domain/input';
+import { syncStatementSchedule } from '../temporal/statement-schedules';
 import { contactSchema, creditLimitsSchema, emailAddress, locale, reminderSettingsSchema, timeZone } from './create-customer';
+
+export const statementSettingsSchema = z
+  .strictObject({
+    monthly: z.boolean(),
+    /** @default 1 */
+    dayOfMonth: z.number().int().min(1, 'must be between 1 and 28').max(28, 'must be between 1 and 28 (every month has it)').optional(),
+  })
+  .refine((s) => s.monthly || s.dayOfMonth === undefined, { message: 'a day of the month goes with monthly: true', path: ['dayOfMonth'] });
 
 export const updateCustomerSchema = z
   .strictObject({
@@ -28,6 +38,8 @@ export const updateCustomerSchema = z
     creditLimits: creditLimitsSchema.optional(),
     creditHoldAutoRelease: z.boolean().optional(),
     reminders: reminderSettingsSchema.optional(),
+    /** Monthly statements of account, on a day of the month (1–28) on the customer's calendar. */
+    statements: statementSettingsSchema.optional(),
     /** Why, for the audit log. */
     reason: multiLine(500).optional(),
   })
@@ -39,10 +51,11 @@ export type UpdateCustomerInput = z.output<typeof updateCustomerSchema>;
  * Changes a customer: each changed field is audited with its value before and after. A currency is
  * fixed once the customer has invoices; a policy override must exist. New limits are applied at
  * once (a customer now over its limit is held). A time zone, terms or policy change applies to new
- * invoices: running ones keep what they were issued with.
+ * invoices: running ones keep what they were issued with. The monthly statement Schedule follows
+ * the record in the same transaction: a Schedule Temporal will not take undoes the change (503).
  */
 export async function updateCustomerRecord(
-  deps: { sql: Sql; now: () => Date },
+  deps: { sql: Sql; now: () => Date; client: Client; taskQueue: string },
   customerId: string,
   input: UpdateCustomerInput,
   actor: string,
@@ -62,6 +75,7 @@ export async function updateCustomerRecord(
     ...(input.creditHoldAutoRelease !== undefined ? { creditHoldAutoRelease: input.creditHoldAutoRelease } : {}),
     ...(input.reminders?.groupingWindow !== undefined ? { reminderGroupingWindow: input.reminders.groupingWindow } : {}),
     ...(input.reminders?.minGap !== undefined ? { reminderMinGap: input.reminders.minGap } : {}),
+    ...(input.statements ? { statementDay: input.statements.monthly ? (input.statements.dayOfMonth ?? 1) : null } : {}),
   };
   const updated = await updateCustomer(deps.sql, customerId, changes, {
     actor,
@@ -76,6 +90,10 @@ export async function updateCustomerRecord(
       // The primary billing contact gets the new address; the other contacts stay.
       const primary = before.contacts.findIndex((c) => c.role === 'billing');
       return { contacts: before.contacts.map((c, i) => (i === primary ? { ...c, email: input.email! } : c)) };
+    },
+    afterWrite: async (_tx, row, changed) => {
+      if (changed.includes('statementDay') || (row.statementDay !== null && (changed.includes('timeZone') || changed.includes('name'))))
+        await syncStatementSchedule(deps.client, deps.taskQueue, row);
     },
   });
   if (!updated) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${customerId} does not exist`);

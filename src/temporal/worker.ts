@@ -73,6 +73,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
     activities: {
       sendInvoiceEmail: activities.sendInvoiceEmail,
       sendCustomerReminders: activities.sendCustomerReminders,
+      sendStatement: activities.sendStatement,
       ...o.extraActivities?.email,
     },
     maxTaskQueueActivitiesPerSecond: o.emailRatePerSecond,

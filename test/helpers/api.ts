@@ -51,6 +51,7 @@ export async function startApi(
       namespace: env.namespace ?? 'default',
       apiToken: TEST_TOKEN,
       publicUrl: o.ownPublicUrl ? url : 'http://localhost:3000',
+      seller: 'Acme Test Ltd',
       temporalUiUrl: 'http://localhost:8233',
       log: o.log ?? createLogger('silent'),
       now: o.now ?? (() => new Date()),

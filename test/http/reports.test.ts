@@ -21,6 +21,7 @@ beforeAll(async () => {
     namespace: 'default',
     apiToken: TEST_TOKEN,
     publicUrl: 'http://localhost:3000',
+    seller: 'Acme Test Ltd',
     temporalUiUrl: 'http://localhost:8233',
     log: createLogger('silent'),
     now: () => new Date('2026-06-30T12:00:00Z'),

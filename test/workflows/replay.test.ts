@@ -63,6 +63,7 @@ it('replays every committed history without non-determinism', async () => {
       'v6-endless-repetitions',
       'v6-parked-until-paid',
       'customer-account-grouped',
+      'statement-monthly-sent',
     ]),
   );
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);

@@ -20,6 +20,16 @@ import {
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 import { uuidParam } from './params';
+import {
+  readStatement,
+  sendStatement,
+  statementPeriod,
+  statementPeriodSchema,
+  statementQuerySchema,
+} from '../../services/customer-statement';
+import { renderStatementPdf } from '../../documents/statement-pdf';
+import { singleLine } from '../../domain/input';
+import { parseValue } from '../errors';
 
 /** How many open invoices the account summary reads to find the next planned contact. */
 const NEXT_CONTACT_INVOICES = 500;
@@ -126,6 +136,34 @@ export function customerRoutes(ctx: HttpContext): Router {
     const id = uuidParam(req.params.id, 'customer');
     res.json(await resumeDunning(accountDeps, id, parseBody(resumeDunningSchema, req.body ?? {}), 'api'));
   });
+  /**
+   * The statement of account for a period (default: this month so far), as JSON or a PDF. Its
+   * balances are the ledger's; see `buildStatement`.
+   */
+  router.get('/:id/statement', async (req, res) => {
+    const customer = await load(req);
+    const { format, ...period } = parseBody(statementQuerySchema, req.query);
+    const statement = await readStatement(ctx.sql, customer, statementPeriod(customer, period, ctx.now()));
+    if (format === 'json') {
+      res.json(statement);
+      return;
+    }
+    const pdf = await renderStatementPdf(statement, { seller: ctx.seller });
+    res
+      .type('application/pdf')
+      .set('Content-Disposition', `attachment; filename="statement-${statement.from}-${statement.to}.pdf"`)
+      .send(pdf);
+  });
+  /** Emails the statement (with its PDF and a pay-all link) to the billing contacts, once per Idempotency-Key. */
+  router.post('/:id/statement/send', async (req, res) => {
+    const id = uuidParam(req.params.id, 'customer');
+    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+    const { repeated, ...answer } = await sendStatement(accountDeps, id, parseBody(statementPeriodSchema, req.body ?? {}), {
+      actor: 'api',
+      ...(key ? { idempotencyKey: key } : {}),
+    });
+    res.status(answer.outcome === 'sending' ? 202 : repeated ? 200 : 201).json(answer);
+  });
   /** A new customer portal link (the invoice emails carry one each); only its hash is kept. */
   router.post('/:id/portal-links', async (req, res) => {
     const { ttlDays } = parseBody(portalLinkSchema, req.body);
@@ -136,6 +174,7 @@ export function customerRoutes(ctx: HttpContext): Router {
   return router;
 }
 
+const idempotencyKey = singleLine(255).optional();
 const portalLinkSchema = z.strictObject({ ttlDays: z.number().int().min(1).max(365).default(PORTAL_TOKEN_TTL_DAYS) });
 
 const holdOf = (c: CustomerRow) =>
@@ -157,6 +196,7 @@ function presentRow(c: CustomerRow) {
     hold: holdOf(c),
     creditHoldAutoRelease: c.creditHoldAutoRelease,
     reminders: { groupingWindow: c.reminderGroupingWindow, minGap: c.reminderMinGap },
+    statements: { monthly: c.statementDay !== null, dayOfMonth: c.statementDay },
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };

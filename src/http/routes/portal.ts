@@ -15,6 +15,10 @@ import { createInvoiceDescriber, type InvoiceDescriber, type InvoiceOutlook } fr
 import type { HttpContext } from '../context';
 import { html, layout, raw, type Raw } from '../html';
 import { CONTROL_CHARACTERS_MESSAGE, isStorableText } from '../../domain/text';
+import { readStatement, statementPeriod, statementQuerySchema } from '../../services/customer-statement';
+import { renderStatementPdf } from '../../documents/statement-pdf';
+import { AGING_BUCKETS } from '../../domain/aging';
+import type { StatementView } from '../../domain/statement';
 
 const TEMPLATE_NAMES: Readonly<Record<string, string>> = {
   reminder_upcoming: 'a reminder that payment is coming due',
@@ -89,6 +93,40 @@ export function portalRoutes(ctx: HttpContext): Router {
       return;
     }
     res.type('application/pdf').set('Content-Disposition', `attachment; filename="${doc.filename}"`).send(doc.content);
+  });
+
+  /** The statement of account: this month so far, or the period asked for; as a page or a PDF. */
+  router.get('/:token/statement', async (req, res) => {
+    const customer = await customerOf(req, res);
+    if (!customer) return;
+    const query = statementQuerySchema.safeParse(req.query);
+    let statement: StatementView;
+    try {
+      if (!query.success) throw new DomainError(ErrorCode.VALIDATION, 'please choose the first and last day of the period');
+      const { format, ...period } = query.data;
+      statement = await readStatement(ctx.sql, customer, statementPeriod(customer, period, ctx.now()));
+      if (format === 'pdf') {
+        const pdf = await renderStatementPdf(statement, { seller: ctx.seller });
+        res
+          .type('application/pdf')
+          .set('Content-Disposition', `attachment; filename="statement-${statement.from}-${statement.to}.pdf"`)
+          .send(pdf);
+        return;
+      }
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      res
+        .status(400)
+        .type('html')
+        .send(
+          layout(
+            'Statement',
+            html`<h1>Statement of account</h1><p class="alert" role="alert">${err.message.replace(/^\w+: /, '')}</p><p><a href="${ctx.publicUrl}/portal/${req.params.token}/statement">This month's statement</a></p>`,
+          ),
+        );
+      return;
+    }
+    res.type('html').send(statementPage(`${ctx.publicUrl}/portal/${req.params.token}`, customer, statement));
   });
 
   const command = (name: 'dispute' | 'promise') =>
@@ -228,6 +266,12 @@ async function portalPage(
     <table><thead><tr><th>Invoice</th><th class="num">Total</th><th class="num">Due now</th><th>Status</th><th></th></tr></thead>
     <tbody>${openRows}</tbody></table>`
     }
+    <h2>Statement of account</h2>
+    <p><a href="${base}/statement">This month's statement</a> · <a href="${base}/statement?format=pdf">PDF</a></p>
+    <form class="inline" method="get" action="${base}/statement" aria-label="Statement for a period">
+      <input type="date" name="from" max="${today}" required aria-label="From"> <input type="date" name="to" max="${today}" value="${today}" required aria-label="To">
+      <button type="submit">Show statement</button>
+    </form>
     <h2>Payments</h2>
     ${
       payments.length === 0
@@ -244,6 +288,38 @@ async function portalPage(
     ${closed.map((i) => html`<tr><td>${i.number}</td><td>${i.status}</td><td class="num">${formatMoney(i.totalCents, i.currency)}</td><td><a href="${base}/invoices/${i.id}/pdf">PDF</a></td></tr>`)}
     </tbody></table>`
     }
+  `,
+  );
+}
+
+/** The statement of account in the portal: the same figures as the PDF, with a link to pay what is open. */
+function statementPage(base: string, customer: CustomerRow, s: StatementView): string {
+  const sections = s.currencies.map((c) => {
+    const money = (cents: number) => formatMoney(cents, c.currency);
+    return html`
+    <h2>Account in ${c.currency}</h2>
+    <table data-currency="${c.currency}"><thead><tr><th>Date</th><th>Description</th><th class="num">Amount</th><th class="num">Balance</th></tr></thead><tbody>
+      <tr><td>${s.from}</td><td>Opening balance</td><td></td><td class="num">${money(c.opening.balanceCents)}</td></tr>
+      ${c.lines.map((l) => html`<tr data-kind="${l.kind}"><td>${l.date}</td><td>${l.description}</td><td class="num">${money(l.amountCents)}</td><td class="num">${money(l.balanceCents)}</td></tr>`)}
+      <tr><td>${s.to}</td><td><strong>Closing balance</strong></td><td></td><td class="num"><strong class="closing">${money(c.closing.balanceCents)}</strong></td></tr>
+    </tbody></table>
+    ${c.closing.creditCents > 0 ? html`<p>Owed ${money(c.closing.owedCents)}; credit on your account ${money(c.closing.creditCents)}.</p>` : ''}
+    ${
+      c.openItems.length === 0
+        ? ''
+        : html`<h3>Open at ${s.to}, by age</h3><table><tbody>
+      ${AGING_BUCKETS.map((b) => html`<tr><td>${b === 'current' ? 'Not yet due' : `${b} days overdue`}</td><td class="num">${money(c.aging[b])}</td></tr>`)}
+    </tbody></table>`
+    }`;
+  });
+  return layout(
+    `Statement — ${customer.name}`,
+    html`
+    <h1>Statement of account</h1>
+    <p>${customer.name} · ${s.from} to ${s.to} (${customer.timeZone})</p>
+    ${s.currencies.length === 0 ? html`<p>Nothing was owed and nothing moved on your account in this period.</p>` : sections}
+    ${s.pendingCash.map((p) => html`<p>We have received ${formatMoney(p.amountCents, p.currency)} that we are matching to your invoices; it is not in the balance yet.</p>`)}
+    <p><a href="${base}/statement?from=${s.from}&to=${s.to}&format=pdf">Download as PDF</a> · <a href="${base}">Pay open invoices</a></p>
   `,
   );
 }

@@ -1,0 +1,43 @@
+import type { PendingCash, StatementEntry, StatementInvoice } from '../domain/statement';
+import type { Sql } from './client';
+import { owedCents } from './report-sql';
+
+/**
+ * The ledger facts a statement of account up to `to` is built from (see `buildStatement`): the
+ * customer's invoices issued by then and every fee, payment and refund of theirs booked by then, all
+ * on the customer's calendar. What a void cancelled and a write-off removed are read as the KPI
+ * report reads them (`flowsByDay`), so the two agree.
+ */
+export async function readStatementFacts(
+  sql: Sql,
+  customerId: string,
+  to: string,
+): Promise<{ invoices: StatementInvoice[]; entries: StatementEntry[]; pendingCash: PendingCash[] }> {
+  return sql.begin('isolation level repeatable read read only', async (tx) => {
+    const t = tx as unknown as Sql;
+    const invoices = await t<StatementInvoice[]>`
+      SELECT id, number, currency, total_cents AS "totalCents", issue_date AS "issueDate", due_on AS "dueDate",
+             CASE WHEN status IN ('void', 'uncollectible') THEN closed_on END AS "closedOn",
+             CASE WHEN status IN ('void', 'uncollectible') THEN status END AS "closedAs",
+             CASE WHEN status = 'void' THEN ${owedCents(t, 'invoices')} WHEN status = 'uncollectible' THEN amount_due_cents ELSE 0 END AS "closedCents"
+      FROM invoices WHERE customer_id = ${customerId} AND issue_date <= ${to}::date
+      ORDER BY issue_date, number`;
+    const entries = await t<StatementEntry[]>`
+      SELECT f.invoice_id AS "invoiceId", 'fee' AS kind, f.policy_generation || '/' || f.step_index AS id, f.amount_cents AS "amountCents",
+             f.booked_on AS "bookedOn", NULL AS method, NULL AS reference
+      FROM late_fees f JOIN invoices i ON i.id = f.invoice_id
+      WHERE i.customer_id = ${customerId} AND f.booked_on <= ${to}::date
+      UNION ALL
+      SELECT p.invoice_id, p.kind, p.id, p.amount_cents, p.booked_on, p.method, p.reference
+      FROM payments p JOIN invoices i ON i.id = p.invoice_id
+      WHERE i.customer_id = ${customerId} AND p.status = 'applied' AND p.booked_on <= ${to}::date`;
+    // Once applied, a payment is booked on the day it was received: only what is unapplied now is pending.
+    const pendingCash = await t<PendingCash[]>`
+      SELECT u.currency, sum(u.amount_cents)::bigint AS "amountCents", count(*)::int AS payments
+      FROM unapplied_payments u JOIN invoices i ON i.id = u.hint_invoice_id JOIN customers c ON c.id = i.customer_id
+      WHERE i.customer_id = ${customerId} AND (u.received_at AT TIME ZONE c.time_zone)::date <= ${to}::date
+        AND u.status <> 'applied'
+      GROUP BY u.currency ORDER BY u.currency`;
+    return { invoices: [...invoices], entries: [...entries], pendingCash: [...pendingCash] };
+  }) as Promise<{ invoices: StatementInvoice[]; entries: StatementEntry[]; pendingCash: PendingCash[] }>;
+}
