@@ -5,7 +5,7 @@ import { insertCustomer } from '../../src/db/customers';
 import { insertInvoice } from '../../src/db/invoices';
 import { createResendMailer } from '../../src/email/mailer';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { startRecorder } from '../helpers/recorder';
+import { startRecorder, startResendContract } from '../helpers/recorder';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
 import { MockActivityEnvironment } from '@temporalio/testing';
 
@@ -264,29 +264,6 @@ it('a projection Postgres refuses is recorded for ops; it fails for good only fo
 });
 
 describe('exactly once across a crash after the provider accepted the email (Resend idempotency contract)', () => {
-  /** Resend's contract: the same key and body answer the same id; the same key with another body, 409. */
-  async function resendContract() {
-    const seen = new Map<string, { body: string; id: string }>();
-    return startRecorder((req) => {
-      const key = String(req.headers['idempotency-key']);
-      const prior = seen.get(key);
-      if (!prior) {
-        const id = `re_${randomUUID()}`;
-        seen.set(key, { body: req.raw, id });
-        return { status: 200, body: { id } };
-      }
-      if (prior.body === req.raw) return { status: 200, body: { id: prior.id } };
-      return {
-        status: 409,
-        body: {
-          statusCode: 409,
-          name: 'invalid_idempotent_request',
-          message: 'Same idempotency key used with a different request payload',
-        },
-      };
-    });
-  }
-
   /** Activities whose process dies once after Resend accepted an email, before our log row was written. */
   function crashingOnce(url: string) {
     const resend = createResendMailer('re_test_key', url);
@@ -308,7 +285,7 @@ describe('exactly once across a crash after the provider accepted the email (Res
   }
 
   it('a retry after the crash sends byte-identical content, is recognised, and is logged once', async () => {
-    const provider = await resendContract();
+    const provider = await startResendContract();
     try {
       const crashy = crashingOnce(provider.url);
       const id = await invoice();
@@ -327,7 +304,7 @@ describe('exactly once across a crash after the provider accepted the email (Res
   });
 
   it('a 409 for a key this email was already sent under is "already sent", not a refusal', async () => {
-    const provider = await resendContract();
+    const provider = await startResendContract();
     try {
       const resend = createResendMailer('re_test_key', provider.url);
       const a = createActivities({
@@ -353,7 +330,7 @@ describe('exactly once across a crash after the provider accepted the email (Res
   });
 
   it("a customer's grouped reminder crashed after delivery is sent once, with the same invoices, on retry", async () => {
-    const provider = await resendContract();
+    const provider = await startResendContract();
     try {
       const crashy = crashingOnce(provider.url);
       const customerId = await newCustomer();

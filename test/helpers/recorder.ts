@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 
 export interface RecordedRequest {
@@ -49,4 +50,23 @@ export async function startRecorder(defaultResponse: (req: RecordedRequest) => S
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Resend's idempotency contract: the same key and body answer the same id; the same key with another body, 409. */
+export async function startResendContract() {
+  const seen = new Map<string, { body: string; id: string }>();
+  return startRecorder((req) => {
+    const key = String(req.headers['idempotency-key']);
+    const prior = seen.get(key);
+    if (!prior) {
+      const id = `re_${randomUUID()}`;
+      seen.set(key, { body: req.raw, id });
+      return { status: 200, body: { id } };
+    }
+    if (prior.body === req.raw) return { status: 200, body: { id: prior.id } };
+    return {
+      status: 409,
+      body: { statusCode: 409, name: 'invalid_idempotent_request', message: 'Same idempotency key used with a different request payload' },
+    };
+  });
 }

@@ -12,7 +12,9 @@ import {
   resumeDunningSignal,
   type InvoiceView,
 } from '../../workflows/messages';
+import { createResendMailer, type Mailer } from '../../src/email/mailer';
 import { eventually } from '../helpers/eventually';
+import { startResendContract } from '../helpers/recorder';
 import { recordHistory } from '../helpers/histories';
 import { useStack } from '../helpers/stack';
 
@@ -27,6 +29,7 @@ const envNow = async () => new Date(await stack.env.currentTimeMs());
 beforeAll(async () => {
   // Sub-day offsets act at the due instant: the tests place each reminder to the second.
   await insertPolicyVersion(sql(), { name: 'one-reminder', steps: [{ offset: '1h', template: 'reminder_overdue' }] });
+  await insertPolicyVersion(sql(), { name: 'firm-reminder', steps: [{ offset: '1h', template: 'reminder_firm' }] });
   await insertPolicyVersion(sql(), {
     name: 'reminder-then-final',
     steps: [
@@ -36,7 +39,7 @@ beforeAll(async () => {
   });
 });
 
-async function customer(o: { groupingWindow?: string; minGap?: string } = {}) {
+async function customer(o: { groupingWindow?: string; minGap?: string; contacts?: unknown[] } = {}) {
   return createCustomer(
     sql(),
     createCustomerSchema.parse({
@@ -45,19 +48,20 @@ async function customer(o: { groupingWindow?: string; minGap?: string } = {}) {
       timeZone: 'UTC',
       currency: 'USD',
       reminders: { groupingWindow: o.groupingWindow ?? '1h', minGap: o.minGap ?? '2d' },
+      ...(o.contacts ? { contacts: o.contacts } : {}),
     }),
     'test',
   );
 }
 
 /** An invoice due `dueInMs` after the test server's clock, on `policy`. */
-async function invoice(customerId: string, dueInMs: number, policy = 'one-reminder', cents = 10_000) {
+async function invoice(customerId: string, dueInMs: number, policy = 'one-reminder', cents = 10_000, taskQueue = stack.workers.taskQueue) {
   const now = await envNow();
   const { invoice } = await createInvoice(
     {
       sql: sql(),
       client: stack.env.client,
-      taskQueue: stack.workers.taskQueue,
+      taskQueue,
       now: () => now,
       onStartFailure: (e) => {
         throw e;
@@ -235,3 +239,85 @@ it('sends nothing while dunning is paused, and one email for everything once res
     ]),
   );
 });
+
+it('copies the escalation contact on a grouped email only once its most severe reminder reaches their stage', async () => {
+  const c = await customer({
+    groupingWindow: '1h',
+    minGap: '0s',
+    contacts: [
+      { email: 'controller@umbrella.test', role: 'cc' },
+      { email: 'cfo@umbrella.test', role: 'escalation', escalateFrom: 'reminder_firm' },
+    ],
+  });
+  const start = await stack.env.currentTimeMs();
+  await invoice(c.id, 0);
+  await invoice(c.id, 0);
+  await invoice(c.id, 5 * HOUR, 'firm-reminder');
+  await invoice(c.id, 5 * HOUR);
+  await sleepUntil(start + 8 * HOUR);
+  const emails = await eventually(async () => {
+    const rows = await sql()<{ template: string; recipients: { to: string[]; cc: string[] } }[]>`
+      SELECT template, recipients FROM email_log WHERE customer_id = ${c.id} AND idempotency_key LIKE '%/batch-%' ORDER BY created_at`;
+    expect(rows).toHaveLength(2);
+    return rows;
+  });
+  expect(emails).toEqual([
+    { template: 'reminder_overdue', recipients: { to: ['ap@umbrella.test'], cc: ['controller@umbrella.test'] } },
+    { template: 'reminder_firm', recipients: { to: ['ap@umbrella.test'], cc: ['controller@umbrella.test', 'cfo@umbrella.test'] } },
+  ]);
+});
+
+let crashProvider: Awaited<ReturnType<typeof startResendContract>> | undefined;
+afterAll(() => crashProvider?.close());
+
+it('a worker shut down after the provider took a grouped email, before it was logged: the next worker sends it once, with every invoice', async () => {
+  const provider = (crashProvider = await startResendContract());
+  const resend = createResendMailer('re_test_key', provider.url);
+  let killed!: () => void;
+  const lost = new Promise<void>((resolve) => (killed = resolve));
+  let dying = true;
+  const dyingMailer: Mailer = {
+    transport: resend.transport,
+    async deliver(email) {
+      const result = await resend.deliver(email);
+      if (dying && email.idempotencyKey.includes('/batch-')) {
+        dying = false;
+        killed();
+        throw new Error('worker lost after delivery');
+      }
+      return result;
+    },
+  };
+  // Workers of their own, so that this customer's account and invoices live and die with them.
+  const first = await stack.moreWorkers({ mailer: dyingMailer });
+  const c = await customer({ groupingWindow: '1h', minGap: '0s' });
+  const start = await stack.env.currentTimeMs();
+  const invoices = await Promise.all([
+    invoice(c.id, 0, 'one-reminder', 10_000, first.taskQueue),
+    invoice(c.id, 0, 'one-reminder', 10_000, first.taskQueue),
+    invoice(c.id, 60_000, 'one-reminder', 10_000, first.taskQueue),
+  ]);
+  await sleepUntil(start + 2 * HOUR + 5 * 60_000);
+  await lost;
+  // The worker goes away with the attempt; a new one (empty caches, replaying from history) retries it.
+  await first.stop();
+  await stack.moreWorkers({ taskQueue: first.taskQueue, mailer: resend });
+  const logged = await eventually(async () => {
+    const e = await reminderEmails(c.id);
+    expect(e).toHaveLength(1);
+    return e[0]!;
+  }, 30_000);
+  expect(logged.key).toBe(`customer-${c.id}/batch-1`);
+  expect(logged.items).toHaveLength(3);
+  // Both attempts carried the same key and bytes; the provider recognised the second.
+  const batchAttempts = provider.requests.filter((r) => String(r.headers['idempotency-key']).includes('/batch-'));
+  expect(batchAttempts.map((r) => r.headers['idempotency-key'])).toEqual([logged.key, logged.key]);
+  expect(batchAttempts[1]!.raw).toBe(batchAttempts[0]!.raw);
+  // Each invoice recorded its reminder as sent in that batch, once.
+  await eventually(async () => {
+    const sent = await sql()<{ invoiceId: string; batch: string }[]>`
+      SELECT entity_id AS "invoiceId", data ->> 'batch' AS batch FROM audit_log
+      WHERE action = 'invoice.email_sent' AND data ->> 'batch' IS NOT NULL AND entity_id = ANY(${invoices.map((i) => i.invoice.id)})`;
+    expect(sent.map((r) => [r.invoiceId, r.batch]).sort()).toEqual(invoices.map((i) => [i.invoice.id, logged.key]).sort());
+  }, 30_000);
+}, 120_000);
