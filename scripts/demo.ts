@@ -167,6 +167,15 @@ async function main() {
     );
     console.log(`          ${now.temporalUrl}`);
   }
+  // A statement of account for the customer with three invoices: what it owes, emailed with its PDF.
+  const umbrella = invoices.group;
+  const statement = await call('GET', `/api/customers/${umbrella.customerId}/statement`);
+  const sent = await call('POST', `/api/customers/${umbrella.customerId}/statement/send`, {});
+  const closing = statement.currencies.map((c: any) => formatMoney(c.closing.balanceCents, c.currency)).join(', ') || 'nothing';
+  say(
+    `📄 statement of account for ${umbrella.customerName} (${statement.from} to ${statement.to}): balance ${closing}; emailed with its PDF (${sent.outcome})`,
+  );
+  console.log(`          GET /api/customers/${umbrella.customerId}/statement?format=pdf`);
   console.log(
     `\nFind them in the Temporal UI with:  PolicyName = 'demo-seconds'   or   InvoiceStatus = 'open' AND DunningStage = 'final_notice'\n` +
       `and the customers' accounts (their grouped reminders, holds, pauses) with:  WorkflowType = 'customerAccountWorkflow'`,

@@ -48,7 +48,7 @@ export interface RunningWorkers {
 export async function startWorkers(
   env: TestWorkflowEnvironment,
   sql: Sql,
-  o: { taskQueue?: string; mailer?: Mailer; emailRatePerSecond?: number } = {},
+  o: { taskQueue?: string; mailer?: Mailer; emailRatePerSecond?: number; maxCachedWorkflows?: number } = {},
 ): Promise<RunningWorkers> {
   const taskQueue = o.taskQueue ?? `test-${Math.random().toString(36).slice(2, 10)}`;
   const workers: Worker[] = await createInvoiceWorkers({
@@ -64,6 +64,7 @@ export async function startWorkers(
       temporal: { client: env.client, namespace: env.namespace ?? 'default' },
     },
     emailRatePerSecond: o.emailRatePerSecond ?? 1000,
+    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });
   const running = Promise.all(workers.map((w) => w.run()));

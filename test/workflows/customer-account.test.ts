@@ -288,8 +288,9 @@ it('a worker shut down after the provider took a grouped email, before it was lo
       return result;
     },
   };
-  // Workers of their own, so that this customer's account and invoices live and die with them.
-  const first = await stack.moreWorkers({ mailer: dyingMailer });
+  // Workers of their own, so that this customer's account and invoices live and die with them. Without a
+  // cache they hold no sticky queue, so nothing waits out its timeout once they are gone.
+  const first = await stack.moreWorkers({ mailer: dyingMailer, maxCachedWorkflows: 0 });
   const c = await customer({ groupingWindow: '1h', minGap: '0s' });
   const start = await stack.env.currentTimeMs();
   const invoices = await Promise.all([
