@@ -231,6 +231,7 @@ describe('sending statements', () => {
     const next = new Date(d.info.nextActionTimes[0]!);
     expect(localDate(next.getTime(), ZONE).slice(8)).toBe('05');
     expect(new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, hour: '2-digit', minute: '2-digit' }).format(next)).toBe('08:00');
+    expect((await api.request('GET', `/api/customers/${c.id}`)).body.account.nextStatements[0]).toBe(next.toISOString());
 
     // A new time zone moves it; opting out deletes it.
     await api.request('PATCH', `/api/customers/${c.id}`, { body: { timeZone: 'America/New_York' } });

@@ -28,6 +28,7 @@ import {
   statementQuerySchema,
 } from '../../services/customer-statement';
 import { renderStatementPdf } from '../../documents/statement-pdf';
+import { nextStatementRuns } from '../../temporal/statement-schedules';
 import { singleLine } from '../../domain/input';
 import { parseValue } from '../errors';
 
@@ -81,10 +82,13 @@ export function customerRoutes(ctx: HttpContext): Router {
       .sort((a, b) => a.at.localeCompare(b.at))[0];
     // The account workflow knows what is really planned: reminders grouped, capped or paused.
     const live = await describeAccount(accountDeps, customer.id);
+    // When the monthly statements go out, from their Schedule (null: not opted in, or Temporal away).
+    const nextStatements = customer.statementDay === null ? null : await nextStatementRuns(ctx.client, customer.id).catch(() => null);
     return {
       ...balances,
       creditHold: holdOf(customer),
       nextStep: next ?? null,
+      nextStatements,
       reminders: live
         ? { pending: live.pending.length, nextContact: live.nextContact, paused: live.paused, cap: live.cap, recent: live.recent.slice(-5) }
         : null,
