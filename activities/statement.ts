@@ -67,7 +67,6 @@ export function createStatementActivities(
           currency: c.currency,
           balanceCents: c.closing.balanceCents,
           overdueCents: c.openItems.filter((i) => i.daysPastDue > 0).reduce((s, i) => s + i.owedCents, 0),
-          creditCents: c.closing.creditCents,
         })),
       });
       email = await keepSendingEmail(sql, {

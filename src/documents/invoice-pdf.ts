@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import PDFDocument from 'pdfkit';
 import { formatMoney } from '../domain/money';
+import { openPdf } from './pdf';
 
 export interface InvoicePdfInput {
   readonly number: string;
@@ -20,25 +20,7 @@ export interface InvoicePdfInput {
  * dates come from the issue date (pdfkit derives the file id from them) and only built-in fonts are used.
  */
 export function renderInvoicePdf(input: InvoicePdfInput): Promise<Buffer> {
-  const issued = new Date(`${input.issueDate}T00:00:00Z`);
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: 50,
-    info: {
-      Title: `Invoice ${input.number}`,
-      Author: input.seller,
-      Creator: 'collections-engine',
-      Producer: 'collections-engine',
-      CreationDate: issued,
-      ModDate: issued,
-    },
-  });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const { doc, done } = openPdf({ title: `Invoice ${input.number}`, author: input.seller, date: input.issueDate });
 
   doc.font('Helvetica-Bold').fontSize(20).text(input.seller);
   doc.moveDown(0.5).font('Helvetica').fontSize(12).text(`Invoice ${input.number}`);

@@ -1,6 +1,6 @@
-import PDFDocument from 'pdfkit';
 import { AGING_BUCKETS } from '../domain/aging';
 import { formatMoney } from '../domain/money';
+import { openPdf } from './pdf';
 import type { StatementView } from '../domain/statement';
 
 const BUCKET_LABELS: Record<(typeof AGING_BUCKETS)[number], string> = {
@@ -17,25 +17,7 @@ const BUCKET_LABELS: Record<(typeof AGING_BUCKETS)[number], string> = {
  * not yet applied. Identical input gives identical bytes (document dates come from the period's end).
  */
 export function renderStatementPdf(s: StatementView, o: { seller: string; payAllUrl?: string }): Promise<Buffer> {
-  const stamp = new Date(`${s.to}T00:00:00Z`);
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: 50,
-    info: {
-      Title: `Statement of account ${s.from} to ${s.to}`,
-      Author: o.seller,
-      Creator: 'collections-engine',
-      Producer: 'collections-engine',
-      CreationDate: stamp,
-      ModDate: stamp,
-    },
-  });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const { doc, done } = openPdf({ title: `Statement of account ${s.from} to ${s.to}`, author: o.seller, date: s.to });
 
   const cols = { date: 50, description: 120, amount: 380, balance: 470 };
   const bottom = doc.page.height - 60;

@@ -179,7 +179,6 @@ export interface StatementSummaryLine {
   readonly currency: string;
   readonly balanceCents: number;
   readonly overdueCents: number;
-  readonly creditCents: number;
 }
 
 /** The email carrying a statement of account (the PDF attached): the closing balance per currency and one link to pay it all. */

@@ -9,7 +9,7 @@ import { DomainError, ErrorCode } from '../domain/errors';
 import { invoiceTotalCents } from '../domain/money';
 import { intervalSchema } from '../domain/recurrence';
 import { isValidTimeZone } from '../domain/schedule';
-import { recurringScheduleId, scheduleOptionsFor } from '../temporal/recurring-schedules';
+import { recurringScheduleId, SCHEDULER_DEADLINE_MS, scheduleOptionsFor } from '../temporal/recurring-schedules';
 import { lineSchema } from './create-invoice';
 import { calendarDate, currencyCode, policyName } from '../domain/input';
 
@@ -30,8 +30,6 @@ export const createRecurringPlanSchema = z
   })
   .refine((p) => !(p.startsOn && p.endsOn && p.endsOn < p.startsOn), { message: 'endsOn is before startsOn', path: ['endsOn'] });
 export type CreateRecurringPlanInput = z.output<typeof createRecurringPlanSchema>;
-
-const SCHEDULER_DEADLINE_MS = 5_000;
 
 /**
  * Creates a recurring plan and its Temporal Schedule together: the schedule is created inside the

@@ -56,10 +56,11 @@ export async function readStatement(sql: Sql, customer: CustomerRow, period: { f
   };
 }
 
-const rootMessage = (err: unknown): string => {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
+/** The innermost cause of a workflow failure (the activity's `ApplicationFailure`). */
+const rootCause = (err: unknown): { type?: string; message: string } => {
+  let e = err as { type?: string; message?: string; cause?: unknown };
+  while (e.cause) e = e.cause as typeof e;
+  return { ...(e.type ? { type: e.type } : {}), message: e.message ?? String(err) };
 };
 
 /** How long a send request waits for the email before answering that it is on its way. */
@@ -113,8 +114,11 @@ export async function sendStatement(
     new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), SEND_WAIT_MS))),
   ])
     .catch((err: unknown) => {
-      // The one permanent failure: the provider refused the email (retries never give up otherwise).
-      throw new DomainError(ErrorCode.EMAIL_REJECTED, `the statement email was refused: ${rootMessage(err)}`);
+      // The one permanent failure is the provider refusing the email (retries never give up otherwise).
+      const root = rootCause(err);
+      if (root.type === 'EMAIL_REJECTED')
+        throw new DomainError(ErrorCode.EMAIL_REJECTED, `the statement email was refused: ${root.message}`);
+      throw new DomainError(ErrorCode.WORKFLOW_UNAVAILABLE, `the statement's workflow could not be followed: ${root.message}`);
     })
     .finally(() => clearTimeout(timer));
   const answer: StatementSendAnswer = result ? { ...result, workflowId } : { outcome: 'sending', ...period, workflowId };

@@ -20,6 +20,9 @@ export const recurringScheduleId = (planId: string) => `recurring-plan-${planId}
  */
 export const CATCHUP_WINDOW = '7 days';
 
+/** How long a request waits on Temporal for a Schedule: an unreachable Temporal answers 503 in seconds. */
+export const SCHEDULER_DEADLINE_MS = 5_000;
+
 /**
  * A plan's Temporal Schedule. Each firing starts `recurringInvoiceWorkflow`, which issues the
  * invoice of the firing's billing period. Firings may overlap (a catch-up or backfill of several

@@ -9,16 +9,13 @@ import {
 import type { CustomerRow } from '../db/customers';
 import { DomainError, ErrorCode } from '../domain/errors';
 import type { statementWorkflow } from '../../workflows';
-import { CATCHUP_WINDOW } from './recurring-schedules';
+import { CATCHUP_WINDOW, SCHEDULER_DEADLINE_MS } from './recurring-schedules';
 import { CustomerIdKey } from './search-attributes';
 
 export const statementScheduleId = (customerId: string) => `customer-statements-${customerId}`;
 
 /** The local hour a monthly statement goes out: the start of the customer's business day. */
 export const STATEMENT_HOUR = 8;
-
-/** An unreachable Temporal answers 503 in seconds rather than holding the request. */
-const SCHEDULER_DEADLINE_MS = 5_000;
 
 /**
  * A customer's monthly statement Schedule: on `statementDay` at 08:00 on the customer's calendar it
