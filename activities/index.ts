@@ -40,6 +40,7 @@ import { MailerError, type Mailer } from '../src/email/mailer';
 import { renderEmail } from '../src/email/templates';
 import type { IssueRecurringResult, MigratePageResult, SnapshotRefresh } from '../workflows/messages';
 import { createStatementActivities } from './statement';
+import type { InvoiceStartOptions } from '../src/temporal/start-invoice';
 
 export interface ActivityDeps {
   readonly sql: Sql;
@@ -50,6 +51,8 @@ export interface ActivityDeps {
   readonly seller: string;
   /** Temporal, for activities that act on other workflows (policy migrations). */
   readonly temporal?: { readonly client: Client; readonly namespace: string };
+  /** How the invoices these activities issue (recurring plans) start their workflows. */
+  readonly invoiceStart?: InvoiceStartOptions;
 }
 
 export interface SendEmailInput {
@@ -73,7 +76,7 @@ export interface SendEmailResult {
  * Side effects of the invoice workflow. Every activity is safe to retry: writes are keyed by
  * invoice, event sequence or idempotency key, and emails are looked up in the log before sending.
  */
-export function createActivities({ sql, mailer, publicUrl, from, seller, temporal }: ActivityDeps) {
+export function createActivities({ sql, mailer, publicUrl, from, seller, temporal, invoiceStart }: ActivityDeps) {
   const payUrl = (invoiceId: string) => `${publicUrl}/pay/${invoiceId}`;
 
   async function loadInvoice(invoiceId: string) {
@@ -296,7 +299,16 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
   async function issueRecurringInvoice(input: { planId: string; scheduledAt: string }): Promise<IssueRecurringResult> {
     const { client } = requireTemporal();
     try {
-      return await issueRecurring({ sql, client, taskQueue: Context.current().info.taskQueue, now: () => new Date() }, input);
+      return await issueRecurring(
+        {
+          sql,
+          client,
+          taskQueue: Context.current().info.taskQueue,
+          now: () => new Date(),
+          ...(invoiceStart ? { start: invoiceStart } : {}),
+        },
+        input,
+      );
     } catch (err) {
       if (err instanceof DomainError) throw ApplicationFailure.nonRetryable(err.message, err.code, err.details);
       throw err;
@@ -330,6 +342,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
       settings: reminderSettings({ groupingWindow: customer.reminderGroupingWindow, minGap: customer.reminderMinGap }),
       creditHold: customer.creditHold,
       currency: customer.currency,
+      timeZone: customer.timeZone,
       overdueCents: exposure.find((r) => r.currency === customer.currency)?.overdueCents ?? 0,
     };
   }

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './paths';
+import { parseEncryptionKeys, type EncryptionKey } from './temporal/codec';
+
+const bool = (name: string, fallback?: 'true' | 'false') => {
+  const flag = z.enum(['true', 'false'], { error: `${name} must be true or false` });
+  return (fallback ? flag.default(fallback) : flag.optional()).transform((v) => (v === undefined ? undefined : v === 'true'));
+};
 
 const optionalString = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(1).max(65535);
@@ -64,9 +70,49 @@ export const configSchema = z.object({
     .default('127.0.0.1:9464'),
   /** Bearer token for GET /metrics; without it the endpoint is open (bind HOST to a private interface). */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * Encrypts every Temporal payload (inputs, results, signals, queries, memos, summaries) with
+   * AES-256-GCM: `id:key` pairs, comma-separated, the first encrypting (see docs/operations.md).
+   */
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((value, ctx): EncryptionKey[] => {
+      try {
+        return parseEncryptionKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `PAYLOAD_ENCRYPTION_KEYS: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** Deflate payloads before encrypting them. @default false */
+  PAYLOAD_COMPRESSION: bool('PAYLOAD_COMPRESSION', 'false'),
+  /**
+   * Put customers' names in the `CustomerName` search attribute (readable by anyone who can list
+   * workflows; never encrypted). Defaults to true, and to false once PAYLOAD_ENCRYPTION_KEYS is set.
+   */
+  CUSTOMER_NAME_SEARCH_ATTRIBUTE: bool('CUSTOMER_NAME_SEARCH_ATTRIBUTE'),
+  /** Origins allowed to call the codec server (`/codec`) from a browser; defaults to the Temporal UI's. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ error: 'CODEC_CORS_ORIGINS must list origins such as https://temporal.example.com' })))
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
-export type Config = z.infer<typeof configSchema> & { PUBLIC_URL: string; TEMPORAL_UI_URL: string };
+export type Config = z.infer<typeof configSchema> & {
+  PUBLIC_URL: string;
+  TEMPORAL_UI_URL: string;
+  CUSTOMER_NAME_SEARCH_ATTRIBUTE: boolean;
+  CODEC_CORS_ORIGINS: string[];
+};
 
 /** Thrown when the environment holds an invalid setting. */
 export class ConfigError extends Error {
@@ -84,9 +130,12 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = result.data;
+  const temporalUiUrl = c.TEMPORAL_UI_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`;
   return {
     ...c,
     PUBLIC_URL: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
-    TEMPORAL_UI_URL: c.TEMPORAL_UI_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
+    TEMPORAL_UI_URL: temporalUiUrl,
+    CUSTOMER_NAME_SEARCH_ATTRIBUTE: c.CUSTOMER_NAME_SEARCH_ATTRIBUTE ?? !c.PAYLOAD_ENCRYPTION_KEYS,
+    CODEC_CORS_ORIGINS: (c.CODEC_CORS_ORIGINS ?? [temporalUiUrl]).map((u) => new URL(u).origin),
   };
 }

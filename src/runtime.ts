@@ -26,7 +26,8 @@ import type { LocalTemporal } from './temporal/dev-server';
 import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { ensureReportSnapshotSchedule, REPORT_SNAPSHOTS_SCHEDULE_ID } from './temporal/report-snapshot-schedule';
-import { reconcileUnstartedInvoices } from './temporal/start-invoice';
+import { EncryptionCodec } from './temporal/codec';
+import { reconcileUnstartedInvoices, type InvoiceStartOptions } from './temporal/start-invoice';
 import { createInvoiceWorkers } from './temporal/worker';
 
 export interface EngineOptions {
@@ -54,6 +55,10 @@ export interface Engine {
 /** Brings up the parts this process runs, in dependency order, and stops them in reverse. */
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { config, log } = o;
+  const payloadCodec = config.PAYLOAD_ENCRYPTION_KEYS
+    ? new EncryptionCodec({ keys: config.PAYLOAD_ENCRYPTION_KEYS, compress: config.PAYLOAD_COMPRESSION })
+    : undefined;
+  const invoiceStart: InvoiceStartOptions = { appUrl: config.PUBLIC_URL, customerNameVisible: config.CUSTOMER_NAME_SEARCH_ATTRIBUTE };
   const sdkMetrics = o.worker && config.SDK_METRICS_ADDRESS !== 'off' ? config.SDK_METRICS_ADDRESS : undefined;
   installRuntimeLogger(log, sdkMetrics ? { metricsAddress: sdkMetrics } : {});
   const stops: (() => Promise<void>)[] = [];
@@ -92,12 +97,18 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         port: config.TEMPORAL_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
+        ...(payloadCodec ? { codecEndpoint: `${config.PUBLIC_URL}/codec` } : {}),
       });
       stops.push(() => local!.stop());
       address = local.address;
       log.info({ binary: local.binary }, 'Temporal dev server is up');
     }
-    const temporal: TemporalConnections = await connectTemporal({ ...(address ? { address } : {}), namespace: config.TEMPORAL_NAMESPACE });
+    const temporal: TemporalConnections = await connectTemporal({
+      ...(address ? { address } : {}),
+      namespace: config.TEMPORAL_NAMESPACE,
+      ...(payloadCodec ? { payloadCodec } : {}),
+    });
+    if (payloadCodec) log.info({ keyIds: config.PAYLOAD_ENCRYPTION_KEYS!.map((k) => k.id) }, 'Temporal payloads are encrypted');
     stops.push(() => temporal.close());
     const { added, missing } = await registerSearchAttributes(temporal.connection, temporal.namespace);
     if (added.length) log.info({ added }, 'search attributes registered');
@@ -117,9 +128,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
           from: config.EMAIL_FROM,
           seller: sellerName(config.EMAIL_FROM),
           temporal: { client: temporal.client, namespace: temporal.namespace },
+          invoiceStart,
         },
         emailRatePerSecond: config.EMAIL_RATE_PER_SECOND,
         maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
+        ...(payloadCodec ? { payloadCodec } : {}),
       });
       const running = Promise.all(workers.map((w) => w.run()));
       running.catch((err) => log.fatal({ err }, 'worker stopped'));
@@ -127,7 +140,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await running.catch(() => undefined);
       });
-      const reconciler = startReconciler(sql, temporal, config.TASK_QUEUE, log);
+      const reconciler = startReconciler(sql, temporal, config.TASK_QUEUE, log, invoiceStart);
       stops.push(async () => clearInterval(reconciler));
       // Gateway events acknowledged by the API (this process or another) reach their workflows from here.
       const relay = await startInboxRelay({ sql, client: temporal.client, taskQueue: config.TASK_QUEUE, log });
@@ -190,6 +203,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
           ...(sdkMetrics ? { sdkMetricsUrl: `http://${sdkMetrics}/metrics` } : {}),
           ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
           allowPrivateWebhookTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+          invoiceStart,
+          ...(payloadCodec ? { codec: { codec: payloadCodec, allowedOrigins: config.CODEC_CORS_ORIGINS } } : {}),
           ...(config.STRIPE_SECRET_KEY
             ? {
                 checkout: stripeCheckout({
@@ -250,9 +265,15 @@ async function localSecret(dataDir: string, name: string, make: () => string): P
 }
 
 /** Runs `reconcileUnstartedInvoices` every 15 s. */
-function startReconciler(sql: Sql, temporal: TemporalConnections, taskQueue: string, log: Logger): NodeJS.Timeout {
+function startReconciler(
+  sql: Sql,
+  temporal: TemporalConnections,
+  taskQueue: string,
+  log: Logger,
+  invoiceStart: InvoiceStartOptions,
+): NodeJS.Timeout {
   const tick = () =>
-    reconcileUnstartedInvoices(sql, temporal.client, taskQueue, new Date(Date.now() - 10_000))
+    reconcileUnstartedInvoices(sql, temporal.client, taskQueue, new Date(Date.now() - 10_000), invoiceStart)
       .then((ids) => ids.forEach((invoiceId) => log.info({ invoiceId }, 'started deferred invoice workflow')))
       .catch((err) => log.warn({ err: String(err) }, 'reconciler pass failed'));
   void tick();

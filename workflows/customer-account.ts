@@ -4,19 +4,23 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { mostSevere, nextSend, type NextSend, type ReminderItem } from '../src/domain/reminders';
-import { CreditHoldKey, DunningPausedKey, invoiceWorkflowId, OverdueCentsKey } from '../src/temporal/search-attributes';
+import { CreditHoldKey, CurrencyKey, DunningPausedKey, invoiceWorkflowId, OverdueCentsKey } from '../src/temporal/search-attributes';
+import { accountDetails } from './details';
 import { emailTaskQueue } from '../src/temporal/task-queues';
 import {
   accountChangedSignal,
   ACCOUNT_HISTORY_BUDGET,
   customerAccountQuery,
+  describe,
   pauseDunningSignal,
   reminderDueSignal,
   reminderOutcomeSignal,
@@ -66,30 +70,52 @@ export async function customerAccountWorkflow(input: CustomerAccountInput): Prom
   let changes = 0;
   const settle = (keys: readonly string[]) => [...state.settled, ...keys].slice(-SETTLED_KEYS);
 
-  setHandler(reminderDueSignal, (item: ReminderItem) => {
-    if (state.pending.some((p) => p.key === item.key) || state.settled.includes(item.key)) return;
-    state = { ...state, pending: [...state.pending, item] };
-    changes++;
-  });
+  setHandler(
+    reminderDueSignal,
+    (item: ReminderItem) => {
+      if (state.pending.some((p) => p.key === item.key) || state.settled.includes(item.key)) return;
+      state = { ...state, pending: [...state.pending, item] };
+      changes++;
+    },
+    describe(reminderDueSignal),
+  );
   // The invoice records the reminder as dropped itself; it is only taken out of the next email.
-  setHandler(withdrawReminderSignal, ({ key }) => {
-    if (!state.pending.some((p) => p.key === key)) return;
-    state = { ...state, pending: state.pending.filter((p) => p.key !== key), settled: settle([key]) };
-    changes++;
-  });
-  setHandler(pauseDunningSignal, (pause) => {
-    state = { ...state, paused: { ...pause, since: new Date().toISOString() } };
-    changes++;
-  });
-  setHandler(resumeDunningSignal, () => {
-    state = { ...state, paused: null };
-    changes++;
-  });
-  setHandler(accountChangedSignal, () => {
-    stale = true;
-    changes++;
-  });
-  setHandler(customerAccountQuery, (): CustomerAccountView => {
+  setHandler(
+    withdrawReminderSignal,
+    ({ key }) => {
+      if (!state.pending.some((p) => p.key === key)) return;
+      state = { ...state, pending: state.pending.filter((p) => p.key !== key), settled: settle([key]) };
+      changes++;
+    },
+    describe(withdrawReminderSignal),
+  );
+  setHandler(
+    pauseDunningSignal,
+    (pause) => {
+      state = { ...state, paused: { ...pause, since: new Date().toISOString() } };
+      changes++;
+    },
+    describe(pauseDunningSignal),
+  );
+  setHandler(
+    resumeDunningSignal,
+    () => {
+      state = { ...state, paused: null };
+      changes++;
+    },
+    describe(resumeDunningSignal),
+  );
+  setHandler(
+    accountChangedSignal,
+    () => {
+      stale = true;
+      changes++;
+    },
+    describe(accountChangedSignal),
+  );
+  // Since 'ops-visibility': the account's currency is a search attribute (OverdueCents is in it).
+  const visible = patched('ops-visibility');
+  const accountView = (): CustomerAccountView => {
     const next = facts && !state.paused ? nextSend(state.pending, state.lastSentAt, facts.settings) : null;
     return {
       customerId: state.customerId,
@@ -108,11 +134,19 @@ export async function customerAccountWorkflow(input: CustomerAccountInput): Prom
       currency: facts?.currency ?? '',
       recent: state.recent,
     };
-  });
+  };
+  setHandler(customerAccountQuery, accountView, describe(customerAccountQuery));
 
   let lastAttributes = '';
   function syncSearchAttributes(): void {
-    const values = { hold: facts?.creditHold ?? false, paused: state.paused !== null, overdue: facts?.overdueCents ?? 0 };
+    // Not a command: kept current on every turn of the loop, also in histories from before 'ops-visibility'.
+    setCurrentDetails(accountDetails(accountView(), facts?.timeZone ?? state.pending[0]?.timeZone ?? null));
+    const values = {
+      hold: facts?.creditHold ?? false,
+      paused: state.paused !== null,
+      overdue: facts?.overdueCents ?? 0,
+      ...(visible && facts ? { currency: facts.currency } : {}),
+    };
     const key = JSON.stringify(values);
     if (key === lastAttributes) return;
     lastAttributes = key;
@@ -120,6 +154,7 @@ export async function customerAccountWorkflow(input: CustomerAccountInput): Prom
       { key: CreditHoldKey, value: values.hold },
       { key: DunningPausedKey, value: values.paused },
       { key: OverdueCentsKey, value: values.overdue },
+      ...(values.currency ? [{ key: CurrencyKey, value: values.currency }] : []),
     ]);
   }
 

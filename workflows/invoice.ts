@@ -8,6 +8,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -41,7 +42,8 @@ import {
   openFlags,
 } from '../src/domain/commands';
 import { cleanText } from '../src/domain/text';
-import { decideSteps, nextActionOf, planNext, type Plan } from '../src/domain/dunning';
+import { agingAt, nextAgingChange } from '../src/domain/aging';
+import { decideSteps, nextActionOf, nextActionOfPlan, planNext, type Plan } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
 import { keyedEntries } from '../src/domain/keyed';
 import { ledgerFactsOf } from '../src/domain/ledger';
@@ -59,14 +61,18 @@ import { emailTaskQueue } from '../src/temporal/task-queues';
 import {
   AmountDueCentsKey,
   customerWorkflowId,
+  DisputedKey,
   DunningStageKey,
   invoiceWorkflowId,
   InvoiceStatusKey,
   NeedsAttentionKey,
+  NextActionAtKey,
+  OverdueKey,
   PolicyVersionKey,
+  PromisedDateKey,
 } from '../src/temporal/search-attributes';
 import { sendsAlone } from '../src/domain/reminders';
-import type { ScheduledStep } from '../src/domain/schedule';
+import { startOfLocalDay, type ScheduledStep } from '../src/domain/schedule';
 import {
   reminderOutcomeSignal,
   withdrawReminderSignal,
@@ -86,9 +92,11 @@ import {
   resolveFlagUpdate,
   retryProjectionSignal,
   voidInvoiceUpdate,
+  describe,
   HISTORY_BUDGET,
   type InvoiceView,
 } from './messages';
+import { invoiceDetails } from './details';
 import { InvoiceProjection } from './projection';
 import { viewOf } from './view';
 
@@ -142,6 +150,9 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   // Since 'customer-reminders': a step's reminder is handed to the customer's account workflow, which
   // groups and caps the customer's reminders and tells the invoice what became of it (see `queueReminder`).
   const viaAccount = patched('customer-reminders');
+  // Since 'ops-visibility': search attributes also say whether the invoice is disputed, the promised
+  // date, when it next acts and its aging bucket (kept current as days pass); see `syncSearchAttributes`.
+  const visible = patched('ops-visibility');
   const projection = new InvoiceProjection(
     {
       state: () => state,
@@ -209,11 +220,25 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
   }
   function syncSearchAttributes(): void {
     syncQueued = false;
+    const now = Date.now();
+    const attention = guarded ? needsAttention() : [];
+    const next = nextActionOfPlan(planNow(), now);
+    const aging = agingAt(input.dueAt, input.timeZone, now);
+    // Not a command: kept current on every change, also in histories from before 'ops-visibility'.
+    setCurrentDetails(invoiceDetails({ state, next, aging, needsAttention: attention, nowMs: now }));
     const values = {
       status: state.status,
       stage: state.dunningStage,
       due: amountDue(state.ledger),
-      ...(guarded ? { attention: needsAttention() } : {}),
+      ...(guarded ? { attention } : {}),
+      ...(visible
+        ? {
+            disputed: state.disputed,
+            promised: state.promise ? startOfPromisedDay(state.promise.date) : null,
+            nextAt: next?.at ?? null,
+            overdue: state.status === 'open' ? aging.bucket : null,
+          }
+        : {}),
     };
     const key = JSON.stringify(values);
     if (key === lastAttributes) return;
@@ -223,49 +248,91 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       { key: DunningStageKey, value: values.stage },
       { key: AmountDueCentsKey, value: values.due },
       ...(values.attention ? [{ key: NeedsAttentionKey, value: values.attention.length > 0 ? values.attention : null }] : []),
+      ...(visible
+        ? [
+            { key: DisputedKey, value: values.disputed ?? false },
+            { key: PromisedDateKey, value: values.promised ? new Date(values.promised) : null },
+            { key: NextActionAtKey, value: values.nextAt ? new Date(values.nextAt) : null },
+            { key: OverdueKey, value: values.overdue ?? null },
+          ]
+        : []),
     ]);
+  }
+  /** The promised day's start on the customer's calendar (the promise's deadline is its end). */
+  function startOfPromisedDay(date: string): number {
+    return startOfLocalDay(date, input.timeZone);
+  }
+  // The aging bucket changes with the calendar, not with an event: wake at each change while open.
+  if (visible) {
+    void (async () => {
+      for (
+        let at = nextAgingChange(input.dueAt, input.timeZone, Date.now());
+        at !== null;
+        at = nextAgingChange(input.dueAt, input.timeZone, Date.now())
+      ) {
+        await sleep(Math.max(1, at - Date.now()), { summary: 'aging bucket changes' });
+        if (continued || state.status !== 'open') return;
+        searchAttributesChanged();
+      }
+    })();
   }
   /** Who and why, made storable since 'money-integrity' (a signal may come from any client). */
   const meta = (actor: string, reason: string | undefined) => (guarded ? normalizeMeta(actor, reason) : { actor, reason });
   const rules = guarded ? 'checked' : 'legacy';
 
   // Facts from outside: never refused, recorded so that Postgres can hold them.
-  setHandler(paymentReceivedSignal, ({ actor, reason, ...payment }) => {
-    const m = meta(actor, reason);
-    // Only the claim of unapplied cash (an update) may say where the money waited.
-    const {
-      unappliedSource: _source,
-      receivedAt: _at,
-      ...fact
-    } = guarded ? normalizePayment(payment) : { ...payment, unappliedSource: undefined, receivedAt: undefined };
-    emit(guarded ? decidePayment(state, fact) : decidePayment(state, payment, 'legacy'), m.actor, m.reason);
-  });
-  setHandler(paymentRefundedSignal, ({ actor, reason, ...refund }) => {
-    const m = meta(actor, reason);
-    emit(decideRefund(state, guarded ? normalizeRefund(refund) : refund, rules), m.actor, m.reason);
-  });
-  setHandler(chargebackSignal, ({ actor, reason, ...chargeback }) => {
-    const m = meta(actor, reason);
-    const fact = guarded
-      ? {
-          ...chargeback,
-          disputeId: cleanText(String(chargeback.disputeId), { max: 255 }) || 'unnamed',
-          paymentId: cleanText(String(chargeback.paymentId), { max: 255 }) || 'unnamed',
-        }
-      : chargeback;
-    emit(decideChargeback(state, fact, rules), m.actor, m.reason);
-  });
-  setHandler(paymentFailedSignal, ({ actor, reason, paymentId, failure }) => {
-    const m = meta(actor, reason);
-    const fact = guarded
-      ? {
-          paymentId: cleanText(String(paymentId), { max: 255 }) || 'unnamed',
-          failure: cleanText(String(failure), { multiline: true, max: 1000 }) || 'payment failed',
-        }
-      : { paymentId, failure };
-    emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
-  });
-  setHandler(retryProjectionSignal, () => projection.retry());
+  setHandler(
+    paymentReceivedSignal,
+    ({ actor, reason, ...payment }) => {
+      const m = meta(actor, reason);
+      // Only the claim of unapplied cash (an update) may say where the money waited.
+      const {
+        unappliedSource: _source,
+        receivedAt: _at,
+        ...fact
+      } = guarded ? normalizePayment(payment) : { ...payment, unappliedSource: undefined, receivedAt: undefined };
+      emit(guarded ? decidePayment(state, fact) : decidePayment(state, payment, 'legacy'), m.actor, m.reason);
+    },
+    describe(paymentReceivedSignal),
+  );
+  setHandler(
+    paymentRefundedSignal,
+    ({ actor, reason, ...refund }) => {
+      const m = meta(actor, reason);
+      emit(decideRefund(state, guarded ? normalizeRefund(refund) : refund, rules), m.actor, m.reason);
+    },
+    describe(paymentRefundedSignal),
+  );
+  setHandler(
+    chargebackSignal,
+    ({ actor, reason, ...chargeback }) => {
+      const m = meta(actor, reason);
+      const fact = guarded
+        ? {
+            ...chargeback,
+            disputeId: cleanText(String(chargeback.disputeId), { max: 255 }) || 'unnamed',
+            paymentId: cleanText(String(chargeback.paymentId), { max: 255 }) || 'unnamed',
+          }
+        : chargeback;
+      emit(decideChargeback(state, fact, rules), m.actor, m.reason);
+    },
+    describe(chargebackSignal),
+  );
+  setHandler(
+    paymentFailedSignal,
+    ({ actor, reason, paymentId, failure }) => {
+      const m = meta(actor, reason);
+      const fact = guarded
+        ? {
+            paymentId: cleanText(String(paymentId), { max: 255 }) || 'unnamed',
+            failure: cleanText(String(failure), { multiline: true, max: 1000 }) || 'payment failed',
+          }
+        : { paymentId, failure };
+      emit([{ type: 'payment_failed', ...fact }], m.actor, m.reason);
+    },
+    describe(paymentFailedSignal),
+  );
+  setHandler(retryProjectionSignal, () => projection.retry(), describe(retryProjectionSignal));
   /** Keys being handed over right now (their activity has not completed). */
   const awaitingHandOver = new Set<string>();
   /** Outcomes that came before the hand-over was recorded (the account was quicker than the activity's completion). */
@@ -281,10 +348,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       emit([{ type: 'reminder_dropped', idempotencyKey: key, template, stepIndex, why: why ?? 'dropped' }], 'account');
     else emit([{ type: 'email_failed', template, stepIndex, error: why ?? 'failed', idempotencyKey: key }], 'account');
   }
-  setHandler(reminderOutcomeSignal, (o) => {
-    if (state.queuedReminders?.some((q) => q.idempotencyKey === o.key)) settleReminder(o);
-    else if (awaitingHandOver.has(o.key)) earlyOutcomes.set(o.key, o);
-  });
+  setHandler(
+    reminderOutcomeSignal,
+    (o) => {
+      if (state.queuedReminders?.some((q) => q.idempotencyKey === o.key)) settleReminder(o);
+      else if (awaitingHandOver.has(o.key)) earlyOutcomes.set(o.key, o);
+    },
+    describe(reminderOutcomeSignal),
+  );
 
   // Commands: refused by their validators (never entering history) when they cannot apply. Each one
   // checks (validator and handler alike), decides its events, and answers once they are in Postgres.
@@ -305,6 +376,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         return view();
       },
       {
+        ...describe(def),
         validator: (args) =>
           refusable(() => {
             projection.assertProjecting();
@@ -383,6 +455,7 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       };
     },
     {
+      ...describe(migratePolicyUpdate),
       validator: ({ actor, reason, policy }) =>
         refusable(() => {
           projection.assertProjecting();
@@ -391,15 +464,23 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
         }),
     },
   );
-  setHandler(invoiceStateQuery, view);
+  setHandler(invoiceStateQuery, view, describe(invoiceStateQuery));
   // What a reopened run starts from: with how far Postgres holds its events (all of them, once completed).
-  setHandler(invoiceSnapshotQuery, () => (continues ? { ...state, persistedThrough: projection.persistedSeq } : state));
-  setHandler(invoiceLedgerQuery, () => ({
-    facts: ledgerFactsOf(state),
-    persistedSeq: projection.persistedSeq,
-    projectionFailure: projection.failure,
-    unappliedApplied: keyedEntries(state.books.payments).flatMap(([id, p]) => (p.unappliedSource ? [`${p.unappliedSource}:${id}`] : [])),
-  }));
+  setHandler(
+    invoiceSnapshotQuery,
+    () => (continues ? { ...state, persistedThrough: projection.persistedSeq } : state),
+    describe(invoiceSnapshotQuery),
+  );
+  setHandler(
+    invoiceLedgerQuery,
+    () => ({
+      facts: ledgerFactsOf(state),
+      persistedSeq: projection.persistedSeq,
+      projectionFailure: projection.failure,
+      unappliedApplied: keyedEntries(state.books.payments).flatMap(([id, p]) => (p.unappliedSource ? [`${p.unappliedSource}:${id}`] : [])),
+    }),
+    describe(invoiceLedgerQuery),
+  );
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   projection.start();

@@ -124,10 +124,14 @@ export interface ProjectionFailure {
   readonly at: string;
 }
 
+/**
+ * The readable state. The Temporal UI lists queries alphabetically and opens the first, so the
+ * others are named after it (`state.ledger`, `state.snapshot`).
+ */
 export const invoiceStateQuery = defineQuery<InvoiceView>('state');
-export const invoiceLedgerQuery = defineQuery<InvoiceLedgerView>('ledger');
+export const invoiceLedgerQuery = defineQuery<InvoiceLedgerView>('state.ledger');
 /** The complete internal state, used to continue a completed invoice in a new run. */
-export const invoiceSnapshotQuery = defineQuery<InvoiceState>('snapshot');
+export const invoiceSnapshotQuery = defineQuery<InvoiceState>('state.snapshot');
 
 // Other workflow families' results.
 
@@ -212,6 +216,8 @@ export interface CustomerAccountFacts {
   readonly settings: ReminderSettings;
   readonly creditHold: boolean;
   readonly currency: string;
+  /** Absent in results recorded before it was added. */
+  readonly timeZone?: string;
   /** Overdue amount due in the customer's currency. */
   readonly overdueCents: number;
 }
@@ -276,4 +282,49 @@ export interface StatementSendResult {
   readonly from: string;
   readonly to: string;
   readonly recipients: { readonly to: readonly string[]; readonly cc: readonly string[] } | null;
+}
+
+// ---- What each handler does, in words (the Temporal UI shows these beside the handler's name) ----
+
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  // Invoice
+  state:
+    "The invoice in words and numbers: amount due, stage, disputed or promised, the next action and when, each step of its policy and this run's timeline.",
+  'state.ledger':
+    'What the workflow believes the ledger holds (total, fees, payments, refunds, credits), for the ledger check against Postgres.',
+  'state.snapshot':
+    'The complete internal state, from which a completed invoice is reopened in a new run. For the engine, not for reading.',
+  paymentReceived:
+    'A payment for this invoice (gateway, bank or manual). Applied at most once per payment id; never refused, flagged when it does not fit.',
+  paymentFailed: 'A payment attempt failed at the gateway. Recorded on the timeline; nothing else changes.',
+  paymentRefunded:
+    "A refund of one of this invoice's payments. Checked against the payment it names; reopens the amount, or is flagged for a human.",
+  chargeback: 'A card dispute took money back. Reopens the amount and records the dispute id.',
+  retryProjection: 'Try again to write the events Postgres refused (after the cause is fixed), instead of waiting for the hourly retry.',
+  reminderOutcome: "Sent by the customer's account workflow: what became of a reminder this invoice handed over (sent, dropped, failed).",
+  voidInvoice: 'Void the invoice: nothing is owed and dunning stops. Refused once money has been paid or the invoice is closed.',
+  openDispute:
+    'The customer disputes the invoice: reminders pause (the ladder shifts later by the time spent disputed). Refused if already disputed or closed.',
+  resolveDispute: 'The dispute is settled: reminders resume where the policy says. Refused when no dispute is open.',
+  promiseToPay:
+    'The customer promises to pay by a date (YYYY-MM-DD, their calendar): reminders wait until then; a broken promise resumes them. Refused for past dates and while disputed.',
+  recordPayment:
+    'Record a payment by hand (cheque, wire, unapplied cash claimed). Refused in another currency or for a payment id already used.',
+  resolveFlag: 'Settle a flagged payment or refund (payment:<id>, refund:<id>) outside the ledger, with what was done.',
+  migratePolicy: 'Move the invoice to another version of its policy for its future steps (policy migrations send this).',
+  // Customer account
+  account:
+    'The customer account: reminders waiting, when the next email goes out and what it carries, the contact cap, pause, credit hold and recent emails.',
+  reminderDue:
+    "An invoice hands over a reminder that is due: it goes out grouped with the customer's others, or alone for final and legal notices.",
+  withdrawReminder:
+    'An invoice no longer needs a reminder it handed over (paid, void, disputed, promised): it is left out of the next email.',
+  pauseDunning: 'Pause every reminder of this customer, until a date or until resumed.',
+  resumeDunning: "Resume the customer's reminders after a pause.",
+  accountChanged: 'The customer record changed (settings, credit hold): the account reads it again from Postgres.',
+};
+
+/** The handler options that describe a signal, query or update to people (Temporal UI, `temporal workflow metadata`). */
+export function describe(def: { readonly name: string }): { description: string } {
+  return { description: DESCRIPTIONS[def.name] ?? def.name };
 }

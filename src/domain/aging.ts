@@ -1,3 +1,5 @@
+import { addDays, localDate, startOfLocalDay } from './schedule';
+
 /**
  * Aging: how long an open amount is past its due date, on the customer's calendar. The one
  * definition of the buckets; the report SQL (`src/db/report-sql.ts`) is generated from it, and a
@@ -21,4 +23,24 @@ export const OLDEST_BUCKET: AgingBucket = '90+';
 /** The bucket of an amount `daysPastDue` days past its due date (zero or less: not yet due). */
 export function agingBucketOf(daysPastDue: number): AgingBucket {
   return AGING_LIMITS.find((l) => daysPastDue <= l.throughDays)?.bucket ?? OLDEST_BUCKET;
+}
+
+const daysBetween = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+/** How far an invoice due at `dueAt` is past due at `nowMs`, in days on the customer's calendar, and its bucket. */
+export function agingAt(dueAt: string, timeZone: string, nowMs: number): { readonly daysPastDue: number; readonly bucket: AgingBucket } {
+  const daysPastDue = daysBetween(localDate(Date.parse(dueAt), timeZone), localDate(nowMs, timeZone));
+  return { daysPastDue, bucket: agingBucketOf(daysPastDue) };
+}
+
+/**
+ * When an invoice due at `dueAt` next moves to an older bucket (the start of that day on the
+ * customer's calendar), in epoch milliseconds; null once it is in the oldest.
+ */
+export function nextAgingChange(dueAt: string, timeZone: string, nowMs: number): number | null {
+  const { daysPastDue } = agingAt(dueAt, timeZone, nowMs);
+  const limit = AGING_LIMITS.find((l) => daysPastDue <= l.throughDays);
+  if (!limit) return null;
+  return startOfLocalDay(addDays(localDate(Date.parse(dueAt), timeZone), limit.throughDays + 1), timeZone);
 }

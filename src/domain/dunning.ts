@@ -90,7 +90,11 @@ export function planNext(state: ScheduleFacts, nowMs: number): Plan {
 
 /** The next action for display; null once the invoice is closed (paid, void, handed off). */
 export function nextActionOf(state: ScheduleFacts, nowMs: number): NextAction | null {
-  const plan = planNext(state, nowMs);
+  return nextActionOfPlan(planNext(state, nowMs), nowMs);
+}
+
+/** The next action a plan made at `nowMs` leads to (see `nextActionOf`). */
+export function nextActionOfPlan(plan: Plan, nowMs: number): NextAction | null {
   switch (plan.kind) {
     case 'wait':
       return plan.next;

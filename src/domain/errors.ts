@@ -41,6 +41,10 @@ export const ErrorCode = {
   NOT_ON_HOLD: 'NOT_ON_HOLD',
   /** The email provider refused an email for good (an address it will not deliver to). */
   EMAIL_REJECTED: 'EMAIL_REJECTED',
+  /** A browser request from an origin the endpoint does not serve (the codec server's CORS list). */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** A payload the codec server cannot decrypt: an unknown key id, the wrong key, or altered bytes. */
+  PAYLOAD_UNREADABLE: 'PAYLOAD_UNREADABLE',
   /** A request body that is not JSON where JSON is required. */
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',

@@ -60,6 +60,8 @@ export interface InvoiceWorkflowInput {
    * started since the 'calendar-day-offsets' patch (the workflow pins it), else `instant`.
    */
   readonly scheduleRules?: ScheduleRules;
+  /** Where people see the invoice (linked from the workflow's details in the Temporal UI). */
+  readonly links?: { readonly invoice: string };
 }
 
 export interface InvoiceSnapshot {

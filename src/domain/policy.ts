@@ -14,6 +14,17 @@ export const STEP_TEMPLATES = [
   'handoff_notice',
 ] as const;
 export type StepTemplate = (typeof STEP_TEMPLATES)[number];
+
+/** Each step's email in words, for people reading a timeline (portal, Temporal UI). */
+export const STEP_TEMPLATE_NAMES: Readonly<Record<StepTemplate, string>> = {
+  reminder_upcoming: 'a reminder that payment is coming due',
+  reminder_due_today: 'a reminder that payment is due today',
+  reminder_overdue: 'an overdue reminder',
+  reminder_firm: 'a firm reminder',
+  late_fee_notice: 'a late-fee notice',
+  final_notice: 'a final notice',
+  handoff_notice: 'a referral to collections',
+};
 export type EmailTemplate = StepTemplate | 'invoice_issued';
 
 export type LateFee = { readonly percent: number } | { readonly amountCents: number; readonly currency: string };

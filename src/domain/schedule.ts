@@ -206,6 +206,13 @@ export function endOfLocalDay(date: string, timeZone: string): string {
     .toISO()!;
 }
 
+/** Start of `date` (YYYY-MM-DD) on the customer's wall clock, in epoch milliseconds. */
+export function startOfLocalDay(date: string, timeZone: string): number {
+  return DateTime.fromISO(date, { zone: zoneOf(timeZone) })
+    .startOf('day')
+    .toMillis();
+}
+
 /** The customer's calendar date at `instantMs` (YYYY-MM-DD). */
 export function localDate(instantMs: number, timeZone: string): string {
   return DateTime.fromMillis(instantMs, { zone: zoneOf(timeZone) }).toISODate()!;

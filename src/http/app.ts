@@ -5,6 +5,7 @@ import { bearerAuth } from './auth';
 import type { HttpContext } from './context';
 import { errorHandler, notFound, sendError } from './errors';
 import { createMetrics } from './metrics';
+import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
 import { portalRoutes } from './routes/portal';
@@ -48,6 +49,11 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   app.use('/portal', portalRoutes(ctx));
   app.use('/dashboard', dashboardRoutes(ctx));
   app.use('/webhooks', webhookRoutes(ctx, gateways));
+  if (ctx.codec) app.use('/codec', codecRoutes(ctx, ctx.codec.codec, ctx.codec.allowedOrigins));
+  else
+    app.use('/codec', (_req, res) =>
+      sendError(res, ErrorCode.NOT_FOUND, 'payloads are not encrypted here (PAYLOAD_ENCRYPTION_KEYS is not set)'),
+    );
 
   const api = express.Router();
   api.use(bearerAuth(ctx.apiToken));

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Sql } from '../db/client';
 import type { CheckoutProvider } from '../gateways/stripe-checkout';
 import type { Logger } from '../log';
+import type { InvoiceStartOptions } from '../temporal/start-invoice';
 
 /** What every route needs; built once by the process that serves HTTP. */
 export interface HttpContext {
@@ -24,6 +26,10 @@ export interface HttpContext {
   readonly metricsToken?: string;
   /** Outbound webhook endpoints may target private, loopback and link-local addresses. @default false */
   readonly allowPrivateWebhookTargets?: boolean;
+  /** How the invoice workflows this process starts are started (details link, customer name attribute). */
+  readonly invoiceStart?: InvoiceStartOptions;
+  /** The codec server (`/codec/encode`, `/codec/decode`) for the Temporal UI and CLI, when payloads are encrypted. */
+  readonly codec?: { readonly codec: PayloadCodec; readonly allowedOrigins: readonly string[] };
 }
 
 /** The Temporal Web UI page of a workflow. */

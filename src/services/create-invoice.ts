@@ -9,7 +9,7 @@ import { isDuration, parseDuration } from '../domain/duration';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { invoiceTotalCents, lineTotalCents } from '../domain/money';
 import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
-import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
+import { ensureInvoiceWorkflow, type InvoiceStartOptions } from '../temporal/start-invoice';
 import { invoiceWorkflowId } from '../temporal/search-attributes';
 import { calendarDate, currencyCode, MAX_TERM_DAYS, minorUnits, multiLine, policyName, singleLine } from '../domain/input';
 import { readCreditFacts, recordCreditOverride, settleCreditStanding } from '../db/credit-standing';
@@ -51,6 +51,7 @@ export interface CreateInvoiceDeps {
   readonly taskQueue: string;
   readonly now: () => Date;
   readonly onStartFailure?: (err: unknown, invoiceId: string) => void;
+  readonly start?: InvoiceStartOptions;
 }
 
 /**
@@ -143,7 +144,7 @@ async function replay(deps: CreateInvoiceDeps, existing: InvoiceRow, requestHash
 
 async function startWorkflow(deps: CreateInvoiceDeps, invoice: InvoiceRow): Promise<InvoiceRow> {
   try {
-    await ensureInvoiceWorkflow(deps.sql, deps.client, deps.taskQueue, invoice.id);
+    await ensureInvoiceWorkflow(deps.sql, deps.client, deps.taskQueue, invoice.id, deps.start);
     return (await findInvoice(deps.sql, invoice.id))!;
   } catch (err) {
     deps.onStartFailure?.(err, invoice.id);

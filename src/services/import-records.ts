@@ -7,7 +7,7 @@ import { findInvoiceByExternalId, insertInvoice, type InvoiceRow } from '../db/i
 import { findPolicyVersion } from '../db/policies';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { addDays, endOfLocalDay, localDate } from '../domain/schedule';
-import { ensureInvoiceWorkflow } from '../temporal/start-invoice';
+import { ensureInvoiceWorkflow, type InvoiceStartOptions } from '../temporal/start-invoice';
 import { invoiceWorkflowId } from '../temporal/search-attributes';
 import { createCustomerSchema, createImportedCustomer } from './create-customer';
 import { calendarDate, currencyCode, MAX_TERM_DAYS, minorUnits, policyName, singleLine } from '../domain/input';
@@ -65,7 +65,14 @@ export async function importCustomer(sql: Sql, row: z.output<typeof importCustom
  * full has nothing to collect and is skipped.
  */
 export async function importInvoice(
-  deps: { sql: Sql; client: Client; taskQueue: string; now: () => Date; onStartFailure?: (err: unknown, invoiceId: string) => void },
+  deps: {
+    sql: Sql;
+    client: Client;
+    taskQueue: string;
+    now: () => Date;
+    onStartFailure?: (err: unknown, invoiceId: string) => void;
+    start?: InvoiceStartOptions;
+  },
   row: z.output<typeof importInvoiceSchema>,
   actor: string,
 ): Promise<ImportOutcome> {
@@ -118,13 +125,19 @@ export async function importInvoice(
 
 /** Makes sure the invoice's workflow runs (a previous run may have stopped before starting it). */
 async function started(
-  deps: { sql: Sql; client: Client; taskQueue: string; onStartFailure?: (err: unknown, invoiceId: string) => void },
+  deps: {
+    sql: Sql;
+    client: Client;
+    taskQueue: string;
+    onStartFailure?: (err: unknown, invoiceId: string) => void;
+    start?: InvoiceStartOptions;
+  },
   invoice: InvoiceRow,
   status: ImportStatus,
 ): Promise<ImportOutcome> {
   if (!invoice.workflowStarted) {
     try {
-      await ensureInvoiceWorkflow(deps.sql, deps.client, deps.taskQueue, invoice.id);
+      await ensureInvoiceWorkflow(deps.sql, deps.client, deps.taskQueue, invoice.id, deps.start);
     } catch (err) {
       deps.onStartFailure?.(err, invoice.id);
     }

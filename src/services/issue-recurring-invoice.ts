@@ -1,3 +1,4 @@
+import type { InvoiceStartOptions } from '../temporal/start-invoice';
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { findRecurringPlan } from '../db/recurring-plans';
@@ -13,7 +14,7 @@ import type { IssueRecurringResult } from '../../workflows/messages';
  * plan issues nothing, even for a firing that started before it was paused.
  */
 export async function issueRecurringInvoice(
-  deps: { sql: Sql; client: Client; taskQueue: string; now: () => Date },
+  deps: { sql: Sql; client: Client; taskQueue: string; now: () => Date; start?: InvoiceStartOptions },
   input: { planId: string; scheduledAt: string },
 ): Promise<IssueRecurringResult> {
   const plan = await findRecurringPlan(deps.sql, input.planId);

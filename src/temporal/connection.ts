@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -16,7 +17,9 @@ export interface TemporalConnections {
  * `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`, `TEMPORAL_PROFILE` and the config file),
  * so Temporal Cloud works with an API key or mTLS and no code change. `address` overrides the profile.
  */
-export async function connectTemporal(o: { address?: string; namespace?: string } = {}): Promise<TemporalConnections> {
+export async function connectTemporal(
+  o: { address?: string; namespace?: string; payloadCodec?: PayloadCodec } = {},
+): Promise<TemporalConnections> {
   const config = loadClientConnectConfig();
   const options = { ...config.connectionOptions, ...(o.address ? { address: o.address } : {}) };
   const address = options.address ?? 'localhost:7233';
@@ -24,7 +27,7 @@ export async function connectTemporal(o: { address?: string; namespace?: string 
   const connection = await Connection.connect({ ...(options as object), address });
   const nativeConnection = await NativeConnection.connect({ ...options, address });
   return {
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, ...(o.payloadCodec ? { dataConverter: { payloadCodecs: [o.payloadCodec] } } : {}) }),
     connection,
     nativeConnection,
     namespace,

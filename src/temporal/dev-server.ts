@@ -25,7 +25,14 @@ export interface LocalTemporal {
  * the Web UI and our search attributes. The binary comes from TEMPORAL_CLI_PATH, then PATH; when
  * neither has one, the SDK downloads it (machines with internet).
  */
-export async function startLocalTemporal(o: { dataDir: string; port: number; uiPort: number; namespace: string }): Promise<LocalTemporal> {
+export async function startLocalTemporal(o: {
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  /** The codec server the UI decrypts payloads through (the API's `/codec`), when payloads are encrypted. */
+  codecEndpoint?: string;
+}): Promise<LocalTemporal> {
   if (await isListening(o.port)) {
     throw new Error(`port ${o.port} is already in use; stop that server, set TEMPORAL_PORT, or set TEMPORAL_ADDRESS to use it`);
   }
@@ -41,7 +48,7 @@ export async function startLocalTemporal(o: { dataDir: string; port: number; uiP
       uiPort: o.uiPort,
       namespace: o.namespace,
       searchAttributes: [...SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'warn', ...DEV_SERVER_SQLITE_ARGS],
+      extraArgs: ['--log-level', 'warn', ...DEV_SERVER_SQLITE_ARGS, ...(o.codecEndpoint ? ['--ui-codec-endpoint', o.codecEndpoint] : [])],
     },
   });
   return {

@@ -7,23 +7,47 @@ import { findCustomer } from '../db/customers';
 import { findInvoice, findUnstartedInvoiceIds, markWorkflowStarted } from '../db/invoices';
 import { findPolicyVersion } from '../db/policies';
 import { formatMoney } from '../domain/money';
+import { localDate } from '../domain/schedule';
 import type { InvoiceWorkflowInput } from '../../workflows/messages';
 import type { invoiceWorkflow } from '../../workflows';
 import {
   AmountDueCentsKey,
+  CurrencyKey,
   CustomerIdKey,
+  CustomerNameKey,
   DueDateKey,
   DunningStageKey,
+  InvoiceNumberKey,
   InvoiceStatusKey,
   PolicyNameKey,
   PolicyVersionKey,
 } from './search-attributes';
 
+/** How invoice workflows are started in this deployment (from configuration; see `invoiceStartOptions`). */
+export interface InvoiceStartOptions {
+  /** Base URL of the engine's pages: the workflow's details link to the invoice's page there. */
+  readonly appUrl?: string;
+  /**
+   * Put the customer's name in the `CustomerName` search attribute (visible to anyone who can list
+   * workflows, and not encrypted by the payload codec). @default true
+   */
+  readonly customerNameVisible?: boolean;
+}
+
+/** The invoice's page for people (linked from its workflow's details in the Temporal UI). */
+export const invoicePageUrl = (appUrl: string, invoiceId: string) => `${appUrl}/dashboard/invoices/${encodeURIComponent(invoiceId)}`;
+
 /**
  * Starts the invoice's workflow unless it already runs (or ran): the workflow id is the invoice id,
  * so a retried call never starts a second one. Marks the invoice as started.
  */
-export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue: string, invoiceId: string): Promise<void> {
+export async function ensureInvoiceWorkflow(
+  sql: Sql,
+  client: Client,
+  taskQueue: string,
+  invoiceId: string,
+  o: InvoiceStartOptions = {},
+): Promise<void> {
   const invoice = await findInvoice(sql, invoiceId);
   if (!invoice) throw new Error(`invoice ${invoiceId} does not exist`);
   if (invoice.workflowStarted) return;
@@ -31,6 +55,7 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
   const policy = await findPolicyVersion(sql, invoice.policyName, invoice.policyVersion);
   if (!customer || !policy) throw new Error(`invoice ${invoiceId} references a missing customer or policy`);
 
+  const dueDate = localDate(invoice.dueAt.getTime(), customer.timeZone);
   const input: InvoiceWorkflowInput = {
     invoiceId: invoice.id,
     number: invoice.number,
@@ -41,6 +66,7 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
     issueDate: invoice.issueDate,
     dueAt: invoice.dueAt.toISOString(),
     policy,
+    ...(o.appUrl ? { links: { invoice: invoicePageUrl(o.appUrl, invoice.id) } } : {}),
     ...(invoice.externalId !== null
       ? {
           imported: {
@@ -57,9 +83,18 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
       taskQueue,
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: searchAttributesOf(input, 'open', 'none', invoice.totalCents - (input.imported?.paidBeforeCents ?? 0)),
-      staticSummary: `${invoice.number} · ${customer.name} · ${formatMoney(invoice.totalCents, invoice.currency)} due ${input.dueAt.slice(0, 10)}`,
-      staticDetails: `Policy **${policy.name}@${policy.version}**, customer \`${customer.id}\` (${customer.timeZone})`,
+      typedSearchAttributes: [
+        ...searchAttributesOf(input, 'open', 'none', invoice.totalCents - (input.imported?.paidBeforeCents ?? 0)),
+        ...(o.customerNameVisible === false ? [] : [{ key: CustomerNameKey, value: customer.name }]),
+      ],
+      // What never changes; the amount due now, the stage and what comes next are the current details.
+      staticSummary: `${invoice.number} · ${customer.name} · invoiced ${formatMoney(invoice.totalCents, invoice.currency)}, due ${dueDate}`,
+      staticDetails: [
+        `Invoice **${invoice.number}** issued ${invoice.issueDate}, due ${dueDate} (${customer.timeZone})`,
+        `Customer **${customer.name}** \`${customer.id}\` · account workflow \`customer-${customer.id}\``,
+        `Policy **${policy.name}@${policy.version}** when started`,
+        ...(input.imported ? [`Imported from the ERP as \`${input.imported.externalId}\``] : []),
+      ].join('\n\n'),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -71,15 +106,23 @@ export async function ensureInvoiceWorkflow(sql: Sql, client: Client, taskQueue:
  * Starts the workflows of invoices committed while Temporal was unreachable (created before
  * `olderThan`), so an acknowledged invoice is never left without its workflow. Returns their ids.
  */
-export async function reconcileUnstartedInvoices(sql: Sql, client: Client, taskQueue: string, olderThan: Date): Promise<string[]> {
+export async function reconcileUnstartedInvoices(
+  sql: Sql,
+  client: Client,
+  taskQueue: string,
+  olderThan: Date,
+  o: InvoiceStartOptions = {},
+): Promise<string[]> {
   const ids = await findUnstartedInvoiceIds(sql, olderThan);
-  for (const id of ids) await ensureInvoiceWorkflow(sql, client, taskQueue, id);
+  for (const id of ids) await ensureInvoiceWorkflow(sql, client, taskQueue, id, o);
   return ids;
 }
 
 function searchAttributesOf(input: InvoiceWorkflowInput, status: string, stage: string, dueCents: number): SearchAttributePair[] {
   return [
     { key: CustomerIdKey, value: input.customerId },
+    { key: InvoiceNumberKey, value: input.number },
+    { key: CurrencyKey, value: input.currency },
     { key: InvoiceStatusKey, value: status },
     { key: DunningStageKey, value: stage },
     { key: AmountDueCentsKey, value: dueCents },
@@ -106,6 +149,6 @@ export async function reopenWithRefund(client: Client, taskQueue: string, workfl
     signalArgs: [refund],
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     typedSearchAttributes: searchAttributesOf(input, snapshot.status, snapshot.dunningStage, amountDue(snapshot.ledger)),
-    staticSummary: `${input.number} · reopened · ${formatMoney(input.totalCents, input.currency)} due ${input.dueAt.slice(0, 10)}`,
+    staticSummary: `${input.number} · reopened after payment · invoiced ${formatMoney(input.totalCents, input.currency)}, due ${input.dueAt.slice(0, 10)}`,
   });
 }

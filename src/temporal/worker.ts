@@ -1,3 +1,4 @@
+import type { PayloadCodec } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,8 @@ export interface InvoiceWorkerOptions {
     email?: Record<string, (...args: never[]) => Promise<unknown>>;
   };
   readonly extra?: Partial<WorkerOptions>;
+  /** Encrypts what the workers write to Temporal and decrypts what they read (see `EncryptionCodec`). */
+  readonly payloadCodec?: PayloadCodec;
 }
 
 /** `workflows/index.ts` from sources, `dist/workflows/index.js` when compiled. */
@@ -46,11 +49,13 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
   const activities = createActivities(o.deps);
   const bundle = o.workflowBundle ?? (o.workflowsPath ? undefined : prebuiltBundle());
   const code = bundle ? { workflowBundle: bundle } : { workflowsPath: o.workflowsPath ?? workflowsPath() };
+  const dataConverter = o.payloadCodec ? { dataConverter: { payloadCodecs: [o.payloadCodec] } } : {};
   const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...code,
+    ...dataConverter,
     activities: {
       renderInvoiceDocument: activities.renderInvoiceDocument,
       recordInvoiceEvents: activities.recordInvoiceEvents,
@@ -70,6 +75,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: emailTaskQueue(o.taskQueue),
+    ...dataConverter,
     activities: {
       sendInvoiceEmail: activities.sendInvoiceEmail,
       sendCustomerReminders: activities.sendCustomerReminders,

@@ -10,6 +10,8 @@ import { workflowUrl, type HttpContext } from '../context';
 import { html, layout, type Raw } from '../html';
 
 const COOKIE = 'ce_dashboard';
+/** The session also signs the codec server's calls from the Temporal UI ("include cross-origin credentials"). */
+const COOKIE_PATHS = ['/dashboard', '/codec'];
 
 /** How long a dashboard sign-in lasts. */
 const SESSION_TTL_MS = 12 * 3_600_000;
@@ -25,10 +27,7 @@ export function dashboardRoutes(ctx: HttpContext): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '4kb' }));
   const secure = ctx.publicUrl.startsWith('https:');
-  const signedIn = async (req: Request) => {
-    const value = cookie(req, COOKIE);
-    return value !== undefined && touchDashboardSession(ctx.sql, value, ctx.now());
-  };
+  const signedIn = (req: Request) => hasDashboardSession(ctx, req);
 
   router.get('/', async (req, res) => {
     if (!(await signedIn(req))) return signIn(res, 200, null);
@@ -41,14 +40,20 @@ export function dashboardRoutes(ctx: HttpContext): Router {
     const session = await createDashboardSession(ctx.sql, { now: ctx.now(), ttlMs: SESSION_TTL_MS });
     res.set(
       'Set-Cookie',
-      `${COOKIE}=${session.token}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure ? '; Secure' : ''}`,
+      COOKIE_PATHS.map(
+        (path) =>
+          `${COOKIE}=${session.token}; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure ? '; Secure' : ''}`,
+      ),
     );
     res.redirect(303, `${ctx.publicUrl}/dashboard`);
   });
   router.post('/logout', async (req, res) => {
     const value = cookie(req, COOKIE);
     if (value) await endDashboardSession(ctx.sql, value);
-    res.set('Set-Cookie', `${COOKIE}=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`);
+    res.set(
+      'Set-Cookie',
+      COOKIE_PATHS.map((path) => `${COOKIE}=; Path=${path}; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`),
+    );
     res.redirect(303, `${ctx.publicUrl}/dashboard`);
   });
 
@@ -71,6 +76,12 @@ export function dashboardRoutes(ctx: HttpContext): Router {
       );
   }
   return router;
+}
+
+/** Whether the request carries a live dashboard session (its cookie), extending it. */
+export async function hasDashboardSession(ctx: HttpContext, req: Request): Promise<boolean> {
+  const value = cookie(req, COOKIE);
+  return value !== undefined && touchDashboardSession(ctx.sql, value, ctx.now());
 }
 
 function cookie(req: Request, name: string): string | undefined {

@@ -57,6 +57,7 @@ export function importRoutes(ctx: HttpContext): Router {
           taskQueue: ctx.taskQueue,
           now: ctx.now,
           onStartFailure: (err, invoiceId) => ctx.log.warn({ err: String(err), invoiceId }, 'workflow start deferred to the reconciler'),
+          ...(ctx.invoiceStart ? { start: ctx.invoiceStart } : {}),
         },
         row,
         'import',

@@ -107,6 +107,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
         taskQueue: ctx.taskQueue,
         now: ctx.now,
         onStartFailure: (err, invoiceId) => ctx.log.warn({ err: String(err), invoiceId }, 'workflow start deferred to the reconciler'),
+        ...(ctx.invoiceStart ? { start: ctx.invoiceStart } : {}),
       },
       input,
       { actor: 'api', ...(key ? { idempotencyKey: key } : {}) },

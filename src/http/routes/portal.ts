@@ -18,17 +18,10 @@ import { CONTROL_CHARACTERS_MESSAGE, isStorableText } from '../../domain/text';
 import { readStatement, statementPeriod, statementQuerySchema } from '../../services/customer-statement';
 import { renderStatementPdf } from '../../documents/statement-pdf';
 import { AGING_BUCKETS } from '../../domain/aging';
+import { STEP_TEMPLATE_NAMES } from '../../domain/policy';
 import type { StatementView } from '../../domain/statement';
 
-const TEMPLATE_NAMES: Readonly<Record<string, string>> = {
-  reminder_upcoming: 'a reminder that payment is coming due',
-  reminder_due_today: 'a reminder that payment is due today',
-  reminder_overdue: 'an overdue reminder',
-  reminder_firm: 'a firm reminder',
-  late_fee_notice: 'a late-fee notice',
-  final_notice: 'a final notice',
-  handoff_notice: 'a referral to collections',
-};
+const TEMPLATE_NAMES: Readonly<Record<string, string>> = STEP_TEMPLATE_NAMES;
 
 const disputeForm = z.object({
   reason: z
