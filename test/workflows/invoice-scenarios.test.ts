@@ -118,6 +118,28 @@ it("a policy step's credit hold clears itself once the customer pays, and stays 
   expect(row!.credit_hold_source).toBe('policy');
 });
 
+it('moves the Overdue attribute from bucket to bucket as days pass, with no event in between', async () => {
+  await insertPolicyVersion(stack.db.sql, { name: 'late-only', steps: [{ offset: '75d', template: 'reminder_overdue' }] });
+  // Due two days from the test server's clock (earlier tests moved it on), in a zone far from UTC.
+  const dueIn = `${Math.ceil(((await stack.env.currentTimeMs()) - Date.now()) / 86_400_000) + 2}d`;
+  const { handle } = await fixture({ totalCents: 10_000, customer: { timeZone: 'Pacific/Auckland' }, invoice: { policy: 'late-only', dueIn } });
+  const overdue = async () => (await handle.describe()).searchAttributes.Overdue;
+  await eventually(async () => expect(await overdue()).toEqual(['current']));
+  const due = Date.parse((await handle.query(invoiceStateQuery)).dueAt);
+  const skipTo = async (ms: number) => stack.env.sleep(Math.max(0, ms - (await stack.env.currentTimeMs())));
+  await skipTo(due + 2 * 86_400_000);
+  await eventually(async () => expect(await overdue()).toEqual(['1-30']));
+  await skipTo(due + 32 * 86_400_000);
+  await eventually(async () => expect(await overdue()).toEqual(['31-60']));
+  const events = (await handle.query(invoiceStateQuery)).timeline.map((e) => e.type);
+  expect(events).toEqual(['issued', 'email_sent']);
+  await handle.signal(paymentReceivedSignal, pay('pi_aging', 10_000));
+  await handle.result();
+  // Removed once closed (the test server keeps a null in its place).
+  expect(((await handle.describe()).searchAttributes.Overdue ?? []).filter((v) => v !== null)).toEqual([]);
+  await recordHistory(handle, 'aging-buckets');
+});
+
 describe('past the last step', () => {
   beforeAll(async () => {
     await insertPolicyVersion(stack.db.sql, {
