@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Sql } from '../../src/db/client';
 import type { CheckoutProvider } from '../../src/gateways/stripe-checkout';
 import type { GatewayAdapter } from '../../src/gateways/types';
@@ -36,6 +37,7 @@ export async function startApi(
     sdkMetricsUrl?: string;
     metricsToken?: string;
     allowPrivateWebhookTargets?: boolean;
+    codec?: { codec: PayloadCodec; allowedOrigins: string[] };
   } = {},
 ): Promise<ApiHarness> {
   // Listen first, so pages can link to the server itself (`ownPublicUrl`, for browser tests).
@@ -59,6 +61,7 @@ export async function startApi(
       ...(o.sdkMetricsUrl ? { sdkMetricsUrl: o.sdkMetricsUrl } : {}),
       ...(o.metricsToken ? { metricsToken: o.metricsToken } : {}),
       ...(o.allowPrivateWebhookTargets ? { allowPrivateWebhookTargets: true } : {}),
+      ...(o.codec ? { codec: o.codec } : {}),
     },
     o.gateways ?? [],
   );

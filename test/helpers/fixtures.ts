@@ -2,11 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { Sql } from '../../src/db/client';
 import { createCustomer, type CreateCustomerInput } from '../../src/services/create-customer';
 import { createInvoice, type CreateInvoiceInput } from '../../src/services/create-invoice';
+import type { InvoiceStartOptions } from '../../src/temporal/start-invoice';
 import { createCustomerSchema } from '../../src/services/create-customer';
 
 /** A customer plus one invoice whose workflow has started; returns the workflow handle too. */
 export async function invoiceFixture(
-  ctx: { sql: Sql; client: Client; taskQueue: string },
+  ctx: { sql: Sql; client: Client; taskQueue: string; start?: InvoiceStartOptions },
   o: { totalCents?: number; customer?: Partial<CreateCustomerInput>; invoice?: Partial<CreateInvoiceInput> } = {},
 ) {
   const customer = await createCustomer(
@@ -29,6 +30,7 @@ export async function invoiceFixture(
       client: ctx.client,
       taskQueue: ctx.taskQueue,
       now: () => new Date(),
+      ...(ctx.start ? { start: ctx.start } : {}),
       onStartFailure: (e) => {
         throw e;
       },

@@ -1,3 +1,4 @@
+import type { PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDatabase, type TestDatabase } from './database';
 import { expectLedgerConsistent } from './ledger-check';
@@ -17,19 +18,20 @@ export interface Stack {
  * the real dev server) and the real invoice workers, torn down after the file once the ledger
  * check has found every workflow and Postgres in agreement.
  */
-export function useStack(server: 'time-skipping' | 'dev-server'): Stack {
+export function useStack(server: 'time-skipping' | 'dev-server', o: { payloadCodec?: PayloadCodec } = {}): Stack {
   const more: RunningWorkers[] = [];
+  const codec = o.payloadCodec ? { payloadCodec: o.payloadCodec } : {};
   const stack = {
     async moreWorkers(o) {
-      const workers = await startWorkers(stack.env, stack.db.sql, o);
+      const workers = await startWorkers(stack.env, stack.db.sql, { ...codec, ...o });
       more.push(workers);
       return workers;
     },
   } as Stack;
   beforeAll(async () => {
     stack.db = await createTestDatabase();
-    stack.env = server === 'time-skipping' ? await createTimeSkippingEnv() : await createDevServerEnv();
-    stack.workers = await startWorkers(stack.env, stack.db.sql);
+    stack.env = server === 'time-skipping' ? await createTimeSkippingEnv(codec) : await createDevServerEnv(codec);
+    stack.workers = await startWorkers(stack.env, stack.db.sql, codec);
   });
   afterAll(async () => {
     try {

@@ -1,3 +1,4 @@
+import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Sql } from '../../src/db/client';
@@ -23,19 +24,24 @@ export function quietRuntime(o: { metricsAddress?: string } = {}): void {
   });
 }
 
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+/** With `payloadCodec`, the environment's client encrypts and decrypts payloads (as the engine's does). */
+export async function createTimeSkippingEnv(o: { payloadCodec?: PayloadCodec } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: testServerExecutable() },
+    ...(o.payloadCodec ? { client: { dataConverter: { payloadCodecs: [o.payloadCodec] } } } : {}),
+  });
   const { missing } = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   if (missing.length) throw new Error(`could not register search attributes ${missing.join(', ')}`);
   return env;
 }
 
 /** A real Temporal dev server (the `temporal` CLI) with our search attributes registered. */
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+export async function createDevServerEnv(o: { payloadCodec?: PayloadCodec } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: { executable: devServerExecutable(), searchAttributes: [...SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
+    ...(o.payloadCodec ? { client: { dataConverter: { payloadCodecs: [o.payloadCodec] } } } : {}),
   });
 }
 
@@ -48,7 +54,7 @@ export interface RunningWorkers {
 export async function startWorkers(
   env: TestWorkflowEnvironment,
   sql: Sql,
-  o: { taskQueue?: string; mailer?: Mailer; emailRatePerSecond?: number; maxCachedWorkflows?: number } = {},
+  o: { taskQueue?: string; mailer?: Mailer; emailRatePerSecond?: number; maxCachedWorkflows?: number; payloadCodec?: PayloadCodec } = {},
 ): Promise<RunningWorkers> {
   const taskQueue = o.taskQueue ?? `test-${Math.random().toString(36).slice(2, 10)}`;
   const workers: Worker[] = await createInvoiceWorkers({
@@ -66,6 +72,7 @@ export async function startWorkers(
     emailRatePerSecond: o.emailRatePerSecond ?? 1000,
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    ...(o.payloadCodec ? { payloadCodec: o.payloadCodec } : {}),
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {

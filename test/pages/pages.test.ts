@@ -195,9 +195,28 @@ describe('dashboard', () => {
     if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/dashboard.png`, fullPage: true });
     const attention = page.locator('#attention tr', { hasText: invoice.number });
     await expect(attention.locator('td').nth(4).textContent()).resolves.toBe('disputed');
-    await expect(attention.locator('a').getAttribute('href')).resolves.toBe(
+    await expect(attention.locator('a').last().getAttribute('href')).resolves.toBe(
       `http://localhost:8233/namespaces/default/workflows/invoice-${invoice.id}`,
     );
+    // Saved views of the Temporal UI, this week's dates in them.
+    const usd = page.locator('#saved-views a', { hasText: 'Disputed, in USD, over $1,000 due' });
+    await expect(usd.getAttribute('href')).resolves.toMatch(
+      /^http:\/\/localhost:8233\/namespaces\/default\/workflows\?query=.*Currency%20%3D%20%27USD%27/,
+    );
+    await expect(page.locator('#saved-views li').count()).resolves.toBe(5);
+
+    // The invoice's own page (where its workflow's details in the Temporal UI link).
+    await attention.locator('a').first().click();
+    await expect(page.locator('h1').textContent()).resolves.toBe(`${invoice.number} · Attention AG`);
+    await expect(page.locator('#invoice tr', { hasText: 'Status' }).locator('td').textContent()).resolves.toBe('open · disputed');
+    await expect(page.locator('#invoice tr', { hasText: 'Next' }).locator('td').textContent()).resolves.toBe(
+      'nothing until the dispute is resolved',
+    );
+    await expect(page.locator('#lines tbody tr').count()).resolves.toBe(1);
+    await expect(page.locator('#timeline tbody tr', { hasText: 'dispute_opened' }).count()).resolves.toBe(1);
+    if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/dashboard-invoice.png`, fullPage: true });
+    expect((await page.request.get(`${api.url}/dashboard/invoices/not-an-id`)).status()).toBe(404);
+    await page.goBack();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page.getByLabel('API token').count()).resolves.toBe(1);

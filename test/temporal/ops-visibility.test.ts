@@ -56,7 +56,10 @@ const attributes = async (handle: WorkflowHandle) => (await handle.describe()).s
 const actor = 'ops-test';
 
 it('keeps current details and search attributes true after each kind of event', async () => {
-  const { customer, invoice, handle } = await fixture({ totalCents: 150_000, customer: { name: 'Initech Ltd', timeZone: 'America/New_York' } });
+  const { customer, invoice, handle } = await fixture({
+    totalCents: 150_000,
+    customer: { name: 'Initech Ltd', timeZone: 'America/New_York' },
+  });
   // Issued: the static attributes and the first details.
   await eventually(async () => {
     expect(await attributes(handle)).toMatchObject({
@@ -71,7 +74,9 @@ it('keeps current details and search attributes true after each kind of event', 
     expect((await attributes(handle)).NextActionAt).toHaveLength(1);
     expect(await details(handle)).toMatch(/^\*\*USD 1,500\.00 due\*\* of USD 1,500\.00 · due today/);
   });
-  expect(await (await handle.describe()).staticSummary()).toBe(`${invoice.number} · Initech Ltd · invoiced USD 1,500.00, due ${localDate(invoice.dueAt.getTime(), 'America/New_York')}`);
+  expect(await (await handle.describe()).staticSummary()).toBe(
+    `${invoice.number} · Initech Ltd · invoiced USD 1,500.00, due ${localDate(invoice.dueAt.getTime(), 'America/New_York')}`,
+  );
 
   // A reminder, then a late fee: the stage and the amount follow.
   await eventually(async () => {
@@ -141,7 +146,11 @@ it('keeps current details and search attributes true after each kind of event', 
   const reopened = stack.env.client.workflow.getHandle(invoice.workflowId);
   await eventually(async () => {
     expect(await details(reopened)).toMatch(/^\*\*USD 125\.00 due\*\* of USD 1,525\.00/);
-    expect(await attributes(reopened)).toMatchObject({ InvoiceStatus: ['open'], AmountDueCents: [12_500], InvoiceNumber: [invoice.number] });
+    expect(await attributes(reopened)).toMatchObject({
+      InvoiceStatus: ['open'],
+      AmountDueCents: [12_500],
+      InvoiceNumber: [invoice.number],
+    });
     expect((await reopened.query(invoiceStateQuery)).amountDueCents).toBe(12_500);
   });
   expect(await (await reopened.describe()).staticSummary()).toMatch(/reopened after payment/);
@@ -154,7 +163,8 @@ it('describes every handler, and opens the Queries tab on the readable state', a
     (h) => !h.name.startsWith('__'),
   );
   expect(handlers.length).toBeGreaterThanOrEqual(15);
-  for (const h of handlers) expect({ name: h.name, described: (h.description ?? '').length > 30 }).toEqual({ name: h.name, described: true });
+  for (const h of handlers)
+    expect({ name: h.name, described: (h.description ?? '').length > 30 }).toEqual({ name: h.name, described: true });
   // The UI sorts user queries by name and opens the first.
   const queries = definition.queryDefinitions.map((q) => q.name).filter((n) => !n.startsWith('__'));
   expect([...queries].sort((a, b) => a.localeCompare(b))[0]).toBe('state');
@@ -185,7 +195,11 @@ it('runs the README saved views against the dev server, each finding what it nam
   const on = (o: Partial<Parameters<typeof fixture>[0]> = {}) => fixture({ ...o, customer: { name: 'Umbrella Corp', ...o.customer } });
   const big = await on({ totalCents: 250_000 });
   const small = await on({ totalCents: 50_000 });
-  const euro = await fixture({ totalCents: 900_000, customer: { currency: 'EUR', name: 'Soylent SA' }, invoice: { policy: 'ops', dueIn: '1s' } });
+  const euro = await fixture({
+    totalCents: 900_000,
+    customer: { currency: 'EUR', name: 'Soylent SA' },
+    invoice: { policy: 'ops', dueIn: '1s' },
+  });
   for (const inv of [big, small, euro]) await inv.handle.executeUpdate(openDisputeUpdate, { args: [{ actor }] });
   const promised = await on({ totalCents: 30_000 });
   const today = localDate(Date.now(), 'UTC');
@@ -222,8 +236,8 @@ it('runs the README saved views against the dev server, each finding what it nam
   );
 
   const readme = await readFile(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const queries = [...readme.matchAll(/\]\((http:\/\/localhost:8233\/namespaces\/default\/workflows\?query=[^)\s]+)\)/g)].map(
-    (m) => new URL(m[1]!).searchParams.get('query')!,
+  const queries = [...readme.matchAll(/\]\((http:\/\/localhost:8233\/namespaces\/default\/workflows\?query=[^)\s]+)\)/g)].map((m) =>
+    new URL(m[1]!).searchParams.get('query')!,
   );
   const views = savedViews({ nowMs: Date.now(), customerName: 'Umbrella Corp' });
   const byId = Object.fromEntries(views.map((v) => [v.id, v.query]));

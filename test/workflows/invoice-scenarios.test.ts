@@ -122,7 +122,11 @@ it('moves the Overdue attribute from bucket to bucket as days pass, with no even
   await insertPolicyVersion(stack.db.sql, { name: 'late-only', steps: [{ offset: '75d', template: 'reminder_overdue' }] });
   // Due two days from the test server's clock (earlier tests moved it on), in a zone far from UTC.
   const dueIn = `${Math.ceil(((await stack.env.currentTimeMs()) - Date.now()) / 86_400_000) + 2}d`;
-  const { handle } = await fixture({ totalCents: 10_000, customer: { timeZone: 'Pacific/Auckland' }, invoice: { policy: 'late-only', dueIn } });
+  const { handle } = await fixture({
+    totalCents: 10_000,
+    customer: { timeZone: 'Pacific/Auckland' },
+    invoice: { policy: 'late-only', dueIn },
+  });
   const overdue = async () => (await handle.describe()).searchAttributes.Overdue;
   await eventually(async () => expect(await overdue()).toEqual(['current']));
   const due = Date.parse((await handle.query(invoiceStateQuery)).dueAt);

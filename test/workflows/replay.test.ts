@@ -3,6 +3,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { decodeHistory, HISTORIES_DIR } from '../helpers/histories';
 import { quietRuntime } from '../helpers/temporal';
+import { rotatedCodec } from '../helpers/codec';
 
 /**
  * Committed histories of representative runs must replay against today's workflow code. A change
@@ -18,9 +19,15 @@ async function histories() {
   );
 }
 
-async function replay(workflowBundle: { codePath: string } | { code: string }) {
+/**
+ * Replays with the payload codec after a key rotation: encrypted histories (`encrypted-*`, written
+ * with the old key) decrypt, and the codec passes unencrypted ones through.
+ */
+async function replay(workflowBundle: { codePath: string } | { code: string }, o: { codec?: boolean; only?: RegExp } = {}) {
   const results = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, await histories())) results.push(result);
+  const all = (await histories()).filter((h) => !o.only || o.only.test(h.workflowId));
+  const dataConverter = o.codec === false ? {} : { dataConverter: { payloadCodecs: [rotatedCodec()] } };
+  for await (const result of Worker.runReplayHistories({ workflowBundle, ...dataConverter }, all)) results.push(result);
   return results;
 }
 
@@ -38,11 +45,11 @@ it('replays every committed history without non-determinism', async () => {
   ];
   // v1-*: recorded before the 'batched-projection' patch; v2-*: before 'local-projection'; v3-*: before
   // 'money-integrity'; v4-* before 'continue-as-new'; v5-* before 'parked-invoices'; v6-* before
-  // 'customer-reminders'. They must keep replaying.
+  // 'customer-reminders'; v7-* before 'ops-visibility'. They must keep replaying.
   expect(results.map((r) => r.workflowId)).toEqual(
     expect.arrayContaining([
       ...scenarios,
-      ...['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)),
+      ...['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'].flatMap((v) => scenarios.map((s) => `${v}-${s}`)),
       'policy-migrated',
       'v3-policy-migrated',
       'erp-imported',
@@ -53,7 +60,7 @@ it('replays every committed history without non-determinism', async () => {
       'poison-event-healed',
       'refunds-checked-and-flagged',
       'refund-before-its-payment',
-      ...['v4', 'v5', 'v6'].flatMap((v) =>
+      ...['v4', 'v5', 'v6', 'v7'].flatMap((v) =>
         ['policy-migrated', 'erp-imported', 'poison-event-healed', 'refunds-checked-and-flagged', 'refund-before-its-payment'].map(
           (s) => `${v}-${s}`,
         ),
@@ -62,11 +69,22 @@ it('replays every committed history without non-determinism', async () => {
       'parked-until-paid',
       'v6-endless-repetitions',
       'v6-parked-until-paid',
+      'v7-endless-repetitions',
+      'v7-parked-until-paid',
       'customer-account-grouped',
+      'v7-customer-account-grouped',
       'statement-monthly-sent',
+      'aging-buckets',
+      'encrypted-paid',
     ]),
   );
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
+});
+
+it('cannot replay an encrypted history without its key', async () => {
+  const results = await replay({ codePath: process.env.TEST_WORKFLOW_BUNDLE! }, { codec: false, only: /^encrypted-/ });
+  expect(results.length).toBeGreaterThan(0);
+  expect(results.every((r) => r.error)).toBe(true);
 });
 
 it('detects an unpatched change to the workflow', async () => {

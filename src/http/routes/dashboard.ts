@@ -7,6 +7,9 @@ import { AGING_BUCKETS, agingByCustomer, kpis, type AgingBucket } from '../../db
 import { formatMoney } from '../../domain/money';
 import { addDays } from '../../domain/schedule';
 import { workflowUrl, type HttpContext } from '../context';
+import { savedViews, savedViewUrl } from '../../temporal/saved-views';
+import { invoicePageUrl } from '../../temporal/start-invoice';
+import { dashboardInvoicePage } from './dashboard-invoice';
 import { html, layout, type Raw } from '../html';
 
 const COOKIE = 'ce_dashboard';
@@ -32,6 +35,10 @@ export function dashboardRoutes(ctx: HttpContext): Router {
   router.get('/', async (req, res) => {
     if (!(await signedIn(req))) return signIn(res, 200, null);
     res.type('html').send(await dashboardPage(ctx));
+  });
+  router.get('/invoices/:id', async (req, res) => {
+    if (!(await signedIn(req))) return signIn(res, 200, null);
+    res.type('html').send(await dashboardInvoicePage(ctx, req.params.id));
   });
   router.post('/login', async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
@@ -214,10 +221,19 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     ${attention.map(
       (
         r,
-      ) => html`<tr><td>${r.number}</td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>
+      ) => html`<tr><td><a href="${invoicePageUrl(ctx.publicUrl, r.id)}">${r.number}</a></td><td>${r.customerName}</td><td class="num">${formatMoney(r.amountDueCents, r.currency)}</td><td>${r.dueOn}</td><td>${why(r)}</td>
       <td><a href="${workflowUrl(ctx, r.workflowId)}" target="_blank" rel="noopener">${r.workflowId}</a></td></tr>`,
     )}
     </tbody></table>`
-    }`,
+    }
+    <h2>In the Temporal UI</h2>
+    <ul id="saved-views">
+    ${savedViews({ nowMs: now.getTime() })
+      .filter((v) => v.id !== 'by-customer')
+      .map(
+        (v) =>
+          html`<li><a href="${savedViewUrl(ctx.temporalUiUrl, ctx.namespace, v.query)}" target="_blank" rel="noopener">${v.title}</a></li>`,
+      )}
+    </ul>`,
   );
 }
