@@ -11,6 +11,12 @@ void runRole({ worker: true, api: true, embedded: true }, (engine) => {
     `  Temporal UI    ${engine.temporalUiUrl ?? '(not local)'}${engine.temporalUiUrl ? `/namespaces/${engine.namespace}/workflows` : ''}`,
     `  Temporal       ${engine.temporalAddress} (namespace ${engine.namespace})`,
     `  PostgreSQL     ${engine.databaseKind === 'embedded' ? `embedded, ${redact(engine.databaseUrl)}` : redact(engine.databaseUrl)}`,
+    ...(engine.codecEndpoint
+      ? [
+          `  Codec server   ${engine.codecEndpoint}   (payloads are encrypted; in the Temporal UI: sign in to the dashboard, then`,
+          `                 Settings → Codec Server → tick "Include cross-origin credentials")`,
+        ]
+      : []),
     ...engine.webhooks.map((w) => `  Webhook        ${w.url}${w.generatedSecret ? `   (secret ${w.generatedSecret})` : ''}`),
     '',
     'Try it:',

@@ -49,6 +49,8 @@ export interface Engine {
   readonly apiToken: string | null;
   /** Gateways accepting webhooks, with their secrets when generated locally. */
   readonly webhooks: readonly { gateway: string; url: string; generatedSecret: string | null }[];
+  /** Where the Temporal UI and CLI decrypt payloads, when they are encrypted and this process serves the API. */
+  readonly codecEndpoint: string | null;
   stop(): Promise<void>;
 }
 
@@ -233,6 +235,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       apiUrl,
       apiToken,
       webhooks,
+      codecEndpoint: payloadCodec && apiUrl ? `${apiUrl}/codec` : null,
       stop,
     };
   } catch (err) {

@@ -32,7 +32,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  const metrics = createMetrics(ctx.sql);
+  const metrics = createMetrics(ctx.sql, ctx.client);
   app.use(metrics.observe);
   if (ctx.metricsToken) app.get('/metrics', bearerAuth(ctx.metricsToken), metrics.serve(ctx.sdkMetricsUrl));
   else app.get('/metrics', metrics.serve(ctx.sdkMetricsUrl));

@@ -1,6 +1,8 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
+import { countFailingWorkflows } from '../services/failing-workflows';
 import { countAttention } from '../db/attention';
 import { countPendingInbox, countWebhookDeliveries, sumOpenReceivables } from '../db/gauges';
 
@@ -9,7 +11,7 @@ import { countPendingInbox, countWebhookDeliveries, sumOpenReceivables } from '.
  * Postgres at scrape time (what waits in the inbox and outbox, open receivables). One registry
  * per app, so tests and several apps in one process do not share counters.
  */
-export function createMetrics(sql: Sql) {
+export function createMetrics(sql: Sql, client?: Client) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'collections_' });
 
@@ -59,6 +61,18 @@ export function createMetrics(sql: Sql) {
       for (const r of rows) this.set({ kind: r.kind }, r.n);
     },
   });
+  if (client) {
+    new Gauge({
+      name: 'collections_workflows_failing',
+      help: 'Running workflows whose tasks keep failing (TemporalReportedProblems: a non-determinism error, a crash in workflow code); alert on > 0',
+      registers: [registry],
+      async collect() {
+        const n = await countFailingWorkflows(client);
+        if (n === null) scrapeErrors.inc();
+        this.set(n ?? 0);
+      },
+    });
+  }
   new Gauge({
     name: 'collections_open_receivables_minor_units',
     help: 'Amount due on open invoices, per currency, in minor units',

@@ -40,7 +40,12 @@ export async function createTimeSkippingEnv(o: { payloadCodec?: PayloadCodec } =
 export async function createDevServerEnv(o: { payloadCodec?: PayloadCodec } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: devServerExecutable(), searchAttributes: [...SEARCH_ATTRIBUTES], extraArgs: ['--log-level', 'error'] },
+    server: {
+      executable: devServerExecutable(),
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      // A workflow whose tasks keep failing is marked (TemporalReportedProblems) after 2 failures, not 5: tests wait less.
+      extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2'],
+    },
     ...(o.payloadCodec ? { client: { dataConverter: { payloadCodecs: [o.payloadCodec] } } } : {}),
   });
 }

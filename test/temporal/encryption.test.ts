@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
+import { devServerExecutable } from '../../src/temporal/binaries';
 import { temporal } from '@temporalio/proto';
 import { invoiceStateQuery, paymentReceivedSignal } from '../../workflows/messages';
 import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
@@ -126,4 +129,28 @@ it('answers the Temporal UI: CORS preflight from its origin, and its calls with 
       })
     ).status,
   ).toBe(401);
+});
+
+// The Temporal CLI through the codec server (the binary the dev server runs; absent with the SDK's download).
+const cli = devServerExecutable();
+(cli.type === 'existing-path' ? it : it.skip)('shows the decrypted history in the Temporal CLI with --codec-endpoint', async () => {
+  const [{ workflow_id: id }] = (await stack.db.sql`SELECT workflow_id FROM invoices LIMIT 1`) as unknown as [{ workflow_id: string }];
+  const run = (extra: string[]) =>
+    promisify(execFile)(
+      (cli as { path: string }).path,
+      ['workflow', 'show', '--workflow-id', id, '--address', stack.env.address, '--output', 'json', ...extra],
+      { maxBuffer: 32 * 1024 * 1024 },
+    );
+  // JSON output keeps payloads in base64: read the summary and the input as the CLI gives them.
+  const started = (stdout: string) => {
+    const first = JSON.parse(stdout).events[0];
+    const text = (p: { data: string }) => Buffer.from(p.data, 'base64').toString('utf8');
+    return { summary: text(first.userMetadata.summary), input: text(first.workflowExecutionStartedEventAttributes.input.payloads[0]) };
+  };
+  const plain = started((await run([])).stdout);
+  expect(plain.summary).not.toContain('Cyberdyne');
+  const decoded = started((await run(['--codec-endpoint', `${api.url}/codec`, '--codec-auth', `Bearer ${TEST_TOKEN}`])).stdout);
+  expect(decoded.summary).toMatch(/^"INV-\d+ · Cyberdyne Systems · invoiced USD 1,234\.56/);
+  expect(decoded.input).toContain('"totalCents":123456');
+  await expect(run(['--codec-endpoint', `${api.url}/codec`, '--codec-auth', 'Bearer wrong-token'])).rejects.toThrow();
 });

@@ -16,6 +16,7 @@ import {
   recordPaymentUpdate,
   resolveDisputeUpdate,
 } from '../../workflows/messages';
+import { startApi, TEST_TOKEN } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
@@ -273,3 +274,38 @@ it('runs the README saved views against the dev server, each finding what it nam
 function savedWeekEnd(views: ReturnType<typeof savedViews>): string {
   return /PromisedDate < '([^']+)'/.exec(views.find((v) => v.id === 'promised-this-week')!.query)![1]!.slice(0, 10);
 }
+
+it('shows a workflow whose tasks keep failing in the saved view, /metrics and the dashboard', async () => {
+  const api = await startApi(stack.db, stack.env, stack.workers.taskQueue);
+  try {
+    // Workflow code that throws on every task (here: no input), as a non-determinism error would after a bad deploy.
+    const handle = await stack.env.client.workflow.start('invoiceWorkflow', {
+      workflowId: 'invoice-crashing-on-every-task',
+      taskQueue: stack.workers.taskQueue,
+      args: [null],
+    });
+    const view = savedViews({ nowMs: Date.now() }).find((v) => v.id === 'needs-attention')!;
+    await eventually(async () => {
+      const ids: string[] = [];
+      for await (const w of stack.env.client.workflow.list({ query: view.query })) ids.push(w.workflowId);
+      expect(ids).toContain(handle.workflowId);
+    }, 60_000);
+    expect((await handle.describe()).searchAttributes.TemporalReportedProblems).toContain('category=WorkflowTaskFailed');
+    const metrics = await api.request('GET', '/metrics', { token: null });
+    expect(metrics.body).toMatch(/^collections_workflows_failing 1$/m);
+    const login = await fetch(`${api.url}/dashboard/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TEST_TOKEN}`,
+      redirect: 'manual',
+    });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const page = await (await fetch(`${api.url}/dashboard`, { headers: { cookie } })).text();
+    expect(page).toContain('Workflows failing');
+    expect(page).toContain('invoice-crashing-on-every-task');
+    expect(page).toContain('WorkflowTaskFailed');
+    await handle.terminate('test over');
+  } finally {
+    await api.close();
+  }
+}, 90_000);

@@ -10,6 +10,7 @@ import { workflowUrl, type HttpContext } from '../context';
 import { savedViews, savedViewUrl } from '../../temporal/saved-views';
 import { invoicePageUrl } from '../../temporal/start-invoice';
 import { dashboardInvoicePage } from './dashboard-invoice';
+import { listFailingWorkflows } from '../../services/failing-workflows';
 import { html, layout, type Raw } from '../html';
 
 const COOKIE = 'ce_dashboard';
@@ -152,11 +153,12 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
   // the period ending today in UTC.
   const today = now.toISOString().slice(0, 10);
   const from = addDays(today, -29);
-  const [aging, figures, attention, problems] = await Promise.all([
+  const [aging, figures, attention, problems, failing] = await Promise.all([
     agingByCustomer(ctx.sql, { now }),
     kpis(ctx.sql, from, today),
     listWatchedInvoices(ctx.sql, 200),
     listAttention(ctx.sql, 100),
+    listFailingWorkflows(ctx.client),
   ]);
   const totals = new Map<string, { currency: string; buckets: Record<AgingBucket, number>; total: number }>();
   for (const r of aging) {
@@ -209,6 +211,23 @@ async function dashboardPage(ctx: HttpContext): Promise<string> {
     ${problems.map(
       (p) => html`<tr><td>${ATTENTION_LABELS[p.kind]}</td><td>${p.number ?? '—'}</td><td>${REASON_LABELS[p.reason] ?? p.reason}</td>
       <td class="num">${p.amountCents !== null && p.currency ? formatMoney(p.amountCents, p.currency) : ''}</td><td>${p.since.toISOString().slice(0, 16).replace('T', ' ')} UTC</td></tr>`,
+    )}
+    </tbody></table>`
+    }
+    ${
+      failing === null
+        ? html`<p class="alert" id="workflows-failing">Temporal's visibility did not answer: failing workflows cannot be listed.</p>`
+        : failing.length === 0
+          ? ''
+          : html`
+    <h3>Workflows failing</h3>
+    <p class="muted">Their workflow tasks keep failing (a non-determinism error after a deploy, a crash in workflow code): nothing happens to them until the code is fixed or they are reset.</p>
+    <table id="workflows-failing"><thead><tr><th>Workflow</th><th>Type</th><th>Problem</th><th>Started</th></tr></thead><tbody>
+    ${failing.map(
+      (
+        w,
+      ) => html`<tr><td><a href="${workflowUrl(ctx, w.workflowId)}" target="_blank" rel="noopener">${w.workflowId}</a></td><td>${w.type}</td>
+      <td>${w.problems.map((p) => p.replace(/^(category|cause)=/, '')).join(' · ')}</td><td>${w.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</td></tr>`,
     )}
     </tbody></table>`
     }
