@@ -1,3 +1,5 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import { tracer } from '../src/temporal/trace-context';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -143,7 +145,26 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     log: { invoiceId: string | null; customerId: string; template: string; items?: readonly EmailItem[] },
   ): Promise<{ status: SendEmailResult['status']; providerMessageId: string | null }> {
     const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
-    const delivered = await deliverKept(email, attachments);
+    // Recipients stay out of the span (personal data); the key and template say which email it was.
+    const delivered = await tracer().startActiveSpan(
+      'email: deliver',
+      {
+        attributes: { 'email.template': log.template, 'email.idempotency_key': email.idempotencyKey, 'email.transport': mailer.transport },
+      },
+      async (span) => {
+        try {
+          const result = await deliverKept(email, attachments);
+          span.setAttribute('email.status', result.status);
+          return result;
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
     await recordEmail(
       sql,
       {

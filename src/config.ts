@@ -105,6 +105,14 @@ export const configSchema = z.object({
     )
     .pipe(z.array(z.url({ error: 'CODEC_CORS_ORIGINS must list origins such as https://temporal.example.com' })))
     .optional(),
+  /**
+   * OpenTelemetry traces: `otlp` (OTLP over HTTP, to `OTEL_EXPORTER_OTLP_ENDPOINT` or
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, default http://localhost:4318), `console`, or `none`.
+   */
+  OTEL_TRACES_EXPORTER: z
+    .enum(['none', 'otlp', 'console'], { error: 'OTEL_TRACES_EXPORTER must be none, otlp or console' })
+    .default('none'),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('collections-engine'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.infer<typeof configSchema> & {

@@ -27,6 +27,7 @@ import { installRuntimeLogger } from './temporal/runtime-logger';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { ensureReportSnapshotSchedule, REPORT_SNAPSHOTS_SCHEDULE_ID } from './temporal/report-snapshot-schedule';
 import { EncryptionCodec } from './temporal/codec';
+import type * as Tracing from './temporal/tracing';
 import { reconcileUnstartedInvoices, type InvoiceStartOptions } from './temporal/start-invoice';
 import { createInvoiceWorkers } from './temporal/worker';
 
@@ -68,6 +69,19 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     for (const s of stops.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'error while stopping'));
   };
   try {
+    // Loaded only when on: without tracing, the OpenTelemetry SDK stays out of the process.
+    const tracing =
+      config.OTEL_TRACES_EXPORTER === 'none'
+        ? undefined
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, typed by the import type above
+          (require('./temporal/tracing') as typeof Tracing).startTracing({
+            serviceName: config.OTEL_SERVICE_NAME,
+            exporter: config.OTEL_TRACES_EXPORTER,
+          });
+    if (tracing) {
+      stops.push(() => tracing.shutdown());
+      log.info({ exporter: config.OTEL_TRACES_EXPORTER }, 'OpenTelemetry tracing is on');
+    }
     let databaseUrl = config.DATABASE_URL;
     let embeddedDb: EmbeddedDatabase | undefined;
     if (!databaseUrl) {
@@ -109,6 +123,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       ...(address ? { address } : {}),
       namespace: config.TEMPORAL_NAMESPACE,
       ...(payloadCodec ? { payloadCodec } : {}),
+      ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
     });
     if (payloadCodec) log.info({ keyIds: config.PAYLOAD_ENCRYPTION_KEYS!.map((k) => k.id) }, 'Temporal payloads are encrypted');
     stops.push(() => temporal.close());
@@ -135,6 +150,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         emailRatePerSecond: config.EMAIL_RATE_PER_SECOND,
         maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
         ...(payloadCodec ? { payloadCodec } : {}),
+        ...(tracing ? { tracing } : {}),
       });
       const running = Promise.all(workers.map((w) => w.run()));
       running.catch((err) => log.fatal({ err }, 'worker stopped'));

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../src/db/embedded';
-import { workflowsPath } from '../src/temporal/worker';
+import { workflowInterceptorModules, workflowsPath } from '../src/temporal/worker';
 
 declare global {
   var __EMBEDDED_PG__: { stop(): Promise<void> } | undefined;
@@ -35,6 +35,7 @@ export default async function globalSetup(): Promise<void> {
   }
   const { code } = await bundleWorkflowCode({
     workflowsPath: workflowsPath(),
+    workflowInterceptorModules: workflowInterceptorModules(),
     logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } as never,
   });
   const bundlePath = path.join(tmp, 'workflow-bundle.js');

@@ -15,15 +15,22 @@ export interface InboxRow {
   status: InboxStatus;
   attempts: number;
   receivedAt: Date;
+  /** The trace the event arrived in (`traceparent`, `tracestate`); null when tracing is off. */
+  traceContext: Record<string, string> | null;
 }
 
 /** Stores a verified event once per (gateway, event id). Returns false for a duplicate delivery. */
-export async function insertInboxEvent(sql: Sql, gateway: string, event: GatewayEvent): Promise<boolean> {
+export async function insertInboxEvent(
+  sql: Sql,
+  gateway: string,
+  event: GatewayEvent,
+  traceContext: Record<string, string> | null = null,
+): Promise<boolean> {
   const invoiceId = 'invoiceId' in event.fact ? event.fact.invoiceId : null;
   const rows = await sql`
-    INSERT INTO webhook_inbox (gateway, event_id, event_type, invoice_id, fact, occurred_at, status)
+    INSERT INTO webhook_inbox (gateway, event_id, event_type, invoice_id, fact, occurred_at, status, trace_context)
     VALUES (${gateway}, ${event.id}, ${event.type}, ${invoiceId}, ${sql.json(event.fact as never)}, ${event.occurredAt},
-            ${event.fact.kind === 'none' ? 'ignored' : 'pending'})
+            ${event.fact.kind === 'none' ? 'ignored' : 'pending'}, ${traceContext ? sql.json(traceContext) : null})
     ON CONFLICT (gateway, event_id) DO NOTHING
     RETURNING 1`;
   return rows.length === 1;
@@ -39,7 +46,8 @@ export async function deliverNextInboxEvent(
 ): Promise<InboxRow | null> {
   return sql.begin(async (tx) => {
     const [row] = await tx<InboxRow[]>`
-      SELECT gateway, event_id AS "eventId", event_type AS "eventType", invoice_id AS "invoiceId", fact, status, attempts, received_at AS "receivedAt"
+      SELECT gateway, event_id AS "eventId", event_type AS "eventType", invoice_id AS "invoiceId", fact, status, attempts,
+             received_at AS "receivedAt", trace_context AS "traceContext"
       FROM webhook_inbox WHERE status = 'pending' AND next_attempt_at <= now()
       ORDER BY next_attempt_at, received_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
     if (!row) return null;

@@ -5,6 +5,7 @@ import { bearerAuth } from './auth';
 import type { HttpContext } from './context';
 import { errorHandler, notFound, sendError } from './errors';
 import { createMetrics } from './metrics';
+import { traceRequests } from './tracing';
 import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
@@ -33,6 +34,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   const metrics = createMetrics(ctx.sql, ctx.client);
+  app.use(traceRequests());
   app.use(metrics.observe);
   if (ctx.metricsToken) app.get('/metrics', bearerAuth(ctx.metricsToken), metrics.serve(ctx.sdkMetricsUrl));
   else app.get('/metrics', metrics.serve(ctx.sdkMetricsUrl));

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
@@ -18,7 +18,7 @@ export interface TemporalConnections {
  * so Temporal Cloud works with an API key or mTLS and no code change. `address` overrides the profile.
  */
 export async function connectTemporal(
-  o: { address?: string; namespace?: string; payloadCodec?: PayloadCodec } = {},
+  o: { address?: string; namespace?: string; payloadCodec?: PayloadCodec; interceptors?: WorkflowClientInterceptor[] } = {},
 ): Promise<TemporalConnections> {
   const config = loadClientConnectConfig();
   const options = { ...config.connectionOptions, ...(o.address ? { address: o.address } : {}) };
@@ -27,7 +27,12 @@ export async function connectTemporal(
   const connection = await Connection.connect({ ...(options as object), address });
   const nativeConnection = await NativeConnection.connect({ ...options, address });
   return {
-    client: new Client({ connection, namespace, ...(o.payloadCodec ? { dataConverter: { payloadCodecs: [o.payloadCodec] } } : {}) }),
+    client: new Client({
+      connection,
+      namespace,
+      ...(o.payloadCodec ? { dataConverter: { payloadCodecs: [o.payloadCodec] } } : {}),
+      ...(o.interceptors ? { interceptors: { workflow: o.interceptors } } : {}),
+    }),
     connection,
     nativeConnection,
     namespace,

@@ -4,6 +4,7 @@ import { createActivities, type ActivityDeps } from '../../activities';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { emailTaskQueue } from './task-queues';
+import type { TemporalTracing } from './tracing';
 
 export interface InvoiceWorkerOptions {
   readonly connection: NativeConnection;
@@ -26,10 +27,17 @@ export interface InvoiceWorkerOptions {
   readonly extra?: Partial<WorkerOptions>;
   /** Encrypts what the workers write to Temporal and decrypts what they read (see `EncryptionCodec`). */
   readonly payloadCodec?: PayloadCodec;
+  /** Carries traces through workflows and activities (see `startTracing`); the workflow bundle must then include its interceptors. */
+  readonly tracing?: TemporalTracing;
 }
 
 /** `workflows/index.ts` from sources, `dist/workflows/index.js` when compiled. */
 export const workflowsPath = () => path.join(__dirname, '..', '..', 'workflows', `index${path.extname(__filename)}`);
+
+/** Workflow interceptors every bundle holds: OpenTelemetry's, for traced workflows only (`workflows/tracing-interceptors.ts`). */
+export const workflowInterceptorModules = () => [
+  path.join(__dirname, '..', '..', 'workflows', `tracing-interceptors${path.extname(__filename)}`),
+];
 
 /** `dist/workflow-bundle.js`, written by `npm run build` (scripts/bundle-workflows.ts). */
 export const prebuiltBundlePath = () => path.join(__dirname, '..', '..', 'workflow-bundle.js');
@@ -39,6 +47,9 @@ function prebuiltBundle(): { codePath: string } | undefined {
   const codePath = prebuiltBundlePath();
   return path.extname(__filename) === '.js' && existsSync(codePath) ? { codePath } : undefined;
 }
+
+/** The workflow span sink of a worker without tracing: spans of workflows started in a trace are dropped. */
+const DISCARDED_SPANS: NonNullable<WorkerOptions['sinks']> = { exporter: { export: { fn: () => undefined, callDuringReplay: false } } };
 
 /**
  * Two workers over one connection: workflows and non-email activities on `taskQueue`, and emails on
@@ -50,12 +61,21 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
   const bundle = o.workflowBundle ?? (o.workflowsPath ? undefined : prebuiltBundle());
   const code = bundle ? { workflowBundle: bundle } : { workflowsPath: o.workflowsPath ?? workflowsPath() };
   const dataConverter = o.payloadCodec ? { dataConverter: { payloadCodecs: [o.payloadCodec] } } : {};
+  // Workflows started in a trace export their spans here; without tracing, nowhere.
+  const traced = {
+    interceptors: {
+      ...(o.tracing ? { activity: o.tracing.worker.activityInterceptors } : {}),
+      ...(bundle ? {} : { workflowModules: workflowInterceptorModules() }),
+    },
+    sinks: o.tracing ? o.tracing.worker.sinks : DISCARDED_SPANS,
+  };
   const main = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...code,
     ...dataConverter,
+    ...traced,
     activities: {
       renderInvoiceDocument: activities.renderInvoiceDocument,
       recordInvoiceEvents: activities.recordInvoiceEvents,
@@ -76,6 +96,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
     namespace: o.namespace,
     taskQueue: emailTaskQueue(o.taskQueue),
     ...dataConverter,
+    ...(o.tracing ? { interceptors: { activity: o.tracing.worker.activityInterceptors } } : {}),
     activities: {
       sendInvoiceEmail: activities.sendInvoiceEmail,
       sendCustomerReminders: activities.sendCustomerReminders,

@@ -1,5 +1,6 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TemporalTracing } from '../../src/temporal/tracing';
 import { createTestDatabase, type TestDatabase } from './database';
 import { expectLedgerConsistent } from './ledger-check';
 import { createDevServerEnv, createTimeSkippingEnv, startWorkers, type RunningWorkers } from './temporal';
@@ -18,9 +19,12 @@ export interface Stack {
  * the real dev server) and the real invoice workers, torn down after the file once the ledger
  * check has found every workflow and Postgres in agreement.
  */
-export function useStack(server: 'time-skipping' | 'dev-server', o: { payloadCodec?: PayloadCodec } = {}): Stack {
+export function useStack(
+  server: 'time-skipping' | 'dev-server',
+  o: { payloadCodec?: PayloadCodec; tracing?: TemporalTracing } = {},
+): Stack {
   const more: RunningWorkers[] = [];
-  const codec = o.payloadCodec ? { payloadCodec: o.payloadCodec } : {};
+  const codec = { ...(o.payloadCodec ? { payloadCodec: o.payloadCodec } : {}), ...(o.tracing ? { tracing: o.tracing } : {}) };
   const stack = {
     async moreWorkers(o) {
       const workers = await startWorkers(stack.env, stack.db.sql, { ...codec, ...o });
@@ -30,6 +34,7 @@ export function useStack(server: 'time-skipping' | 'dev-server', o: { payloadCod
   } as Stack;
   beforeAll(async () => {
     stack.db = await createTestDatabase();
+    if (o.tracing && server === 'time-skipping') throw new Error('tracing tests run on the dev server');
     stack.env = server === 'time-skipping' ? await createTimeSkippingEnv(codec) : await createDevServerEnv(codec);
     stack.workers = await startWorkers(stack.env, stack.db.sql, codec);
   });

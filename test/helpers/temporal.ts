@@ -1,5 +1,6 @@
 import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TemporalTracing } from '../../src/temporal/tracing';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Sql } from '../../src/db/client';
 import { createOutboxMailer, type Mailer } from '../../src/email/mailer';
@@ -37,7 +38,9 @@ export async function createTimeSkippingEnv(o: { payloadCodec?: PayloadCodec } =
 }
 
 /** A real Temporal dev server (the `temporal` CLI) with our search attributes registered. */
-export async function createDevServerEnv(o: { payloadCodec?: PayloadCodec } = {}): Promise<TestWorkflowEnvironment> {
+export async function createDevServerEnv(
+  o: { payloadCodec?: PayloadCodec; tracing?: TemporalTracing } = {},
+): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -46,7 +49,10 @@ export async function createDevServerEnv(o: { payloadCodec?: PayloadCodec } = {}
       // A workflow whose tasks keep failing is marked (TemporalReportedProblems) after 2 failures, not 5: tests wait less.
       extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2'],
     },
-    ...(o.payloadCodec ? { client: { dataConverter: { payloadCodecs: [o.payloadCodec] } } } : {}),
+    client: {
+      ...(o.payloadCodec ? { dataConverter: { payloadCodecs: [o.payloadCodec] } } : {}),
+      ...(o.tracing ? { interceptors: { workflow: o.tracing.clientInterceptors } } : {}),
+    },
   });
 }
 
@@ -59,7 +65,14 @@ export interface RunningWorkers {
 export async function startWorkers(
   env: TestWorkflowEnvironment,
   sql: Sql,
-  o: { taskQueue?: string; mailer?: Mailer; emailRatePerSecond?: number; maxCachedWorkflows?: number; payloadCodec?: PayloadCodec } = {},
+  o: {
+    taskQueue?: string;
+    mailer?: Mailer;
+    emailRatePerSecond?: number;
+    maxCachedWorkflows?: number;
+    payloadCodec?: PayloadCodec;
+    tracing?: TemporalTracing;
+  } = {},
 ): Promise<RunningWorkers> {
   const taskQueue = o.taskQueue ?? `test-${Math.random().toString(36).slice(2, 10)}`;
   const workers: Worker[] = await createInvoiceWorkers({
@@ -78,6 +91,7 @@ export async function startWorkers(
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     ...(o.payloadCodec ? { payloadCodec: o.payloadCodec } : {}),
+    ...(o.tracing ? { tracing: o.tracing } : {}),
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {

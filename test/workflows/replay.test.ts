@@ -1,5 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { decodeHistory, HISTORIES_DIR } from '../helpers/histories';
 import { quietRuntime } from '../helpers/temporal';
@@ -27,7 +30,11 @@ async function replay(workflowBundle: { codePath: string } | { code: string }, o
   const results = [];
   const all = (await histories()).filter((h) => !o.only || o.only.test(h.workflowId));
   const dataConverter = o.codec === false ? {} : { dataConverter: { payloadCodecs: [rotatedCodec()] } };
-  for await (const result of Worker.runReplayHistories({ workflowBundle, ...dataConverter }, all)) results.push(result);
+  // Spans of traced histories (`traced-*`) go to a collector, as a worker with tracing on would send them.
+  const sinks = {
+    exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), new Resource({ 'service.name': 'replay' })),
+  };
+  for await (const result of Worker.runReplayHistories({ workflowBundle, ...dataConverter, sinks }, all)) results.push(result);
   return results;
 }
 
@@ -76,6 +83,7 @@ it('replays every committed history without non-determinism', async () => {
       'statement-monthly-sent',
       'aging-buckets',
       'encrypted-paid',
+      'traced-invoice-paid',
     ]),
   );
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);

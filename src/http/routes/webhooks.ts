@@ -1,3 +1,4 @@
+import { currentTraceContext } from '../../temporal/trace-context';
 import express, { Router } from 'express';
 import { insertInboxEvent } from '../../db/webhook-inbox';
 import { WebhookError, type GatewayAdapter } from '../../gateways/types';
@@ -19,7 +20,7 @@ export function webhookRoutes(ctx: HttpContext, adapters: readonly GatewayAdapte
         const event = adapter.parse(raw, req.headers, Math.floor(ctx.now().getTime() / 1000));
         let fresh: boolean;
         try {
-          fresh = await insertInboxEvent(ctx.sql, adapter.name, event);
+          fresh = await insertInboxEvent(ctx.sql, adapter.name, event, currentTraceContext());
         } catch (err) {
           ctx.log.error({ err: String(err), gateway: adapter.name, eventId: event.id }, 'inbox unavailable; asking the gateway to retry');
           throw new WebhookError('UNAVAILABLE', 'temporarily unable to record the event; retry later');
