@@ -38,25 +38,42 @@ export async function startLocalTemporal(o: {
   }
   await mkdir(o.dataDir, { recursive: true });
   const executable = devServerExecutable();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable,
-      dbFilename: path.join(o.dataDir, 'temporal.sqlite'),
-      ip: '127.0.0.1',
-      port: o.port,
-      ui: true,
-      uiPort: o.uiPort,
-      namespace: o.namespace,
-      searchAttributes: [...SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'warn', ...DEV_SERVER_SQLITE_ARGS, ...(o.codecEndpoint ? ['--ui-codec-endpoint', o.codecEndpoint] : [])],
-    },
-  });
+  const env = await withoutOpenTelemetryEnv(() =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        dbFilename: path.join(o.dataDir, 'temporal.sqlite'),
+        ip: '127.0.0.1',
+        port: o.port,
+        ui: true,
+        uiPort: o.uiPort,
+        namespace: o.namespace,
+        searchAttributes: [...SEARCH_ATTRIBUTES],
+        extraArgs: ['--log-level', 'warn', ...DEV_SERVER_SQLITE_ARGS, ...(o.codecEndpoint ? ['--ui-codec-endpoint', o.codecEndpoint] : [])],
+      },
+    }),
+  );
   return {
     address: env.address,
     uiUrl: `http://localhost:${o.uiPort}`,
     binary: describeExecutable(executable),
     stop: () => env.teardown(),
   };
+}
+
+/**
+ * Runs `start` with the `OTEL_*` variables out of the environment: the Temporal server reads them
+ * too, and refuses to start on values that are the engine's (`OTEL_TRACES_EXPORTER=console`). The
+ * engine's tracing was configured from them before; the local server's own traces stay off.
+ */
+async function withoutOpenTelemetryEnv<T>(start: () => Promise<T>): Promise<T> {
+  const saved = Object.entries(process.env).filter(([k]) => k.startsWith('OTEL_'));
+  for (const [k] of saved) delete process.env[k];
+  try {
+    return await start();
+  } finally {
+    for (const [k, v] of saved) process.env[k] = v;
+  }
 }
 
 function isListening(port: number): Promise<boolean> {
