@@ -97,6 +97,11 @@ export function percentOfCents(amountCents: number, basisPoints: number): number
   return Number((product + 5000n) / 10000n);
 }
 
+/** How many minor units a currency's major unit has, as a power of ten (2 for USD, 0 for JPY, 3 for BHD). */
+export function currencyExponent(currency: string): number | undefined {
+  return MINOR_UNITS[currency];
+}
+
 /** Human formatting for emails and PDFs, e.g. `USD 1,234.50`. */
 export function formatMoney(amountCents: number, currency: string): string {
   const exponent = MINOR_UNITS[currency] ?? 2;
