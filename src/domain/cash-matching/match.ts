@@ -1,0 +1,394 @@
+import { formatMoney } from '../money';
+import { combinationsSumming } from './combinations';
+import { nameSimilarity, nameWords } from './names';
+import { findReferences, oneTypoApart, referenceKey, type FoundReference } from './references';
+
+/** An open invoice money can go to. */
+export interface OpenItem {
+  readonly invoiceId: string;
+  readonly number: string;
+  /** The ERP's number, for imported invoices. */
+  readonly externalNumber: string | null;
+  readonly customerId: string;
+  readonly currency: string;
+  readonly amountDueCents: number;
+  /** YYYY-MM-DD: oldest first when money is spread over several. */
+  readonly dueDate: string;
+}
+
+export interface MatchCustomer {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** What matching reads of a bank credit (see `BankLine`). */
+export interface CreditToMatch {
+  readonly amountCents: number;
+  readonly currency: string;
+  readonly remittance: string;
+  readonly endToEndId: string | null;
+  readonly structuredReference: string | null;
+  readonly payerName: string | null;
+  readonly payerAccount: string | null;
+}
+
+/** The finance lead's settings (see `DEFAULT_MATCHING_RULES`). */
+export interface MatchingRules {
+  /** A proposal this sure (0–1), and clearly ahead of the next one, is applied without a human. */
+  readonly autoApplyAt: number;
+  /**
+   * A payment short of one invoice by at most this much (both limits) settles it, the difference being
+   * bank charges: written off with a reason, or left open.
+   */
+  readonly shortTolerance: { readonly cents: number; readonly percent: number };
+  readonly shortPayment: 'write_off' | 'leave_open';
+  /** At most this many invoices are combined to explain one payment. */
+  readonly maxCombination: number;
+  /** A payer name this alike (0–1) to a customer's name identifies the customer. */
+  readonly nameMatchAt: number;
+}
+
+export const DEFAULT_MATCHING_RULES: MatchingRules = {
+  autoApplyAt: 0.9,
+  shortTolerance: { cents: 2_500, percent: 1 },
+  shortPayment: 'write_off',
+  maxCombination: 6,
+  nameMatchAt: 0.85,
+};
+
+export interface Allocation {
+  readonly invoiceId: string;
+  readonly number: string;
+  readonly amountCents: number;
+}
+
+/** Where a bank credit's money would go, how sure matching is, and why. */
+export interface Proposal {
+  readonly customerId: string;
+  readonly allocations: readonly Allocation[];
+  /** Paid beyond the invoices: the customer's credit. */
+  readonly creditCents: number;
+  /** Short of the invoices within tolerance, written off as bank charges. */
+  readonly writeOffCents: number;
+  readonly confidence: number;
+  /** Each rule that fired, in words. */
+  readonly rules: readonly string[];
+}
+
+export type MatchDecision =
+  | { readonly kind: 'auto'; readonly proposal: Proposal }
+  | { readonly kind: 'suggested'; readonly proposals: readonly Proposal[]; readonly why: string }
+  | { readonly kind: 'unmatched'; readonly why: string };
+
+/** The open items, customers and learned payer accounts matching looks things up in (build once per statement). */
+export interface MatchBook {
+  readonly byKey: ReadonlyMap<string, readonly OpenItem[]>;
+  readonly byCustomer: ReadonlyMap<string, readonly OpenItem[]>;
+  readonly byAmount: ReadonlyMap<string, readonly OpenItem[]>;
+  readonly customers: ReadonlyMap<string, MatchCustomer>;
+  /** Payer account (normalized) → the customer it was confirmed for. */
+  readonly accounts: ReadonlyMap<string, string>;
+  readonly prefixes: readonly string[];
+  /** Customers by the words of their names, to compare a payer only with plausible ones. */
+  readonly byNameWord: ReadonlyMap<string, readonly MatchCustomer[]>;
+}
+
+export function buildMatchBook(o: {
+  items: readonly OpenItem[];
+  customers: readonly MatchCustomer[];
+  accounts: ReadonlyMap<string, string>;
+}): MatchBook {
+  const byKey = new Map<string, OpenItem[]>();
+  const byCustomer = new Map<string, OpenItem[]>();
+  const byAmount = new Map<string, OpenItem[]>();
+  const prefixes = new Set<string>();
+  const push = <K>(m: Map<K, OpenItem[]>, k: K, item: OpenItem) => {
+    const list = m.get(k);
+    if (list) list.push(item);
+    else m.set(k, [item]);
+  };
+  for (const item of o.items) {
+    if (item.amountDueCents <= 0) continue;
+    for (const n of [item.number, item.externalNumber]) {
+      const key = n ? referenceKey(n) : null;
+      if (!key) continue;
+      push(byKey, key, item);
+      const prefix = /^[A-Z]+/.exec(key)?.[0];
+      if (prefix) prefixes.add(prefix);
+    }
+    push(byCustomer, item.customerId, item);
+    push(byAmount, `${item.currency}:${item.amountDueCents}`, item);
+  }
+  for (const list of byCustomer.values()) list.sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
+  const byNameWord = new Map<string, MatchCustomer[]>();
+  for (const c of o.customers)
+    for (const w of new Set(nameWordsForIndex(c.name))) (byNameWord.get(w) ?? byNameWord.set(w, []).get(w)!).push(c);
+  return {
+    byKey,
+    byCustomer,
+    byAmount,
+    customers: new Map(o.customers.map((c) => [c.id, c])),
+    accounts: o.accounts,
+    prefixes: [...prefixes],
+    byNameWord,
+  };
+}
+
+/**
+ * Decides where a bank credit goes: the invoices it names (exactly, or with one typo), else the
+ * payer (an account confirmed before, then the name) and amounts (one invoice, a combination, a
+ * short payment within tolerance). Money is only ever put on invoices of one customer in the
+ * credit's currency. Pure.
+ */
+export function matchCredit(line: CreditToMatch, book: MatchBook, rules: MatchingRules = DEFAULT_MATCHING_RULES): MatchDecision {
+  const proposals = [...byReference(line, book, rules), ...byPayer(line, book, rules)];
+  if (proposals.length === 0) {
+    const sameAmount = (book.byAmount.get(`${line.currency}:${line.amountCents}`) ?? []).slice(0, 5);
+    if (sameAmount.length > 0) {
+      return {
+        kind: 'suggested',
+        why: 'no invoice number and no known payer; open invoices of exactly this amount',
+        proposals: sameAmount.map((item) => ({
+          customerId: item.customerId,
+          allocations: [{ invoiceId: item.invoiceId, number: item.number, amountCents: item.amountDueCents }],
+          creditCents: 0,
+          writeOffCents: 0,
+          confidence: sameAmount.length === 1 ? 0.5 : 0.3,
+          rules: [`amount equals ${item.number}'s amount due`, 'payer unknown'],
+        })),
+      };
+    }
+    return { kind: 'unmatched', why: 'no invoice number, no known payer, and no open invoice of this amount' };
+  }
+  const ranked = dedupe(proposals).sort((a, b) => b.confidence - a.confidence);
+  const [best, second] = ranked;
+  // Sure, and not shadowed by another reading nearly as good.
+  if (best!.confidence >= rules.autoApplyAt && (!second || best!.confidence - second.confidence >= 0.1))
+    return { kind: 'auto', proposal: best! };
+  return {
+    kind: 'suggested',
+    proposals: ranked.slice(0, 5),
+    why: best!.confidence >= rules.autoApplyAt ? 'two readings are nearly as likely' : 'not sure enough to apply on its own',
+  };
+}
+
+/** Proposals from invoice numbers in the remittance (ours and the ERP's), exact first, then one typo. */
+function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules): Proposal[] {
+  const text = [line.remittance, line.endToEndId, line.structuredReference].filter(Boolean).join(' ');
+  const found = findReferences(text, book.prefixes, { minBareDigits: 4 });
+  const exact = new Map<string, { item: OpenItem; ref: FoundReference }>();
+  for (const ref of found)
+    for (const item of book.byKey.get(ref.key) ?? []) if (item.currency === line.currency) exact.set(item.invoiceId, { item, ref });
+  if (exact.size > 0) return proposalsFor([...exact.values()], line, book, rules, false);
+  // One typo, in prefixed references of three digits or more; a typo that could be two invoices is no answer.
+  const typo = new Map<string, { item: OpenItem; ref: FoundReference }>();
+  for (const ref of found) {
+    if (!ref.prefix || ref.digits.length < 3) continue;
+    const hits = typoVariants(ref.digits).flatMap((d) =>
+      (book.byKey.get(`${ref.prefix}${d}`) ?? []).filter((i) => i.currency === line.currency),
+    );
+    const distinct = [...new Map(hits.map((h) => [h.invoiceId, h])).values()];
+    if (distinct.length === 1) typo.set(distinct[0]!.invoiceId, { item: distinct[0]!, ref });
+  }
+  return typo.size > 0 ? proposalsFor([...typo.values()], line, book, rules, true) : [];
+}
+
+function proposalsFor(
+  hits: { item: OpenItem; ref: FoundReference }[],
+  line: CreditToMatch,
+  book: MatchBook,
+  rules: MatchingRules,
+  typo: boolean,
+): Proposal[] {
+  const byCustomer = new Map<string, { item: OpenItem; ref: FoundReference }[]>();
+  for (const h of hits) (byCustomer.get(h.item.customerId) ?? byCustomer.set(h.item.customerId, []).get(h.item.customerId)!).push(h);
+  // Invoices of several customers named: each is a reading, none is sure.
+  const split = byCustomer.size > 1 ? 0.4 : 0;
+  return [...byCustomer.entries()].map(([customerId, named]) => {
+    const items = named.map((n) => n.item).sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
+    const payer = payerEvidence(line, customerId, book);
+    const why = named.map((n) =>
+      typo ? `${n.item.number} (written "${n.ref.text}", one typo)` : `invoice number ${n.item.number} in the remittance`,
+    );
+    const spread = allocate(items, line.amountCents, rules);
+    // A bare number (no prefix) may be an amount or a date that happens to be an ERP number: only the payer makes it sure.
+    const bare = named.every((n) => n.ref.prefix === '');
+    let confidence = typo ? (payer.confirms ? 0.92 : 0.75) : bare && !payer.confirms ? 0.7 : 0.99;
+    if (spread.kind === 'over') confidence -= 0.05;
+    if (spread.kind === 'partial') confidence -= items.length > 1 ? 0.25 : 0.06;
+    if (spread.kind === 'short') confidence -= 0.05;
+    if (payer.contradicts) confidence -= 0.3;
+    return {
+      customerId,
+      allocations: spread.allocations,
+      creditCents: spread.creditCents,
+      writeOffCents: spread.writeOffCents,
+      confidence: round(confidence - split),
+      rules: [...why, spread.rule, ...payer.rules, ...(split ? ['invoices of more than one customer named'] : [])],
+    };
+  });
+}
+
+/** Proposals from who paid: an account confirmed before, else the name; then the amounts of that customer's open invoices. */
+function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules): Proposal[] {
+  const candidates: { customerId: string; base: number; rule: string }[] = [];
+  const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
+  if (known)
+    candidates.push({ customerId: known, base: 0.97, rule: `payer account ${line.payerAccount} confirmed for this customer before` });
+  if (line.payerName) {
+    for (const c of plausibleCustomers(line.payerName, book)) {
+      if (c.id === known) continue;
+      const similarity = nameSimilarity(line.payerName, c.name);
+      if (similarity >= rules.nameMatchAt)
+        candidates.push({
+          customerId: c.id,
+          base: 0.93 * similarity,
+          rule: `payer name "${line.payerName}" is customer "${c.name}" (${Math.round(similarity * 100)} % alike)`,
+        });
+    }
+  }
+  return candidates.flatMap(({ customerId, base, rule }) => {
+    const open = (book.byCustomer.get(customerId) ?? []).filter((i) => i.currency === line.currency);
+    if (open.length === 0) return [];
+    const proposal = (items: OpenItem[], confidence: number, why: string): Proposal => {
+      const spread = allocate(items, line.amountCents, rules);
+      return {
+        customerId,
+        allocations: spread.allocations,
+        creditCents: spread.creditCents,
+        writeOffCents: spread.writeOffCents,
+        confidence: round(confidence),
+        rules: [rule, why, spread.rule],
+      };
+    };
+    const equal = open.filter((i) => i.amountDueCents === line.amountCents);
+    if (equal.length === 1) return [proposal(equal, base, `amount equals ${equal[0]!.number}'s amount due`)];
+    if (equal.length > 1) return equal.slice(0, 3).map((i) => proposal([i], base - 0.35, `amount equals several invoices' amounts due`));
+    const { sets, exhausted } = combinationsSumming(open, line.amountCents, { maxItems: rules.maxCombination, maxSteps: 20_000 });
+    if (sets.length === 1 && !exhausted)
+      return [proposal(sets[0]!, base - 0.04, `amount equals ${sets[0]!.length} open invoices together`)];
+    if (sets.length > 1) return sets.map((s) => proposal(s, base - 0.35, 'amount equals more than one combination of open invoices'));
+    const short = open.filter((i) => withinShortTolerance(i.amountDueCents, line.amountCents, rules));
+    if (short.length === 1) return [proposal(short, base - 0.07, `amount is ${short[0]!.number}'s less bank charges`)];
+    // Money from a known payer that fits nothing exactly: oldest first, for a human to confirm.
+    return [proposal(open, base - 0.45, 'amount fits no invoice: oldest first')];
+  });
+}
+
+type Spread = {
+  allocations: Allocation[];
+  creditCents: number;
+  writeOffCents: number;
+  rule: string;
+  kind: 'exact' | 'over' | 'partial' | 'short';
+};
+
+/** Spreads `amount` over `items` oldest first: each in full, a short payment within tolerance settling the last, the rest as credit. */
+function allocate(items: readonly OpenItem[], amount: number, rules: MatchingRules): Spread {
+  const due = items.reduce((s, i) => s + i.amountDueCents, 0);
+  const full = items.map((i) => ({ invoiceId: i.invoiceId, number: i.number, amountCents: i.amountDueCents }));
+  if (amount === due) return { allocations: full, creditCents: 0, writeOffCents: 0, rule: 'amount equals the amount due', kind: 'exact' };
+  if (amount > due) {
+    const credit = amount - due;
+    return {
+      allocations: full,
+      creditCents: credit,
+      writeOffCents: 0,
+      rule: `overpaid by ${formatMoney(credit, items[0]!.currency)}: customer credit`,
+      kind: 'over',
+    };
+  }
+  const last = items[items.length - 1]!;
+  if (withinShortTolerance(due, amount, rules) && rules.shortPayment === 'write_off') {
+    const shortBy = due - amount;
+    const allocations = full
+      .map((a) => (a.invoiceId === last.invoiceId ? { ...a, amountCents: a.amountCents - shortBy } : a))
+      .filter((a) => a.amountCents > 0);
+    return {
+      allocations,
+      creditCents: 0,
+      writeOffCents: shortBy,
+      rule: `short by ${formatMoney(shortBy, last.currency)} (bank charges): written off`,
+      kind: 'short',
+    };
+  }
+  let left = amount;
+  const allocations: Allocation[] = [];
+  for (const i of items) {
+    if (left === 0) break;
+    const take = Math.min(left, i.amountDueCents);
+    allocations.push({ invoiceId: i.invoiceId, number: i.number, amountCents: take });
+    left -= take;
+  }
+  return {
+    allocations,
+    creditCents: 0,
+    writeOffCents: 0,
+    rule: `partial payment: ${formatMoney(due - amount, last.currency)} stays open`,
+    kind: 'partial',
+  };
+}
+
+function withinShortTolerance(due: number, paid: number, rules: MatchingRules): boolean {
+  const short = due - paid;
+  return short > 0 && short <= rules.shortTolerance.cents && short * 100 <= due * rules.shortTolerance.percent;
+}
+
+/** Whether the payer's account or name agrees with the customer the invoice numbers point to, or points elsewhere. */
+function payerEvidence(
+  line: CreditToMatch,
+  customerId: string,
+  book: MatchBook,
+): { confirms: boolean; contradicts: boolean; rules: string[] } {
+  const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
+  if (known === customerId)
+    return { confirms: true, contradicts: false, rules: [`payer account ${line.payerAccount} confirmed for this customer before`] };
+  if (known) return { confirms: false, contradicts: true, rules: [`payer account ${line.payerAccount} belongs to another customer`] };
+  const customer = book.customers.get(customerId);
+  if (line.payerName && customer) {
+    const similarity = nameSimilarity(line.payerName, customer.name);
+    if (similarity >= 0.5) return { confirms: true, contradicts: false, rules: [`payer name "${line.payerName}" fits "${customer.name}"`] };
+  }
+  return { confirms: false, contradicts: false, rules: [] };
+}
+
+/** Customers sharing at least one word with the payer's name (the only ones that can be alike enough). */
+function plausibleCustomers(payerName: string, book: MatchBook): MatchCustomer[] {
+  const seen = new Map<string, MatchCustomer>();
+  for (const w of nameWordsForIndex(payerName)) for (const c of book.byNameWord.get(w) ?? []) seen.set(c.id, c);
+  return [...seen.values()];
+}
+
+/** Index words: the first four letters of each word of a name that tells payers apart (a typo later still finds it). */
+function nameWordsForIndex(name: string): string[] {
+  return nameWords(name)
+    .filter((w) => w.length >= 3)
+    .map((w) => w.slice(0, 4));
+}
+
+/** Every digit string one typo away from `digits`. */
+function typoVariants(digits: string): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i < digits.length; i++) {
+    for (let d = 0; d <= 9; d++) out.add(digits.slice(0, i) + d + digits.slice(i + 1));
+    out.add(digits.slice(0, i) + digits.slice(i + 1));
+    if (i + 1 < digits.length) out.add(digits.slice(0, i) + digits[i + 1] + digits[i] + digits.slice(i + 2));
+  }
+  for (let i = 0; i <= digits.length; i++) for (let d = 0; d <= 9; d++) out.add(digits.slice(0, i) + d + digits.slice(i));
+  out.delete(digits);
+  return [...out].filter((v) => v.length > 0 && oneTypoApart(digits, v)).map((v) => v.replace(/^0+(?=\d)/, ''));
+}
+
+/** One proposal per customer and allocation set, the surest kept. */
+function dedupe(proposals: Proposal[]): Proposal[] {
+  const kept = new Map<string, Proposal>();
+  for (const p of proposals) {
+    const key = `${p.customerId}|${p.allocations.map((a) => `${a.invoiceId}:${a.amountCents}`).join(',')}|${p.creditCents}|${p.writeOffCents}`;
+    const earlier = kept.get(key);
+    if (!earlier || earlier.confidence < p.confidence)
+      kept.set(key, earlier ? { ...p, rules: [...new Set([...p.rules, ...earlier.rules])] } : p);
+  }
+  return [...kept.values()];
+}
+
+const round = (n: number) => Math.max(0, Math.min(1, Math.round(n * 100) / 100));
