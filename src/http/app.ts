@@ -6,6 +6,7 @@ import type { HttpContext } from './context';
 import { errorHandler, notFound, sendError } from './errors';
 import { createMetrics } from './metrics';
 import { traceRequests } from './tracing';
+import { bankStatementRoutes } from './routes/bank-statements';
 import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
@@ -59,6 +60,8 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
 
   const api = express.Router();
   api.use(bearerAuth(ctx.apiToken));
+  // Bank files come as they are (XML, text, CSV), not as JSON.
+  api.use('/bank-statements', bankStatementRoutes(ctx));
   api.use(express.json({ limit: '1mb', strict: true }));
   api.use((req, res, next) => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;

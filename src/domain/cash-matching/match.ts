@@ -140,10 +140,22 @@ export function buildMatchBook(o: {
  * short payment within tolerance). Money is only ever put on invoices of one customer in the
  * credit's currency. Pure.
  */
-export function matchCredit(line: CreditToMatch, book: MatchBook, rules: MatchingRules = DEFAULT_MATCHING_RULES): MatchDecision {
-  const proposals = [...byReference(line, book, rules), ...byPayer(line, book, rules)];
+export function matchCredit(
+  line: CreditToMatch,
+  book: MatchBook,
+  rules: MatchingRules = DEFAULT_MATCHING_RULES,
+  /** Money already put on invoices since the book was read (earlier lines of the same statement). */
+  spent: ReadonlyMap<string, number> = new Map(),
+): MatchDecision {
+  const live = (items: readonly OpenItem[]): OpenItem[] =>
+    items
+      .map((i) => (spent.has(i.invoiceId) ? { ...i, amountDueCents: i.amountDueCents - spent.get(i.invoiceId)! } : i))
+      .filter((i) => i.amountDueCents > 0);
+  const proposals = [...byReference(line, book, rules, live), ...byPayer(line, book, rules, live)];
   if (proposals.length === 0) {
-    const sameAmount = (book.byAmount.get(`${line.currency}:${line.amountCents}`) ?? []).slice(0, 5);
+    const sameAmount = live(book.byAmount.get(`${line.currency}:${line.amountCents}`) ?? [])
+      .filter((i) => i.amountDueCents === line.amountCents)
+      .slice(0, 5);
     if (sameAmount.length > 0) {
       return {
         kind: 'suggested',
@@ -172,20 +184,23 @@ export function matchCredit(line: CreditToMatch, book: MatchBook, rules: Matchin
   };
 }
 
+/** The open items as they stand now (less what earlier lines put on them). */
+type Live = (items: readonly OpenItem[]) => OpenItem[];
+
 /** Proposals from invoice numbers in the remittance (ours and the ERP's), exact first, then one typo. */
-function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules): Proposal[] {
+function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live): Proposal[] {
   const text = [line.remittance, line.endToEndId, line.structuredReference].filter(Boolean).join(' ');
   const found = findReferences(text, book.prefixes, { minBareDigits: 4 });
   const exact = new Map<string, { item: OpenItem; ref: FoundReference }>();
   for (const ref of found)
-    for (const item of book.byKey.get(ref.key) ?? []) if (item.currency === line.currency) exact.set(item.invoiceId, { item, ref });
+    for (const item of live(book.byKey.get(ref.key) ?? [])) if (item.currency === line.currency) exact.set(item.invoiceId, { item, ref });
   if (exact.size > 0) return proposalsFor([...exact.values()], line, book, rules, false);
   // One typo, in prefixed references of three digits or more; a typo that could be two invoices is no answer.
   const typo = new Map<string, { item: OpenItem; ref: FoundReference }>();
   for (const ref of found) {
     if (!ref.prefix || ref.digits.length < 3) continue;
     const hits = typoVariants(ref.digits).flatMap((d) =>
-      (book.byKey.get(`${ref.prefix}${d}`) ?? []).filter((i) => i.currency === line.currency),
+      live(book.byKey.get(`${ref.prefix}${d}`) ?? []).filter((i) => i.currency === line.currency),
     );
     const distinct = [...new Map(hits.map((h) => [h.invoiceId, h])).values()];
     if (distinct.length === 1) typo.set(distinct[0]!.invoiceId, { item: distinct[0]!, ref });
@@ -230,7 +245,7 @@ function proposalsFor(
 }
 
 /** Proposals from who paid: an account confirmed before, else the name; then the amounts of that customer's open invoices. */
-function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules): Proposal[] {
+function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live): Proposal[] {
   const candidates: { customerId: string; base: number; rule: string }[] = [];
   const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
   if (known)
@@ -248,7 +263,7 @@ function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules): Pr
     }
   }
   return candidates.flatMap(({ customerId, base, rule }) => {
-    const open = (book.byCustomer.get(customerId) ?? []).filter((i) => i.currency === line.currency);
+    const open = live(book.byCustomer.get(customerId) ?? []).filter((i) => i.currency === line.currency);
     if (open.length === 0) return [];
     const proposal = (items: OpenItem[], confidence: number, why: string): Proposal => {
       const spread = allocate(items, line.amountCents, rules);

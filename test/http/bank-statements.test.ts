@@ -1,0 +1,190 @@
+import { createLogger } from '../../src/log';
+import { startInboxRelay, type InboxRelay } from '../../src/services/inbox-relay';
+import { invoiceStateQuery } from '../../workflows/messages';
+import { startApi, type ApiHarness } from '../helpers/api';
+import { eventually } from '../helpers/eventually';
+import { invoiceFixture } from '../helpers/fixtures';
+import { useStack } from '../helpers/stack';
+
+// Bank statements through the API on the real stack: lines stored once, sure matches applied to
+// their invoices' workflows exactly once through the gateway inbox, the rest left for review.
+const stack = useStack('dev-server');
+let api: ApiHarness;
+let relay: InboxRelay | undefined;
+const startRelay = () =>
+  startInboxRelay({ sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue, log: createLogger('silent') });
+beforeAll(async () => {
+  api = await startApi(stack.db, stack.env, stack.workers.taskQueue);
+});
+const afterAllStop: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const stop of afterAllStop) await stop();
+  await relay?.stop();
+  await api?.close();
+});
+
+const fixture = (name: string, totalCents: number, currency = 'EUR') =>
+  invoiceFixture(
+    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+    { totalCents, customer: { name, currency, email: `ap@${name.split(' ')[0]!.toLowerCase()}.test` } },
+  );
+const state = (workflowId: string) => stack.env.client.workflow.getHandle(workflowId).query(invoiceStateQuery);
+const count = async (table: string) => Number((await stack.db.sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n);
+
+interface Entry {
+  ref: string;
+  amount: string;
+  direction?: 'CRDT' | 'DBIT';
+  payer?: string;
+  iban?: string;
+  text?: string;
+}
+function camt(entries: Entry[], account = 'DE89370400440532013000'): string {
+  const ntry = entries
+    .map(
+      (e) => `
+      <Ntry>
+        <Amt Ccy="EUR">${e.amount}</Amt><CdtDbtInd>${e.direction ?? 'CRDT'}</CdtDbtInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>2026-12-01</Dt></BookgDt><AcctSvcrRef>${e.ref}</AcctSvcrRef>
+        <NtryDtls><TxDtls>
+          <RltdPties>${e.payer ? `<Dbtr><Nm>${e.payer}</Nm></Dbtr>` : ''}${e.iban ? `<DbtrAcct><Id><IBAN>${e.iban}</IBAN></Id></DbtrAcct>` : ''}</RltdPties>
+          <RmtInf><Ustrd>${e.text ?? ''}</Ustrd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>`,
+    )
+    .join('');
+  return `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>S1</Id>
+    <Acct><Id><IBAN>${account}</IBAN></Id><Ccy>EUR</Ccy></Acct>${ntry}</Stmt></BkToCstmrStmt></Document>`;
+}
+const post = (body: string, o: { type?: string; query?: string } = {}) =>
+  api.request('POST', `/api/bank-statements${o.query ?? ''}`, { raw: body, headers: { 'content-type': o.type ?? 'application/xml' } });
+
+it('imports a camt.053 file: sure matches paid on their invoices once, the rest for review, the same file again changing nothing', async () => {
+  const a = await fixture('Globex GmbH', 123_456);
+  const b = await fixture('Initech SARL', 10_000);
+  const c = await invoiceFixture(
+    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+    { totalCents: 20_000, customer: { name: 'Initech Two', currency: 'EUR' } },
+  );
+  const d = await fixture('Umbrella Corporation', 20_000);
+  const file = camt([
+    { ref: 'E1', amount: '1234.56', payer: 'Globex GmbH', iban: 'DE44500105175407324931', text: `Rechnung ${a.invoice.number}` },
+    // One transfer for two invoices (of two customers: not one payment, so a suggestion).
+    { ref: 'E2', amount: '300.00', payer: 'Initech SARL', text: `Facture ${b.invoice.number} et ${c.invoice.number}` },
+    // A typo in the number and no payer to confirm it: a suggestion.
+    { ref: 'E3', amount: '200.00', text: d.invoice.number.replace(/(\d)(\d)$/, '$2$1') },
+    { ref: 'E4', amount: '15.00', direction: 'DBIT', text: 'fees' },
+    { ref: 'E5', amount: '7.77', payer: 'Nobody Ltd', text: 'hello' },
+  ]);
+  const imported = await post(file);
+  expect(imported.status).toBe(201);
+  expect(imported.body).toMatchObject({
+    format: 'camt053',
+    lines: 5,
+    credits: 4,
+    autoApplied: 1,
+    suggested: 2,
+    unmatched: 1,
+    duplicates: 0,
+  });
+  expect(imported.body.results.map((r: { outcome: string }) => r.outcome)).toEqual([
+    'auto_applied',
+    'suggested',
+    'suggested',
+    'ignored',
+    'unmatched',
+  ]);
+  expect(imported.body.results[0]).toMatchObject({ invoices: [{ number: a.invoice.number, amountCents: 123_456 }], confidence: 0.99 });
+
+  // The import committed with no relay running (as after a crash): two relays racing deliver the
+  // allocation once; the invoice is paid by `bank:<line>:<invoice>`.
+  relay = await startRelay();
+  const racing = await startRelay();
+  afterAllStop.push(() => racing.stop());
+  await eventually(async () => expect((await state(a.invoice.workflowId)).status).toBe('paid'));
+  await eventually(async () =>
+    expect(await stack.db.sql`SELECT id, amount_cents FROM payments WHERE invoice_id = ${a.invoice.id}`).toEqual([
+      { id: `bank:${imported.body.results[0].lineId}:${a.invoice.id}`, amount_cents: 123_456 },
+    ]),
+  );
+  expect((await state(d.invoice.workflowId)).status).toBe('open');
+
+  // The same file again, and an overlapping one: nothing twice.
+  const again = await post(file);
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ lines: 5, duplicates: 5, autoApplied: 0 });
+  const e = await fixture('Soylent SA', 5_000);
+  const overlapping = await post(
+    camt([
+      { ref: 'E1', amount: '1234.56', payer: 'Globex GmbH', text: `Rechnung ${a.invoice.number}` },
+      { ref: 'E6', amount: '50.00', payer: 'Soylent SA', text: `${e.invoice.number}` },
+    ]),
+  );
+  expect(overlapping.body).toMatchObject({ lines: 2, duplicates: 1, autoApplied: 1 });
+  await eventually(async () => expect((await state(e.invoice.workflowId)).status).toBe('paid'));
+  expect(await stack.db.sql`SELECT count(*)::int AS n FROM payments WHERE invoice_id = ${a.invoice.id}`).toEqual([{ n: 1 }]);
+});
+
+it('spreads one transfer over a customer’s invoices it names, takes an overpayment as credit, and counts money already put on an invoice by an earlier line', async () => {
+  const first = await fixture('Hooli Inc', 40_000);
+  const second = await invoiceFixture(
+    { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+    { totalCents: 60_000, customer: { currency: 'EUR' }, invoice: { customerId: first.customer.id } },
+  );
+  const result = await post(
+    camt([
+      { ref: 'H1', amount: '1050.00', payer: 'Hooli', text: `${first.invoice.number}, ${second.invoice.number}` },
+      // Pays the first again: the earlier line settled it, so this is unmatched money, not a second payment.
+      { ref: 'H2', amount: '400.00', text: `${first.invoice.number}` },
+    ]),
+  );
+  expect(result.body.results[0]).toMatchObject({
+    outcome: 'auto_applied',
+    invoices: [
+      { number: first.invoice.number, amountCents: 40_000 },
+      { number: second.invoice.number, amountCents: 60_000 },
+    ],
+  });
+  expect(result.body.results[1].outcome).not.toBe('auto_applied');
+  await eventually(async () => {
+    expect((await state(first.invoice.workflowId)).status).toBe('paid');
+    expect((await state(second.invoice.workflowId)).status).toBe('paid');
+  });
+  // 50.00 over: the customer's credit, recorded by the invoice that took it.
+  await eventually(async () =>
+    expect(await stack.db.sql`SELECT amount_cents FROM customer_credits WHERE invoice_id = ${second.invoice.id}`).toEqual([
+      { amount_cents: 5_000 },
+    ]),
+  );
+});
+
+it('refuses a file it cannot read, or a CSV without its mapping, with a 4xx naming why, and stores nothing', async () => {
+  const before = await count('bank_lines');
+  const broken = await post(camt([{ ref: 'X1', amount: '12,30' }]));
+  expect(broken).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION', field: 'Stmt 1 / Ntry 1 / Amt' } } });
+  expect((await post('', { type: 'text/plain' })).body.error).toMatchObject({ field: 'body' });
+  expect((await post('hello', { type: 'text/plain' })).body.error.message).toMatch(/not a camt.053, BAI2 or MT940 file/);
+  expect((await post('a,b\n1,2', { type: 'text/csv' })).body.error).toMatchObject({ code: 'VALIDATION', field: 'account' });
+  expect((await post('a,b\n1,2', { type: 'text/csv', query: '?account=DE00NOPE' })).status).toBe(404);
+  expect((await post('x', { query: '?format=ofx' })).body.error.field).toBe('format');
+  expect(await count('bank_lines')).toBe(before);
+});
+
+it('reads a CSV export with the account’s saved mapping', async () => {
+  const inv = await fixture('Wayne Enterprises', 25_000);
+  const saved = await api.request('PUT', '/api/bank-statements/accounts/DE02 1203 0000 0000 2020 51/csv-mapping', {
+    body: {
+      delimiter: ';',
+      decimal: ',',
+      dateFormat: 'DD.MM.YYYY',
+      currency: 'EUR',
+      columns: { date: 'Datum', amount: 'Betrag', reference: 'Zweck', payerName: 'Name' },
+    },
+  });
+  expect(saved).toMatchObject({ status: 200, body: { account: 'DE02120300000000202051' } });
+  expect((await api.request('PUT', '/api/bank-statements/accounts/X/csv-mapping', { body: { columns: { date: 'D' } } })).status).toBe(400);
+  const csv = `Datum;Name;Zweck;Betrag\n01.12.2026;Wayne Enterprises;${inv.invoice.number};250,00\n`;
+  const result = await post(csv, { type: 'text/csv', query: '?account=DE02120300000000202051' });
+  expect(result.body).toMatchObject({ format: 'csv', autoApplied: 1 });
+  await eventually(async () => expect((await state(inv.invoice.workflowId)).status).toBe('paid'));
+});
