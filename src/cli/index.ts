@@ -5,6 +5,7 @@ import { formatMoney } from '../domain/money';
 import { parsePolicyDocument } from '../domain/policy-schema';
 import { ConfigError } from '../config';
 import { ApiError, apiClient, type ApiClient } from './api-client';
+import { registerBank } from './bank';
 import { registerImport } from './import';
 import { registerLedger } from './ledger';
 import { progressBar, type ProgressStream } from './progress';
@@ -222,6 +223,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       throw new ExitCode(code);
     },
   );
+  registerBank(program, () => api, io);
   registerLedger(
     program,
     () => api,

@@ -1,7 +1,11 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createLogger } from '../../src/log';
 import { startInboxRelay, type InboxRelay } from '../../src/services/inbox-relay';
 import { invoiceStateQuery } from '../../workflows/messages';
 import { startApi, type ApiHarness } from '../helpers/api';
+import { runTestCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
@@ -187,4 +191,46 @@ it('reads a CSV export with the account’s saved mapping', async () => {
   const result = await post(csv, { type: 'text/csv', query: '?account=DE02120300000000202051' });
   expect(result.body).toMatchObject({ format: 'csv', autoApplied: 1 });
   await eventually(async () => expect((await state(inv.invoice.workflowId)).status).toBe('paid'));
+});
+
+it('imports from the CLI with an upload progress bar, and says what became of each line', async () => {
+  const inv = await fixture('Acme Corp', 150_000, 'USD');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bank-'));
+  const file = path.join(dir, 'statement.bai');
+  await writeFile(
+    file,
+    [
+      '01,021000021,CUST0001,261202,0615,1,80,1,2/',
+      '02,CUST0001,021000021,1,261201,2400,USD,2/',
+      '03,000123456789,USD,010,2500000,,/',
+      `16,165,150000,V,261201,,0000812345,,ACH CREDIT ACME CORP ${inv.invoice.number}/`,
+      '16,475,12000,0,00000000471,CHK 1021,CHECK PAID/',
+      '49,162000,4/',
+      '98,162000,1,6/',
+      '99,162000,1,8/',
+    ].join('\n'),
+  );
+  const first = await runTestCli(api, dir, ['bank', 'import', file]);
+  expect(first).toMatchObject({ code: 0, err: '' });
+  expect(first.out).toMatch(/^bai2: 2 lines, 1 credits — 1 applied, 0 for review, 0 unmatched, 0 already imported/);
+  expect(first.out).toContain(`applied   line 4`);
+  expect(first.out).toContain(`${inv.invoice.number} USD 1,500.00`);
+  expect(first.progress).toMatch(/upload statement.bai \[.*\] 100%/);
+  await eventually(async () => expect((await state(inv.invoice.workflowId)).status).toBe('paid'));
+
+  const again = await runTestCli(api, dir, ['bank', 'import', file, '--json']);
+  expect(JSON.parse(again.out)).toMatchObject({ lines: 2, duplicates: 2, autoApplied: 0 });
+  expect(await runTestCli(api, dir, ['bank', 'import', path.join(dir, 'missing.bai')])).toMatchObject({
+    code: 1,
+    err: expect.stringContaining('no such file'),
+  });
+  expect(await runTestCli(api, dir, ['bank', 'import', file, '--format', 'ofx'])).toMatchObject({
+    code: 1,
+    err: expect.stringContaining('--format must be one of'),
+  });
+  await writeFile(file, '01,x/\n16,abc/');
+  expect(await runTestCli(api, dir, ['bank', 'import', file])).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/error VALIDATION: line \d+: /),
+  });
 });
