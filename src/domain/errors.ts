@@ -41,6 +41,8 @@ export const ErrorCode = {
   NOT_ON_HOLD: 'NOT_ON_HOLD',
   /** The email provider refused an email for good (an address it will not deliver to). */
   EMAIL_REJECTED: 'EMAIL_REJECTED',
+  /** A bank line a human (or the matcher) has decided already. */
+  LINE_ALREADY_DECIDED: 'LINE_ALREADY_DECIDED',
   /** A browser request from an origin the endpoint does not serve (the codec server's CORS list). */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   /** A payload the codec server cannot decrypt: an unknown key id, the wrong key, or altered bytes. */

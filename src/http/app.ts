@@ -7,6 +7,7 @@ import { errorHandler, notFound, sendError } from './errors';
 import { createMetrics } from './metrics';
 import { traceRequests } from './tracing';
 import { bankStatementRoutes } from './routes/bank-statements';
+import { cashApplicationRoutes } from './routes/cash-application';
 import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customers';
 import { dashboardRoutes } from './routes/dashboard';
@@ -82,6 +83,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/imports', importRoutes(ctx));
   api.use('/ledger', ledgerRoutes(ctx));
   api.use('/attention', attentionRoutes(ctx));
+  api.use('/cash-application', cashApplicationRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

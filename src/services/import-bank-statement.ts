@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client';
-import { insertAllocations, type NewAllocation } from '../db/bank-allocations';
 import { ensureBankAccount, insertBankLines, insertBankStatement, recordLineDecision, type NewBankLine } from '../db/bank-statements';
 import { readMatchBookFacts } from '../db/match-book';
-import { insertInboxEvent } from '../db/webhook-inbox';
+import { allocateLine } from './bank-allocation';
 import { parseBankFile, type BankFormat, type BankLine, type BankStatement, type CsvMapping } from '../domain/bank-files';
 import {
   buildMatchBook,
@@ -13,9 +12,6 @@ import {
   type MatchingRules,
   type Proposal,
 } from '../domain/cash-matching/match';
-
-/** The inbox's gateway name for money from bank statements (payment ids `bank:<line>:<invoice>`). */
-export const BANK_SOURCE = 'bank';
 
 export interface ImportedLine {
   readonly lineId: string | null;
@@ -158,34 +154,19 @@ function withEntryKeys(statement: BankStatement): (NewBankLine & { line: BankLin
   });
 }
 
-/** Records a proposal's allocations and hands each to the inbox as a payment (an overpayment goes with the last: its invoice keeps the excess as customer credit). */
+/** Hands a proposal's money on (an overpayment goes with the last invoice, which keeps the excess as customer credit). */
 async function apply(tx: Sql, lineId: string, line: BankLine, proposal: Proposal, actor: string): Promise<void> {
   const last = proposal.allocations.length - 1;
-  const allocations: NewAllocation[] = proposal.allocations.map((a, i) => ({
-    lineId,
-    invoiceId: a.invoiceId,
-    amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
-    writeOffCents: i === last ? proposal.writeOffCents : 0,
-    paymentId: `${BANK_SOURCE}:${lineId}:${a.invoiceId}`,
+  await allocateLine(
+    tx,
+    { id: lineId, ...line },
+    proposal.allocations.map((a, i) => ({
+      invoiceId: a.invoiceId,
+      amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
+      writeOffCents: i === last ? proposal.writeOffCents : 0,
+    })),
     actor,
-  }));
-  await insertAllocations(tx, allocations);
-  for (const a of allocations) {
-    await insertInboxEvent(tx, BANK_SOURCE, {
-      id: a.paymentId,
-      type: 'bank.credit',
-      occurredAt: `${line.bookingDate}T00:00:00.000Z`,
-      fact: {
-        kind: 'payment',
-        invoiceId: a.invoiceId,
-        paymentId: a.paymentId,
-        amountCents: a.amountCents,
-        currency: line.currency,
-        method: 'bank_transfer',
-        reference: (line.bankReference ?? line.endToEndId ?? line.remittance).slice(0, 255) || 'bank transfer',
-      },
-    });
-  }
+  );
 }
 
 function summary(decision: MatchDecision): Pick<ImportedLine, 'outcome' | 'invoices' | 'confidence' | 'why'> {

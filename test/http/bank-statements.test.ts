@@ -234,3 +234,128 @@ it('imports from the CLI with an upload progress bar, and says what became of ea
     err: expect.stringMatching(/error VALIDATION: line \d+: /),
   });
 });
+
+describe('the review queue', () => {
+  const review = async () =>
+    (await api.request('GET', '/api/cash-application/review?limit=200')).body.lines as {
+      id: string;
+      status: string;
+      remittance: string;
+      proposals: { allocations: { number: string }[] }[];
+      why: string | null;
+    }[];
+  const lineOf = async (remittance: string) => (await review()).find((l) => l.remittance === remittance)!;
+
+  it('confirms a suggestion (teaching the payer’s account, so the next payment from it applies itself), applies by hand across invoices, rejects', async () => {
+    const inv = await fixture('Vandelay Industries', 45_000);
+    const account = 'DE27100777770209299700';
+    const file = camt([{ ref: 'R1', amount: '450.00', payer: 'V. Industries Export', iban: account, text: 'November services' }]);
+    expect((await post(file)).body).toMatchObject({ suggested: 1, autoApplied: 0 });
+    const line = await lineOf('November services');
+    expect(line).toMatchObject({ status: 'suggested', why: expect.any(String) });
+    expect(line.proposals[0]!.allocations).toEqual([expect.objectContaining({ number: inv.invoice.number })]);
+
+    const confirmed = await api.request('POST', `/api/cash-application/lines/${line.id}/confirm`, {
+      body: { reason: 'Vandelay pays from its export account' },
+    });
+    expect(confirmed).toMatchObject({ status: 200, body: { status: 'applied', decidedBy: 'api' } });
+    await eventually(async () => expect((await state(inv.invoice.workflowId)).status).toBe('paid'));
+    expect(await stack.db.sql`SELECT customer_id FROM payer_accounts WHERE account = ${account}`).toEqual([
+      { customer_id: inv.customer.id },
+    ]);
+    expect(
+      await stack.db.sql`SELECT action, actor, reason FROM audit_log WHERE entity_type = 'bank_line' AND entity_id = ${line.id}`,
+    ).toEqual([{ action: 'bank_line.suggestion_confirmed', actor: 'api', reason: 'Vandelay pays from its export account' }]);
+    // Decided once: a second decision changes nothing.
+    expect((await api.request('POST', `/api/cash-application/lines/${line.id}/reject`, { body: { reason: 'x' } })).body.error.code).toBe(
+      'LINE_ALREADY_DECIDED',
+    );
+
+    // Learned: the next payment from that account, without any reference, applies itself.
+    const next = await invoiceFixture(
+      { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+      { totalCents: 12_300, customer: { currency: 'EUR' }, invoice: { customerId: inv.customer.id } },
+    );
+    const learned = await post(camt([{ ref: 'R2', amount: '123.00', payer: 'V. Industries Export', iban: account, text: 'December' }]));
+    expect(learned.body).toMatchObject({ autoApplied: 1 });
+    expect(learned.body.results[0].why).toContain(`payer account ${account} confirmed for this customer before`);
+    await eventually(async () => expect((await state(next.invoice.workflowId)).status).toBe('paid'));
+  });
+
+  it('applies a line by hand across invoices with amounts, the rest as unapplied cash, and refuses what cannot be (changing nothing)', async () => {
+    const x = await fixture('Kramerica', 10_000);
+    const y = await invoiceFixture(
+      { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+      { totalCents: 30_000, customer: { currency: 'EUR' }, invoice: { customerId: x.customer.id } },
+    );
+    const usd = await fixture('Pendant Publishing', 5_000, 'USD');
+    await post(camt([{ ref: 'M1', amount: '500.00', payer: 'K', text: 'see email' }]));
+    const line = await lineOf('see email');
+    const apply = (body: unknown) => api.request('POST', `/api/cash-application/lines/${line.id}/apply`, { body });
+    const refusals = [
+      [await apply({ allocations: [] }), 400, 'VALIDATION', 'allocations'],
+      [await apply({ allocations: [{ invoiceId: 'nope', amountCents: 1 }] }), 400, 'VALIDATION', 'allocations.0.invoiceId'],
+      [
+        await apply({ allocations: [{ invoiceId: '2f0f8b55-1d3c-4e8e-9d8a-000000000000', amountCents: 1 }] }),
+        404,
+        'NOT_FOUND',
+        'allocations.0.invoiceId',
+      ],
+      [await apply({ allocations: [{ invoiceId: usd.invoice.id, amountCents: 1 }] }), 422, 'CURRENCY_MISMATCH', 'allocations.0.invoiceId'],
+      [await apply({ allocations: [{ invoiceId: x.invoice.id, amountCents: 60_000 }] }), 422, 'INVALID_AMOUNT', 'allocations'],
+      [
+        await apply({
+          allocations: [
+            { invoiceId: x.invoice.id, amountCents: 1 },
+            { invoiceId: x.invoice.id, amountCents: 1 },
+          ],
+        }),
+        400,
+        'VALIDATION',
+        'allocations.1.invoiceId',
+      ],
+      [await apply({ allocations: [{ invoiceId: x.invoice.id, amountCents: 1 }], extra: true }), 400, 'VALIDATION', undefined],
+    ] as const;
+    for (const [res, status, code, field] of refusals) {
+      expect({ status: res.status, code: res.body.error.code }).toEqual({ status, code });
+      if (field) expect(res.body.error.field).toBe(field);
+    }
+    expect((await lineOf('see email')).status).toBe('unmatched');
+    expect(
+      (
+        await api.request('POST', `/api/cash-application/lines/2f0f8b55-1d3c-4e8e-9d8a-000000000000/apply`, {
+          body: { allocations: [{ invoiceId: x.invoice.id, amountCents: 1 }] },
+        })
+      ).status,
+    ).toBe(404);
+
+    // Two at once: one decides, the other is told it was decided.
+    const body = {
+      allocations: [
+        { invoiceId: x.invoice.id, amountCents: 10_000 },
+        { invoiceId: y.invoice.id, amountCents: 30_000 },
+      ],
+    };
+    const [one, two] = await Promise.all([apply(body), apply(body)]);
+    expect([one.status, two.status].sort()).toEqual([200, 409]);
+    await eventually(async () => {
+      expect((await state(x.invoice.workflowId)).status).toBe('paid');
+      expect((await state(y.invoice.workflowId)).status).toBe('paid');
+    });
+    expect(
+      await stack.db.sql`SELECT amount_cents, currency FROM unapplied_payments WHERE source = 'bank' AND id = ${`${line.id}:rest`}`,
+    ).toEqual([{ amount_cents: 10_000, currency: 'EUR' }]);
+    expect(await stack.db.sql`SELECT count(*)::int AS n FROM bank_allocations WHERE line_id = ${line.id}`).toEqual([{ n: 2 }]);
+  });
+
+  it('rejects a line that is not a customer payment, with a reason', async () => {
+    await post(camt([{ ref: 'J1', amount: '9.99', payer: 'Tax Office', text: 'refund VAT' }]));
+    const line = await lineOf('refund VAT');
+    expect((await api.request('POST', `/api/cash-application/lines/${line.id}/reject`, { body: {} })).body.error.field).toBe('reason');
+    expect(
+      (await api.request('POST', `/api/cash-application/lines/${line.id}/reject`, { body: { reason: 'a tax refund' } })).body.status,
+    ).toBe('rejected');
+    expect((await review()).some((l) => l.id === line.id)).toBe(false);
+    expect((await api.request('GET', '/api/cash-application/review?after=nope')).body.error.field).toBe('after');
+  });
+});
