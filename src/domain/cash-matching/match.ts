@@ -151,7 +151,21 @@ export function matchCredit(
     items
       .map((i) => (spent.has(i.invoiceId) ? { ...i, amountDueCents: i.amountDueCents - spent.get(i.invoiceId)! } : i))
       .filter((i) => i.amountDueCents > 0);
-  const proposals = [...byReference(line, book, rules, live), ...byPayer(line, book, rules, live)];
+  const named = byReference(line, book, rules, live);
+  // When the remittance names open invoices, a reading from the payer and amount alone that puts the
+  // money elsewhere is a question, not an answer.
+  const sameMoney = (a: Proposal, b: Proposal) =>
+    a.customerId === b.customerId && a.allocations.map((x) => x.invoiceId).join() === b.allocations.map((x) => x.invoiceId).join();
+  const fromPayer = byPayer(line, book, rules, live).map((p) =>
+    named.length > 0 && !named.some((n) => sameMoney(n, p))
+      ? {
+          ...p,
+          confidence: Math.min(p.confidence, round(rules.autoApplyAt - 0.05)),
+          rules: [...p.rules, 'the remittance names other invoices'],
+        }
+      : p,
+  );
+  const proposals = [...named, ...fromPayer];
   if (proposals.length === 0) {
     const sameAmount = live(book.byAmount.get(`${line.currency}:${line.amountCents}`) ?? [])
       .filter((i) => i.amountDueCents === line.amountCents)
@@ -221,7 +235,7 @@ function proposalsFor(
   const split = byCustomer.size > 1 ? 0.4 : 0;
   return [...byCustomer.entries()].map(([customerId, named]) => {
     const items = named.map((n) => n.item).sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
-    const payer = payerEvidence(line, customerId, book);
+    const payer = payerEvidence(line, customerId, book, rules);
     const why = named.map((n) =>
       typo ? `${n.item.number} (written "${n.ref.text}", one typo)` : `invoice number ${n.item.number} in the remittance`,
     );
@@ -232,7 +246,10 @@ function proposalsFor(
     if (spread.kind === 'over') confidence -= 0.05;
     if (spread.kind === 'partial') confidence -= items.length > 1 ? 0.25 : 0.06;
     if (spread.kind === 'short') confidence -= 0.05;
+    // An amount that is not the amount due is how a mistyped number shows: only the payer makes it sure.
+    if (spread.kind !== 'exact' && !payer.confirms) confidence -= 0.2;
     if (payer.contradicts) confidence -= 0.3;
+    if (payer.stranger) confidence -= 0.1;
     return {
       customerId,
       allocations: spread.allocations,
@@ -354,17 +371,50 @@ function payerEvidence(
   line: CreditToMatch,
   customerId: string,
   book: MatchBook,
-): { confirms: boolean; contradicts: boolean; rules: string[] } {
+  rules: MatchingRules,
+): { confirms: boolean; contradicts: boolean; stranger: boolean; rules: string[] } {
   const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
   if (known === customerId)
-    return { confirms: true, contradicts: false, rules: [`payer account ${line.payerAccount} confirmed for this customer before`] };
-  if (known) return { confirms: false, contradicts: true, rules: [`payer account ${line.payerAccount} belongs to another customer`] };
+    return {
+      confirms: true,
+      contradicts: false,
+      stranger: false,
+      rules: [`payer account ${line.payerAccount} confirmed for this customer before`],
+    };
+  if (known)
+    return {
+      confirms: false,
+      contradicts: true,
+      stranger: false,
+      rules: [`payer account ${line.payerAccount} belongs to another customer`],
+    };
   const customer = book.customers.get(customerId);
-  if (line.payerName && customer) {
-    const similarity = nameSimilarity(line.payerName, customer.name);
-    if (similarity >= 0.5) return { confirms: true, contradicts: false, rules: [`payer name "${line.payerName}" fits "${customer.name}"`] };
-  }
-  return { confirms: false, contradicts: false, rules: [] };
+  if (!line.payerName || !customer) return { confirms: false, contradicts: false, stranger: false, rules: [] };
+  const similarity = nameSimilarity(line.payerName, customer.name);
+  if (similarity >= 0.75)
+    return { confirms: true, contradicts: false, stranger: false, rules: [`payer name "${line.payerName}" fits "${customer.name}"`] };
+  // The name is another customer's: the number is likely mistyped into someone else's invoice.
+  const other =
+    similarity < 0.5
+      ? plausibleCustomers(line.payerName, book).find(
+          (c) => c.id !== customerId && nameSimilarity(line.payerName!, c.name) >= Math.min(0.75, rules.nameMatchAt),
+        )
+      : undefined;
+  if (other)
+    return {
+      confirms: false,
+      contradicts: true,
+      stranger: false,
+      rules: [`payer name "${line.payerName}" is another customer's ("${other.name}")`],
+    };
+  // A name with nothing in common with the customer's: a parent company or a payment provider, or a mistyped number.
+  const stranger = similarity === 0;
+  return {
+    confirms: false,
+    contradicts: false,
+    stranger,
+    rules: stranger ? [`payer name "${line.payerName}" has nothing of "${customer.name}"`] : [],
+  };
 }
 
 /** Customers sharing at least one word with the payer's name (the only ones that can be alike enough). */
