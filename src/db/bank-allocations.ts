@@ -11,6 +11,10 @@ export interface NewAllocation {
 
 /** Records where a line's money goes; an allocation already recorded (same line and invoice) is kept as it was. */
 export async function insertAllocations(sql: Sql, allocations: readonly NewAllocation[]): Promise<void> {
+  for (let i = 0; i < allocations.length; i += 5_000) await insertChunk(sql, allocations.slice(i, i + 5_000));
+}
+
+async function insertChunk(sql: Sql, allocations: readonly NewAllocation[]): Promise<void> {
   if (allocations.length === 0) return;
   await sql`
     INSERT INTO bank_allocations ${sql(

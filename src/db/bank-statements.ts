@@ -32,12 +32,26 @@ export interface NewBankLine {
   readonly entryKey: string;
   readonly line: BankLine;
   readonly status: BankLineStatus;
+  /** The matcher's decision, for a credit. */
+  readonly decision?: MatchDecision;
+  readonly decidedBy?: string;
+}
+
+/** Which of these entry keys the account has stored already (an earlier or overlapping statement). */
+export async function findKnownEntryKeys(sql: Sql, account: string, keys: readonly string[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (let i = 0; i < keys.length; i += 10_000) {
+    const rows = await sql<{ entryKey: string }[]>`
+      SELECT entry_key AS "entryKey" FROM bank_lines WHERE account = ${account} AND entry_key IN ${sql(keys.slice(i, i + 10_000) as string[])}`;
+    for (const r of rows) known.add(r.entryKey);
+  }
+  return known;
 }
 
 /** Stores the lines not stored before (by account and entry key); returns the ids of those it stored. */
 export async function insertBankLines(sql: Sql, statementId: string, account: string, lines: readonly NewBankLine[]): Promise<Set<string>> {
   if (lines.length === 0) return new Set();
-  const rows = lines.map(({ id, entryKey, line: l, status }) => ({
+  const rows = lines.map(({ id, entryKey, line: l, status, decision, decidedBy }) => ({
     id,
     account,
     entry_key: entryKey,
@@ -56,23 +70,18 @@ export async function insertBankLines(sql: Sql, statementId: string, account: st
     type_code: l.typeCode,
     location: l.location,
     status,
+    decision: decision ? sql.json(decision as never) : null,
+    decided_by: decidedBy ?? null,
+    decided_at: decision ? new Date() : null,
   }));
-  const inserted = await sql<{ id: string }[]>`
-    INSERT INTO bank_lines ${sql(rows)}
-    ON CONFLICT (account, entry_key) DO NOTHING
-    RETURNING id`;
-  return new Set(inserted.map((r) => r.id));
-}
-
-/** Records what the matcher decided for a line (and its status: applied, suggested or unmatched). */
-export async function recordLineDecision(
-  sql: Sql,
-  lineId: string,
-  status: BankLineStatus,
-  decision: MatchDecision,
-  actor: string,
-): Promise<void> {
-  await sql`
-    UPDATE bank_lines SET status = ${status}, decision = ${sql.json(decision as never)}, decided_by = ${actor}, decided_at = now()
-    WHERE id = ${lineId}`;
+  const stored = new Set<string>();
+  // 21 parameters a line: at most 2,000 lines per statement, under Postgres's 65,535.
+  for (let i = 0; i < rows.length; i += 2_000) {
+    const inserted = await sql<{ id: string }[]>`
+      INSERT INTO bank_lines ${sql(rows.slice(i, i + 2_000))}
+      ON CONFLICT (account, entry_key) DO NOTHING
+      RETURNING id`;
+    for (const r of inserted) stored.add(r.id);
+  }
+  return stored;
 }

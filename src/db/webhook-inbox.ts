@@ -36,6 +36,22 @@ export async function insertInboxEvent(
   return rows.length === 1;
 }
 
+/** Stores many events of one gateway at once (a bank statement's payments); ones stored before are left as they are. */
+export async function insertInboxEvents(sql: Sql, gateway: string, events: readonly GatewayEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 5_000) {
+    const rows = events.slice(i, i + 5_000).map((event) => ({
+      gateway,
+      event_id: event.id,
+      event_type: event.type,
+      invoice_id: 'invoiceId' in event.fact ? event.fact.invoiceId : null,
+      fact: sql.json(event.fact as never),
+      occurred_at: event.occurredAt,
+      status: event.fact.kind === 'none' ? 'ignored' : 'pending',
+    }));
+    await sql`INSERT INTO webhook_inbox ${sql(rows)} ON CONFLICT (gateway, event_id) DO NOTHING`;
+  }
+}
+
 /**
  * Locks the oldest due pending event (skipping ones another relay holds) and hands it to `deliver`
  * inside the same transaction; records the outcome, or schedules a retry with exponential backoff.

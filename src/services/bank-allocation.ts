@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client';
 import { insertAllocations, type NewAllocation } from '../db/bank-allocations';
-import { insertInboxEvent } from '../db/webhook-inbox';
+import { insertInboxEvents } from '../db/webhook-inbox';
+import type { GatewayEvent } from '../gateways/types';
 
 /** The inbox's gateway name for money from bank statements (payment ids `bank:<line>:<invoice>`). */
 export const BANK_SOURCE = 'bank';
@@ -26,29 +27,44 @@ export async function allocateLine(
   allocations: readonly { invoiceId: string; amountCents: number; writeOffCents?: number }[],
   actor: string,
 ): Promise<void> {
-  const rows: NewAllocation[] = allocations.map((a) => ({
-    lineId: line.id,
-    invoiceId: a.invoiceId,
-    amountCents: a.amountCents,
-    writeOffCents: a.writeOffCents ?? 0,
-    paymentId: `${BANK_SOURCE}:${line.id}:${a.invoiceId}`,
-    actor,
-  }));
-  await insertAllocations(tx, rows);
-  for (const a of rows) {
-    await insertInboxEvent(tx, BANK_SOURCE, {
-      id: a.paymentId,
-      type: 'bank.credit',
-      occurredAt: `${line.bookingDate}T00:00:00.000Z`,
-      fact: {
-        kind: 'payment',
+  await allocateLines(tx, [{ line, allocations }], actor);
+}
+
+/** `allocateLine` for many lines in one go (a statement's sure matches): a few statements, not a few per line. */
+export async function allocateLines(
+  tx: Sql,
+  work: readonly { line: LineMoney; allocations: readonly { invoiceId: string; amountCents: number; writeOffCents?: number }[] }[],
+  actor: string,
+): Promise<void> {
+  const rows: NewAllocation[] = [];
+  const events: GatewayEvent[] = [];
+  for (const { line, allocations } of work) {
+    for (const a of allocations) {
+      const paymentId = `${BANK_SOURCE}:${line.id}:${a.invoiceId}`;
+      rows.push({
+        lineId: line.id,
         invoiceId: a.invoiceId,
-        paymentId: a.paymentId,
         amountCents: a.amountCents,
-        currency: line.currency,
-        method: 'bank_transfer',
-        reference: (line.bankReference ?? line.endToEndId ?? line.remittance).slice(0, 255) || 'bank transfer',
-      },
-    });
+        writeOffCents: a.writeOffCents ?? 0,
+        paymentId,
+        actor,
+      });
+      events.push({
+        id: paymentId,
+        type: 'bank.credit',
+        occurredAt: `${line.bookingDate}T00:00:00.000Z`,
+        fact: {
+          kind: 'payment',
+          invoiceId: a.invoiceId,
+          paymentId,
+          amountCents: a.amountCents,
+          currency: line.currency,
+          method: 'bank_transfer',
+          reference: (line.bankReference ?? line.endToEndId ?? line.remittance).slice(0, 255) || 'bank transfer',
+        },
+      });
+    }
   }
+  await insertAllocations(tx, rows);
+  await insertInboxEvents(tx, BANK_SOURCE, events);
 }

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client';
-import { ensureBankAccount, insertBankLines, insertBankStatement, recordLineDecision, type NewBankLine } from '../db/bank-statements';
+import { ensureBankAccount, findKnownEntryKeys, insertBankLines, insertBankStatement, type NewBankLine } from '../db/bank-statements';
 import { readMatchBookFacts } from '../db/match-book';
-import { allocateLine } from './bank-allocation';
+import { allocateLines } from './bank-allocation';
 import { parseBankFile, type BankFormat, type BankLine, type BankStatement, type CsvMapping } from '../domain/bank-files';
 import {
   buildMatchBook,
@@ -83,7 +83,38 @@ export async function importBankStatement(
         actor: o.actor,
       });
       const lines = withEntryKeys(statement);
-      const stored = await insertBankLines(tx, statementId, statement.account, lines);
+      // Lines stored before (an earlier or overlapping statement) are known; the rest are matched, then stored with their decision.
+      const known = await findKnownEntryKeys(
+        tx,
+        statement.account,
+        lines.map((l) => l.entryKey),
+      );
+      const fresh: (NewBankLine & { line: BankLine; decision?: MatchDecision })[] = [];
+      const inFile = new Set<string>();
+      for (const l of lines) {
+        if (known.has(l.entryKey) || inFile.has(l.entryKey)) continue;
+        inFile.add(l.entryKey);
+        if (l.line.direction === 'debit') {
+          fresh.push(l);
+          continue;
+        }
+        const decision = matchCredit(l.line, book, rules, spent);
+        if (decision.kind === 'auto')
+          for (const a of decision.proposal.allocations) spent.set(a.invoiceId, (spent.get(a.invoiceId) ?? 0) + a.amountCents);
+        fresh.push({ ...l, status: decision.kind === 'auto' ? 'applied' : decision.kind, decision, decidedBy: o.actor });
+      }
+      // A line another import stored meanwhile is not stored (nor applied) twice.
+      const stored = await insertBankLines(tx, statementId, statement.account, fresh);
+      const decided = new Map(fresh.map((f) => [f.id, f]));
+      await allocateLines(
+        tx,
+        fresh.flatMap((f) =>
+          stored.has(f.id) && f.decision?.kind === 'auto'
+            ? [{ line: { id: f.id, ...f.line }, allocations: spread(f.decision.proposal) }]
+            : [],
+        ),
+        o.actor,
+      );
       for (const { id, line } of lines) {
         const base = {
           lineId: id,
@@ -92,21 +123,11 @@ export async function importBankStatement(
           amountCents: line.amountCents,
           currency: line.currency,
         };
-        if (!stored.has(id)) {
+        const f = decided.get(id);
+        if (!f || !stored.has(id))
           results.push({ ...base, lineId: null, outcome: 'duplicate', invoices: [], confidence: null, why: 'already imported' });
-          continue;
-        }
-        if (line.direction === 'debit') {
-          results.push({ ...base, outcome: 'ignored', invoices: [], confidence: null, why: 'money out' });
-          continue;
-        }
-        const decision = matchCredit(line, book, rules, spent);
-        if (decision.kind === 'auto') {
-          await apply(tx, id, line, decision.proposal, o.actor);
-          for (const a of decision.proposal.allocations) spent.set(a.invoiceId, (spent.get(a.invoiceId) ?? 0) + a.amountCents);
-        }
-        await recordLineDecision(tx, id, decision.kind === 'auto' ? 'applied' : decision.kind, decision, o.actor);
-        results.push({ ...base, ...summary(decision) });
+        else if (!f.decision) results.push({ ...base, outcome: 'ignored', invoices: [], confidence: null, why: 'money out' });
+        else results.push({ ...base, ...summary(f.decision) });
       }
     }
   });
@@ -154,19 +175,14 @@ function withEntryKeys(statement: BankStatement): (NewBankLine & { line: BankLin
   });
 }
 
-/** Hands a proposal's money on (an overpayment goes with the last invoice, which keeps the excess as customer credit). */
-async function apply(tx: Sql, lineId: string, line: BankLine, proposal: Proposal, actor: string): Promise<void> {
+/** A proposal's allocations as handed on: an overpayment goes with the last invoice, which keeps the excess as customer credit. */
+function spread(proposal: Proposal) {
   const last = proposal.allocations.length - 1;
-  await allocateLine(
-    tx,
-    { id: lineId, ...line },
-    proposal.allocations.map((a, i) => ({
-      invoiceId: a.invoiceId,
-      amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
-      writeOffCents: i === last ? proposal.writeOffCents : 0,
-    })),
-    actor,
-  );
+  return proposal.allocations.map((a, i) => ({
+    invoiceId: a.invoiceId,
+    amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
+    writeOffCents: i === last ? proposal.writeOffCents : 0,
+  }));
 }
 
 function summary(decision: MatchDecision): Pick<ImportedLine, 'outcome' | 'invoices' | 'confidence' | 'why'> {

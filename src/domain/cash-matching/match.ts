@@ -1,6 +1,6 @@
 import { formatMoney } from '../money';
 import { combinationsSumming } from './combinations';
-import { nameSimilarity, nameWords } from './names';
+import { nameWords, wordsSimilarity } from './names';
 import { findReferences, oneTypoApart, referenceKey, type FoundReference } from './references';
 
 /** An open invoice money can go to. */
@@ -91,6 +91,8 @@ export interface MatchBook {
   readonly prefixes: readonly string[];
   /** Customers by the words of their names, to compare a payer only with plausible ones. */
   readonly byNameWord: ReadonlyMap<string, readonly MatchCustomer[]>;
+  /** Each customer's name in words (`nameWords`). */
+  readonly nameWordsOf: ReadonlyMap<string, readonly string[]>;
 }
 
 export function buildMatchBook(o: {
@@ -120,9 +122,10 @@ export function buildMatchBook(o: {
     push(byAmount, `${item.currency}:${item.amountDueCents}`, item);
   }
   for (const list of byCustomer.values()) list.sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
+  const nameWordsOf = new Map(o.customers.map((c) => [c.id, nameWords(c.name)]));
   const byNameWord = new Map<string, MatchCustomer[]>();
   for (const c of o.customers)
-    for (const w of new Set(nameWordsForIndex(c.name))) (byNameWord.get(w) ?? byNameWord.set(w, []).get(w)!).push(c);
+    for (const w of new Set(indexWords(nameWordsOf.get(c.id)!))) (byNameWord.get(w) ?? byNameWord.set(w, []).get(w)!).push(c);
   return {
     byKey,
     byCustomer,
@@ -131,6 +134,7 @@ export function buildMatchBook(o: {
     accounts: o.accounts,
     prefixes: [...prefixes],
     byNameWord,
+    nameWordsOf,
   };
 }
 
@@ -151,12 +155,13 @@ export function matchCredit(
     items
       .map((i) => (spent.has(i.invoiceId) ? { ...i, amountDueCents: i.amountDueCents - spent.get(i.invoiceId)! } : i))
       .filter((i) => i.amountDueCents > 0);
-  const named = byReference(line, book, rules, live);
+  const names = line.payerName ? payerNameMatches(line.payerName, book) : [];
+  const named = byReference(line, book, rules, live, names);
   // When the remittance names open invoices, a reading from the payer and amount alone that puts the
   // money elsewhere is a question, not an answer.
   const sameMoney = (a: Proposal, b: Proposal) =>
     a.customerId === b.customerId && a.allocations.map((x) => x.invoiceId).join() === b.allocations.map((x) => x.invoiceId).join();
-  const fromPayer = byPayer(line, book, rules, live).map((p) =>
+  const fromPayer = byPayer(line, book, rules, live, names).map((p) =>
     named.length > 0 && !named.some((n) => sameMoney(n, p))
       ? {
           ...p,
@@ -202,13 +207,16 @@ export function matchCredit(
 type Live = (items: readonly OpenItem[]) => OpenItem[];
 
 /** Proposals from invoice numbers in the remittance (ours and the ERP's), exact first, then one typo. */
-function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live): Proposal[] {
+/** Customers whose names are like the payer's (50 % and more), most alike first. */
+type NameMatches = readonly { readonly customer: MatchCustomer; readonly similarity: number }[];
+
+function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live, names: NameMatches): Proposal[] {
   const text = [line.remittance, line.endToEndId, line.structuredReference].filter(Boolean).join(' ');
   const found = findReferences(text, book.prefixes, { minBareDigits: 4 });
   const exact = new Map<string, { item: OpenItem; ref: FoundReference }>();
   for (const ref of found)
     for (const item of live(book.byKey.get(ref.key) ?? [])) if (item.currency === line.currency) exact.set(item.invoiceId, { item, ref });
-  if (exact.size > 0) return proposalsFor([...exact.values()], line, book, rules, false);
+  if (exact.size > 0) return proposalsFor([...exact.values()], line, book, rules, names, false);
   // One typo, in prefixed references of three digits or more; a typo that could be two invoices is no answer.
   const typo = new Map<string, { item: OpenItem; ref: FoundReference }>();
   for (const ref of found) {
@@ -219,7 +227,7 @@ function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules,
     const distinct = [...new Map(hits.map((h) => [h.invoiceId, h])).values()];
     if (distinct.length === 1) typo.set(distinct[0]!.invoiceId, { item: distinct[0]!, ref });
   }
-  return typo.size > 0 ? proposalsFor([...typo.values()], line, book, rules, true) : [];
+  return typo.size > 0 ? proposalsFor([...typo.values()], line, book, rules, names, true) : [];
 }
 
 function proposalsFor(
@@ -227,6 +235,7 @@ function proposalsFor(
   line: CreditToMatch,
   book: MatchBook,
   rules: MatchingRules,
+  names: NameMatches,
   typo: boolean,
 ): Proposal[] {
   const byCustomer = new Map<string, { item: OpenItem; ref: FoundReference }[]>();
@@ -235,7 +244,7 @@ function proposalsFor(
   const split = byCustomer.size > 1 ? 0.4 : 0;
   return [...byCustomer.entries()].map(([customerId, named]) => {
     const items = named.map((n) => n.item).sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.number.localeCompare(b.number));
-    const payer = payerEvidence(line, customerId, book, rules);
+    const payer = payerEvidence(line, customerId, book, rules, names);
     const why = named.map((n) =>
       typo ? `${n.item.number} (written "${n.ref.text}", one typo)` : `invoice number ${n.item.number} in the remittance`,
     );
@@ -262,22 +271,20 @@ function proposalsFor(
 }
 
 /** Proposals from who paid: an account confirmed before, else the name; then the amounts of that customer's open invoices. */
-function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live): Proposal[] {
+function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live, names: NameMatches): Proposal[] {
   const candidates: { customerId: string; base: number; rule: string }[] = [];
   const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
   if (known)
     candidates.push({ customerId: known, base: 0.97, rule: `payer account ${line.payerAccount} confirmed for this customer before` });
-  if (line.payerName) {
-    for (const c of plausibleCustomers(line.payerName, book)) {
-      if (c.id === known) continue;
-      const similarity = nameSimilarity(line.payerName, c.name);
-      if (similarity >= rules.nameMatchAt)
-        candidates.push({
-          customerId: c.id,
-          base: 0.93 * similarity,
-          rule: `payer name "${line.payerName}" is customer "${c.name}" (${Math.round(similarity * 100)} % alike)`,
-        });
-    }
+  // A name like several customers' (`Globex Systems` for `Globex Systems North GmbH` and `Globex Systems AG`) names none of them for sure.
+  const ambiguous = names.filter((n) => n.similarity >= 0.6).length > 1;
+  for (const { customer: c, similarity } of names) {
+    if (c.id === known || similarity < rules.nameMatchAt) continue;
+    candidates.push({
+      customerId: c.id,
+      base: 0.93 * similarity - (ambiguous ? 0.2 : 0),
+      rule: `payer name "${line.payerName}" is customer "${c.name}" (${Math.round(similarity * 100)} % alike${ambiguous ? ', like other customers too' : ''})`,
+    });
   }
   return candidates.flatMap(({ customerId, base, rule }) => {
     const open = live(book.byCustomer.get(customerId) ?? []).filter((i) => i.currency === line.currency);
@@ -296,7 +303,7 @@ function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules, liv
     const equal = open.filter((i) => i.amountDueCents === line.amountCents);
     if (equal.length === 1) return [proposal(equal, base, `amount equals ${equal[0]!.number}'s amount due`)];
     if (equal.length > 1) return equal.slice(0, 3).map((i) => proposal([i], base - 0.35, `amount equals several invoices' amounts due`));
-    const { sets, exhausted } = combinationsSumming(open, line.amountCents, { maxItems: rules.maxCombination, maxSteps: 20_000 });
+    const { sets, exhausted } = combinationsSumming(open, line.amountCents, { maxItems: rules.maxCombination, maxSteps: 5_000 });
     if (sets.length === 1 && !exhausted)
       return [proposal(sets[0]!, base - 0.04, `amount equals ${sets[0]!.length} open invoices together`)];
     if (sets.length > 1) return sets.map((s) => proposal(s, base - 0.35, 'amount equals more than one combination of open invoices'));
@@ -372,6 +379,7 @@ function payerEvidence(
   customerId: string,
   book: MatchBook,
   rules: MatchingRules,
+  names: NameMatches,
 ): { confirms: boolean; contradicts: boolean; stranger: boolean; rules: string[] } {
   const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
   if (known === customerId)
@@ -390,15 +398,13 @@ function payerEvidence(
     };
   const customer = book.customers.get(customerId);
   if (!line.payerName || !customer) return { confirms: false, contradicts: false, stranger: false, rules: [] };
-  const similarity = nameSimilarity(line.payerName, customer.name);
+  const similarity = wordsSimilarity(nameWords(line.payerName), book.nameWordsOf.get(customerId) ?? []);
   if (similarity >= 0.75)
     return { confirms: true, contradicts: false, stranger: false, rules: [`payer name "${line.payerName}" fits "${customer.name}"`] };
   // The name is another customer's: the number is likely mistyped into someone else's invoice.
   const other =
     similarity < 0.5
-      ? plausibleCustomers(line.payerName, book).find(
-          (c) => c.id !== customerId && nameSimilarity(line.payerName!, c.name) >= Math.min(0.75, rules.nameMatchAt),
-        )
+      ? names.find((n) => n.customer.id !== customerId && n.similarity >= Math.min(0.75, rules.nameMatchAt))?.customer
       : undefined;
   if (other)
     return {
@@ -417,18 +423,29 @@ function payerEvidence(
   };
 }
 
-/** Customers sharing at least one word with the payer's name (the only ones that can be alike enough). */
-function plausibleCustomers(payerName: string, book: MatchBook): MatchCustomer[] {
+/**
+ * Customers sharing one of the two rarest words of the payer's name (a name alike enough shares
+ * most of its words, so it shares one of those; a word most names have, `SYSTEMS`, is never the one
+ * looked through), and how alike the names are (50 % and more).
+ */
+function payerNameMatches(payerName: string, book: MatchBook): NameMatches {
+  const words = nameWords(payerName);
+  const lists = [...new Set(indexWords(words))]
+    .map((w) => book.byNameWord.get(w))
+    .filter((l): l is readonly MatchCustomer[] => l !== undefined)
+    .sort((a, b) => a.length - b.length)
+    .slice(0, 2);
   const seen = new Map<string, MatchCustomer>();
-  for (const w of nameWordsForIndex(payerName)) for (const c of book.byNameWord.get(w) ?? []) seen.set(c.id, c);
-  return [...seen.values()];
+  for (const list of lists) for (const c of list) seen.set(c.id, c);
+  return [...seen.values()]
+    .map((customer) => ({ customer, similarity: wordsSimilarity(words, book.nameWordsOf.get(customer.id) ?? []) }))
+    .filter((m) => m.similarity >= 0.5)
+    .sort((a, b) => b.similarity - a.similarity);
 }
 
-/** Index words: the first four letters of each word of a name that tells payers apart (a typo later still finds it). */
-function nameWordsForIndex(name: string): string[] {
-  return nameWords(name)
-    .filter((w) => w.length >= 3)
-    .map((w) => w.slice(0, 4));
+/** Index words: the first four letters of each word of three letters or more (a typo later in the word still finds it). */
+function indexWords(words: readonly string[]): string[] {
+  return words.filter((w) => w.length >= 3).map((w) => w.slice(0, 4));
 }
 
 /** Every digit string one typo away from `digits`. */

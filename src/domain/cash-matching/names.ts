@@ -58,8 +58,11 @@ export function nameWords(name: string): string[] {
  * or, from six letters on, one typo apart. 1 for the same words, 0 for none in common or an empty name.
  */
 export function nameSimilarity(a: string, b: string): number {
-  const x = nameWords(a);
-  const y = nameWords(b);
+  return wordsSimilarity(nameWords(a), nameWords(b));
+}
+
+/** `nameSimilarity` of names already split into their words (`nameWords`). */
+export function wordsSimilarity(x: readonly string[], y: readonly string[]): number {
   if (x.length === 0 || y.length === 0) return 0;
   const unused = [...y];
   let common = 0;

@@ -38,14 +38,8 @@ export function findReferences(text: string, prefixes: readonly string[], o: { m
     const key = `${prefix}${d}`;
     if (!found.has(key)) found.set(key, { key, prefix, digits: d, text: written.trim() });
   };
-  const known = [...new Set(prefixes.map((p) => p.toUpperCase().replace(/[^A-Z]/g, '')).filter(Boolean))].sort(
-    (a, b) => b.length - a.length,
-  );
-  if (known.length > 0) {
-    const listed = new RegExp(
-      String.raw`(?<![A-Z])(${known.join('|')})${SEPARATOR}(\d{1,12})((?:${LIST_JOIN}(?:\1${SEPARATOR})?\d{1,12}(?!\d))*)`,
-      'g',
-    );
+  const listed = referencePattern(prefixes);
+  if (listed) {
     for (const m of upper.matchAll(listed)) {
       const prefix = m[1]!;
       add(prefix, m[2]!, m[0]);
@@ -57,6 +51,29 @@ export function findReferences(text: string, prefixes: readonly string[], o: { m
     for (const m of upper.matchAll(new RegExp(String.raw`(?<![A-Z0-9.,])\d{${bare},12}(?![0-9]|[.,]\d)`, 'g'))) add('', m[0], m[0]);
   }
   return [...found.values()];
+}
+
+const patterns = new Map<string, RegExp | null>();
+/** The pattern of references with these prefixes, made once per set of prefixes. */
+function referencePattern(prefixes: readonly string[]): RegExp | null {
+  const id = prefixes.join('|');
+  let pattern = patterns.get(id);
+  if (pattern === undefined) {
+    const known = [...new Set(prefixes.map((p) => p.toUpperCase().replace(/[^A-Z]/g, '')).filter(Boolean))].sort(
+      (a, b) => b.length - a.length,
+    );
+    pattern =
+      known.length === 0
+        ? null
+        : new RegExp(
+            String.raw`(?<![A-Z])(${known.join('|')})${SEPARATOR}(\d{1,12})((?:${LIST_JOIN}(?:\1${SEPARATOR})?\d{1,12}(?!\d))*)`,
+            'g',
+          );
+    if (patterns.size > 100) patterns.clear();
+    patterns.set(id, pattern);
+  }
+  if (pattern) pattern.lastIndex = 0;
+  return pattern;
 }
 
 /**
