@@ -155,13 +155,19 @@ export function matchCredit(
     items
       .map((i) => (spent.has(i.invoiceId) ? { ...i, amountDueCents: i.amountDueCents - spent.get(i.invoiceId)! } : i))
       .filter((i) => i.amountDueCents > 0);
-  const names = line.payerName ? payerNameMatches(line.payerName, book) : [];
+  // Worked out only when a rule needs it (most lines name their invoice).
+  let known: NameMatches | undefined;
+  const names = () => (known ??= line.payerName ? payerNameMatches(line.payerName, book) : []);
   const named = byReference(line, book, rules, live, names);
   // When the remittance names open invoices, a reading from the payer and amount alone that puts the
   // money elsewhere is a question, not an answer.
   const sameMoney = (a: Proposal, b: Proposal) =>
     a.customerId === b.customerId && a.allocations.map((x) => x.invoiceId).join() === b.allocations.map((x) => x.invoiceId).join();
-  const fromPayer = byPayer(line, book, rules, live, names).map((p) =>
+  // Payer readings are capped below the threshold when they differ from the named invoices, so they
+  // cannot shadow a named reading this sure: not worked out.
+  const cap = round(rules.autoApplyAt - 0.05);
+  const sureByName = named.some((n) => n.confidence >= cap + 0.1);
+  const fromPayer = (sureByName ? [] : byPayer(line, book, rules, live, names)).map((p) =>
     named.length > 0 && !named.some((n) => sameMoney(n, p))
       ? {
           ...p,
@@ -209,8 +215,9 @@ type Live = (items: readonly OpenItem[]) => OpenItem[];
 /** Proposals from invoice numbers in the remittance (ours and the ERP's), exact first, then one typo. */
 /** Customers whose names are like the payer's (50 % and more), most alike first. */
 type NameMatches = readonly { readonly customer: MatchCustomer; readonly similarity: number }[];
+type Names = () => NameMatches;
 
-function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live, names: NameMatches): Proposal[] {
+function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live, names: Names): Proposal[] {
   const text = [line.remittance, line.endToEndId, line.structuredReference].filter(Boolean).join(' ');
   const found = findReferences(text, book.prefixes, { minBareDigits: 4 });
   const exact = new Map<string, { item: OpenItem; ref: FoundReference }>();
@@ -235,7 +242,7 @@ function proposalsFor(
   line: CreditToMatch,
   book: MatchBook,
   rules: MatchingRules,
-  names: NameMatches,
+  names: Names,
   typo: boolean,
 ): Proposal[] {
   const byCustomer = new Map<string, { item: OpenItem; ref: FoundReference }[]>();
@@ -271,19 +278,30 @@ function proposalsFor(
 }
 
 /** Proposals from who paid: an account confirmed before, else the name; then the amounts of that customer's open invoices. */
-function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live, names: NameMatches): Proposal[] {
+function byPayer(line: CreditToMatch, book: MatchBook, rules: MatchingRules, live: Live, names: Names): Proposal[] {
   const candidates: { customerId: string; base: number; rule: string }[] = [];
   const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
   if (known)
     candidates.push({ customerId: known, base: 0.97, rule: `payer account ${line.payerAccount} confirmed for this customer before` });
-  // A name like several customers' (`Globex Systems` for `Globex Systems North GmbH` and `Globex Systems AG`) names none of them for sure.
-  const ambiguous = names.filter((n) => n.similarity >= 0.6).length > 1;
-  for (const { customer: c, similarity } of names) {
+  // A name like several customers' (`Globex Systems` for `Globex Systems North GmbH` and `Globex Systems AG`) names none of
+  // them for sure — unless only one of them has an open invoice of exactly this amount.
+  const alike = names().filter((n) => n.similarity >= 0.6);
+  const owing = new Set(
+    live(book.byAmount.get(`${line.currency}:${line.amountCents}`) ?? [])
+      .filter((i) => i.amountDueCents === line.amountCents)
+      .map((i) => i.customerId),
+  );
+  const owesExactly = alike.filter((n) => owing.has(n.customer.id));
+  const settledByAmount = alike.length > 1 && owesExactly.length === 1 ? owesExactly[0]!.customer.id : null;
+  for (const { customer: c, similarity } of names()) {
     if (c.id === known || similarity < rules.nameMatchAt) continue;
+    const ambiguous = alike.length > 1 && settledByAmount !== c.id;
     candidates.push({
       customerId: c.id,
       base: 0.93 * similarity - (ambiguous ? 0.2 : 0),
-      rule: `payer name "${line.payerName}" is customer "${c.name}" (${Math.round(similarity * 100)} % alike${ambiguous ? ', like other customers too' : ''})`,
+      rule: `payer name "${line.payerName}" is customer "${c.name}" (${Math.round(similarity * 100)} % alike${
+        ambiguous ? ', like other customers too' : settledByAmount ? ', the only one of the alike names owing this amount' : ''
+      })`,
     });
   }
   return candidates.flatMap(({ customerId, base, rule }) => {
@@ -379,7 +397,7 @@ function payerEvidence(
   customerId: string,
   book: MatchBook,
   rules: MatchingRules,
-  names: NameMatches,
+  names: Names,
 ): { confirms: boolean; contradicts: boolean; stranger: boolean; rules: string[] } {
   const known = line.payerAccount ? book.accounts.get(line.payerAccount) : undefined;
   if (known === customerId)
@@ -404,7 +422,7 @@ function payerEvidence(
   // The name is another customer's: the number is likely mistyped into someone else's invoice.
   const other =
     similarity < 0.5
-      ? names.find((n) => n.customer.id !== customerId && n.similarity >= Math.min(0.75, rules.nameMatchAt))?.customer
+      ? names().find((n) => n.customer.id !== customerId && n.similarity >= Math.min(0.75, rules.nameMatchAt))?.customer
       : undefined;
   if (other)
     return {
