@@ -135,7 +135,9 @@ async function main(): Promise<void> {
   try {
     const ids = new Map<string, string>();
     const uuid = (k: string) => ids.get(k) ?? ids.set(k, randomUUID()).get(k)!;
-    const [{ version } = { version: 1 }] = await db.sql<{ version: number }[]>`SELECT max(version) AS version FROM policies WHERE name = 'standard'`;
+    const [{ version } = { version: 1 }] = await db.sql<
+      { version: number }[]
+    >`SELECT max(version) AS version FROM policies WHERE name = 'standard'`;
     for (let i = 0; i < data.customers.length; i += 1000) {
       const rows = data.customers.slice(i, i + 1000).map((c) => {
         const first = data.items.find((it) => it.customerId === c.id);
