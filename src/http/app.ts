@@ -21,6 +21,7 @@ import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
 import type { GatewayAdapter } from '../gateways/types';
 import { policyRoutes } from './routes/policies';
+import { reconciliationRoutes } from './routes/reconciliation';
 import { recurringPlanRoutes } from './routes/recurring-plans';
 import { importRoutes } from './routes/imports';
 import { reportRoutes } from './routes/reports';
@@ -84,6 +85,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/ledger', ledgerRoutes(ctx));
   api.use('/attention', attentionRoutes(ctx));
   api.use('/cash-application', cashApplicationRoutes(ctx));
+  api.use('/reconciliation', reconciliationRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

@@ -359,3 +359,22 @@ describe('the review queue', () => {
     expect((await api.request('GET', '/api/cash-application/review?after=nope')).body.error.field).toBe('after');
   });
 });
+
+it('reconciles each account and day: every cent of the statements applied, unapplied, in review or rejected', async () => {
+  const res = await api.request('GET', '/api/reconciliation?from=2026-12-01&to=2026-12-01');
+  expect(res.status).toBe(200);
+  expect(res.body.balanced).toBe(true);
+  expect(res.body.days.length).toBeGreaterThan(0);
+  for (const d of res.body.days) {
+    expect(d.creditsCents).toBe(d.appliedCents + d.unappliedCents + d.inReviewCents + d.rejectedCents);
+    expect(d.unaccountedCents).toBe(0);
+  }
+  const eur = res.body.days.find(
+    (d: { account: string; currency: string }) => d.account === 'DE89370400440532013000' && d.currency === 'EUR',
+  );
+  expect(eur).toMatchObject({ debitsCents: 1_500 });
+  expect(eur.appliedCents).toBeGreaterThan(0);
+  expect(eur.rejectedCents).toBe(999);
+  expect((await api.request('GET', '/api/reconciliation?from=2026-12-02&to=2026-12-01')).body.error.field).toBe('to');
+  expect((await api.request('GET', '/api/reconciliation?from=yesterday&to=2026-12-01')).body.error.field).toBe('from');
+});
