@@ -1,5 +1,4 @@
-import { SpanStatusCode } from '@opentelemetry/api';
-import { tracer } from '../src/temporal/trace-context';
+import { inSpan } from '../src/temporal/trace-context';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -146,24 +145,11 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
   ): Promise<{ status: SendEmailResult['status']; providerMessageId: string | null }> {
     const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
     // Recipients stay out of the span (personal data); the key and template say which email it was.
-    const delivered = await tracer().startActiveSpan(
+    const delivered = await inSpan(
       'email: deliver',
-      {
-        attributes: { 'email.template': log.template, 'email.idempotency_key': email.idempotencyKey, 'email.transport': mailer.transport },
-      },
-      async (span) => {
-        try {
-          const result = await deliverKept(email, attachments);
-          span.setAttribute('email.status', result.status);
-          return result;
-        } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
+      { 'email.template': log.template, 'email.idempotency_key': email.idempotencyKey, 'email.transport': mailer.transport },
+      () => deliverKept(email, attachments),
+      (result) => ({ 'email.status': result.status }),
     );
     await recordEmail(
       sql,

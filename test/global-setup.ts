@@ -1,24 +1,13 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../src/db/embedded';
+import { freePort } from '../scripts/bench/processes';
 import { workflowInterceptorModules, workflowsPath } from '../src/temporal/worker';
 
 declare global {
   var __EMBEDDED_PG__: { stop(): Promise<void> } | undefined;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
-import { context, SpanStatusCode } from '@opentelemetry/api';
-import { storedTraceContext, tracer } from '../temporal/trace-context';
+import { context } from '@opentelemetry/api';
+import { inSpan, storedTraceContext } from '../temporal/trace-context';
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { deliverNextInboxEvent, INBOX_CHANNEL } from '../db/webhook-inbox';
@@ -36,24 +36,11 @@ export async function startInboxRelay(deps: {
       (await deliverNextInboxEvent(deps.sql, (r) =>
         // In the trace the event arrived in: the signal it becomes carries that trace to the workflow.
         context.with(storedTraceContext(r.traceContext), () =>
-          tracer().startActiveSpan(
+          inSpan(
             'inbox relay: deliver gateway event',
-            { attributes: { 'gateway.name': r.gateway, 'gateway.event_type': r.eventType, 'inbox.attempt': r.attempts + 1 } },
-            async (span) => {
-              try {
-                const outcome = await deps.client.withDeadline(Date.now() + (deps.deliveryTimeoutMs ?? 10_000), () =>
-                  deliverGatewayEvent(deps, r),
-                );
-                span.setAttribute('inbox.outcome', outcome.status);
-                return outcome;
-              } catch (err) {
-                span.recordException(err as Error);
-                span.setStatus({ code: SpanStatusCode.ERROR });
-                throw err;
-              } finally {
-                span.end();
-              }
-            },
+            { 'gateway.name': r.gateway, 'gateway.event_type': r.eventType, 'inbox.attempt': r.attempts + 1 },
+            () => deps.client.withDeadline(Date.now() + (deps.deliveryTimeoutMs ?? 10_000), () => deliverGatewayEvent(deps, r)),
+            (outcome) => ({ 'inbox.outcome': outcome.status }),
           ),
         ),
       )) !== null,

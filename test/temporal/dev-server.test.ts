@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../scripts/bench/processes';
 
 // `npm start`'s local server, in a process with the engine's tracing variables set: the Temporal
 // server reads OTEL_* too, and refused to start on `OTEL_TRACES_EXPORTER=console` before the
@@ -25,14 +25,3 @@ it('starts the local dev server whatever the engine’s OTEL_* settings, and lea
   );
   expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ codec: 'http://localhost:3000/codec', otel: 'console' });
 }, 90_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
