@@ -19,6 +19,8 @@ interface Score {
   auto: number;
   wrong: number;
   suggested: number;
+  /** Suggested lines that pay an invoice (the others have no right suggestion). */
+  suggestedPaying: number;
   suggestedRight: number;
   unmatched: number;
   seconds: number;
@@ -34,6 +36,7 @@ function score(
     auto: 0,
     wrong: 0,
     suggested: 0,
+    suggestedPaying: 0,
     suggestedRight: 0,
     unmatched: 0,
     seconds: 0,
@@ -103,12 +106,12 @@ function baseline(book: MatchBook) {
 const pct = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)} %`;
 
 function report(label: string, s: Score, lines: number): string[] {
-  const withTruth = s.suggested;
+  const withTruth = s.suggestedPaying;
   return [
     `  ${label}`,
     `    auto-applied        ${pct(s.auto, lines).padStart(8)}  (${s.auto} of ${lines})`,
     `    wrong postings      ${String(s.wrong).padStart(8)}  ${[...s.wrongByScenario].map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `    suggested           ${pct(s.suggested, lines).padStart(8)}  top suggestion right ${pct(s.suggestedRight, withTruth)}`,
+    `    suggested           ${pct(s.suggested, lines).padStart(8)}  top suggestion right ${pct(s.suggestedRight, withTruth)} of the ${withTruth} that pay an invoice`,
     `    unmatched           ${pct(s.unmatched, lines).padStart(8)}`,
     `    matching            ${(lines / s.seconds).toFixed(0).padStart(8)} lines/s (pure, in memory)`,
   ];

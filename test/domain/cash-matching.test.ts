@@ -164,6 +164,25 @@ describe('matching a credit', () => {
     ]);
   });
 
+  it('reads a number mistyped into another customer’s invoice as the payer’s own, one typo away', () => {
+    // INV-000180 is Umbrella's; the payer is Initech, whose INV-000190 is one typo away.
+    const mini = buildMatchBook({
+      items: [item('INV-000180', 'umbrella', 15_000), item('INV-000190', 'initech', 15_000)],
+      customers,
+      accounts: new Map(),
+    });
+    const d = matchCredit(credit({ amountCents: 15_000, remittance: 'INV-000180', payerName: 'Initech SARL' }), mini);
+    expect(d).toMatchObject({ kind: 'auto', proposal: { customerId: 'initech', allocations: [{ number: 'INV-000190' }] } });
+    if (d.kind === 'auto') expect(d.proposal.rules).toContain('INV-000190 (written "INV-000180", one typo)');
+    // Two of the payer's invoices one typo away: no answer from the number.
+    const two = buildMatchBook({
+      items: [item('INV-000180', 'umbrella', 15_000), item('INV-000190', 'initech', 15_000), item('INV-000181', 'initech', 15_000)],
+      customers,
+      accounts: new Map(),
+    });
+    expect(matchCredit(credit({ amountCents: 15_000, remittance: 'INV-000180', payerName: 'Initech SARL' }), two).kind).toBe('suggested');
+  });
+
   it('reads an ERP number written bare only with the payer to confirm it', () => {
     expect(matchCredit(credit({ amountCents: 5_000, remittance: 'ERP 104217', payerName: 'Globex' }), book)).toMatchObject({
       kind: 'auto',

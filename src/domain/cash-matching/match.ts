@@ -223,13 +223,39 @@ function byReference(line: CreditToMatch, book: MatchBook, rules: MatchingRules,
   const exact = new Map<string, { item: OpenItem; ref: FoundReference }>();
   for (const ref of found)
     for (const item of live(book.byKey.get(ref.key) ?? [])) if (item.currency === line.currency) exact.set(item.invoiceId, { item, ref });
-  if (exact.size > 0) return proposalsFor([...exact.values()], line, book, rules, names, false);
-  // One typo, in prefixed references of three digits or more; a typo that could be two invoices is no answer.
+  if (exact.size > 0) {
+    const named = proposalsFor([...exact.values()], line, book, rules, names, false);
+    if (named.some((n) => n.confidence >= rules.autoApplyAt)) return named;
+    // The number is someone else's invoice, and the payer another customer: a typo into that other
+    // invoice is the likelier reading when it lands on one of the payer's own invoices.
+    const payers = new Set(
+      names()
+        .filter((n) => n.similarity >= 0.75)
+        .map((n) => n.customer.id),
+    );
+    const elsewhere = [...exact.values()].every((h) => !payers.has(h.item.customerId));
+    return payers.size > 0 && elsewhere
+      ? [...named, ...typoProposals(found, line, book, rules, live, names, (i) => payers.has(i.customerId))]
+      : named;
+  }
+  return typoProposals(found, line, book, rules, live, names, () => true);
+}
+
+/** One typo, in prefixed references of three digits or more; a typo that could be two invoices is no answer. */
+function typoProposals(
+  found: readonly FoundReference[],
+  line: CreditToMatch,
+  book: MatchBook,
+  rules: MatchingRules,
+  live: Live,
+  names: Names,
+  among: (item: OpenItem) => boolean,
+): Proposal[] {
   const typo = new Map<string, { item: OpenItem; ref: FoundReference }>();
   for (const ref of found) {
     if (!ref.prefix || ref.digits.length < 3) continue;
     const hits = typoVariants(ref.digits).flatMap((d) =>
-      live(book.byKey.get(`${ref.prefix}${d}`) ?? []).filter((i) => i.currency === line.currency),
+      live(book.byKey.get(`${ref.prefix}${d}`) ?? []).filter((i) => i.currency === line.currency && among(i)),
     );
     const distinct = [...new Map(hits.map((h) => [h.invoiceId, h])).values()];
     if (distinct.length === 1) typo.set(distinct[0]!.invoiceId, { item: distinct[0]!, ref });
