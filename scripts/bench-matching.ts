@@ -67,6 +67,7 @@ function score(
       }
     } else if (d.kind === 'suggested') {
       s.suggested++;
+      if (line.truth.length > 0) s.suggestedPaying++;
       if (
         line.truth.length > 0 &&
         same(
