@@ -24,6 +24,12 @@ export async function sumOpenReceivables(sql: Sql): Promise<{ currency: string; 
 }
 
 /** Postgres answers (the health check). */
+/** Bank credits waiting in the review queue, by status (suggested, unmatched). */
+export async function countBankReview(sql: Sql): Promise<{ status: 'suggested' | 'unmatched'; n: number }[]> {
+  return sql<{ status: 'suggested' | 'unmatched'; n: number }[]>`
+    SELECT status, count(*)::int AS n FROM bank_lines WHERE status IN ('suggested', 'unmatched') GROUP BY status`;
+}
+
 export async function ping(sql: Sql): Promise<void> {
   await sql`SELECT 1`;
 }

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { countFailingWorkflows } from '../services/failing-workflows';
 import { countAttention } from '../db/attention';
-import { countPendingInbox, countWebhookDeliveries, sumOpenReceivables } from '../db/gauges';
+import { countBankReview, countPendingInbox, countWebhookDeliveries, sumOpenReceivables } from '../db/gauges';
 
 /**
  * Prometheus metrics of this process: the API's requests, Node's runtime, and gauges read from
@@ -59,6 +59,18 @@ export function createMetrics(sql: Sql, client?: Client) {
       for (const kind of ['projection_failed', 'payment_flagged', 'refund_flagged', 'inbox_flagged', 'unapplied_cash', 'parked'] as const)
         this.set({ kind }, 0);
       for (const r of rows) this.set({ kind: r.kind }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'collections_bank_lines_in_review',
+    help: 'Bank credits the matcher left for a human, by status (suggested, unmatched)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of ['suggested', 'unmatched'] as const) this.set({ status: s }, 0);
+      const rows = await countBankReview(sql).catch(() => (scrapeErrors.inc(), []));
+      for (const r of rows) this.set({ status: r.status }, r.n);
     },
   });
   if (client) {

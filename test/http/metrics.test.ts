@@ -62,6 +62,7 @@ it('serves API request timings by route pattern, database gauges and the Tempora
   expect(text).not.toContain(created.body.id);
   expect(sample(text, 'collections_webhook_deliveries', 'status="pending"')).toBe(0);
   expect(text).toMatch(/^collections_gateway_inbox_pending 0$/m);
+  expect(text).toMatch(/^collections_bank_lines_in_review\{status="suggested"\} 0$/m);
   expect(text).toMatch(/^collections_needs_attention\{kind="projection_failed"\} 0$/m);
   expect(text).toMatch(/^collections_process_cpu_user_seconds_total /m);
   expect(text).toMatch(/^temporal_worker_task_slots_available\{.*worker_type="WorkflowWorker"/m);
