@@ -13,8 +13,8 @@ void runRole({ worker: true, api: true, embedded: true }, (engine) => {
     `  PostgreSQL     ${engine.databaseKind === 'embedded' ? `embedded, ${redact(engine.databaseUrl)}` : redact(engine.databaseUrl)}`,
     ...(engine.codecEndpoint
       ? [
-          `  Codec server   ${engine.codecEndpoint}   (payloads are encrypted; in the Temporal UI: sign in to the dashboard, then`,
-          `                 Settings → Codec Server → tick "Include cross-origin credentials")`,
+          `  Codec server   ${engine.codecEndpoint}   (payloads are encrypted; sign in to the dashboard, then in the Temporal UI:`,
+          `                 Codec Server → "Use my browser setting", this endpoint, tick "Include cross-origin credentials")`,
         ]
       : []),
     ...engine.webhooks.map((w) => `  Webhook        ${w.url}${w.generatedSecret ? `   (secret ${w.generatedSecret})` : ''}`),

@@ -3,10 +3,17 @@ import { z } from 'zod';
 import { projectRoot } from './paths';
 import { parseEncryptionKeys, type EncryptionKey } from './temporal/codec';
 
-const bool = (name: string, fallback?: 'true' | 'false') => {
-  const flag = z.enum(['true', 'false'], { error: `${name} must be true or false` });
-  return (fallback ? flag.default(fallback) : flag.optional()).transform((v) => (v === undefined ? undefined : v === 'true'));
-};
+/** A `true` / `false` setting, refused with its name otherwise. */
+const flag = (name: string) => z.enum(['true', 'false'], { error: `${name} must be true or false` });
+const bool = (name: string, fallback: 'true' | 'false') =>
+  flag(name)
+    .default(fallback)
+    .transform((v) => v === 'true');
+/** A `true` / `false` setting whose default depends on others (undefined when not set). */
+const optionalBool = (name: string) =>
+  flag(name)
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'));
 
 const optionalString = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(1).max(65535);
@@ -59,10 +66,7 @@ export const configSchema = z.object({
    * Outbound webhook endpoints may target private, loopback and link-local addresses (an ERP on the
    * same network). Off by default: such a target could reach cloud metadata or internal services.
    */
-  WEBHOOK_ALLOW_PRIVATE_TARGETS: z
-    .enum(['true', 'false'], { error: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' })
-    .default('false')
-    .transform((v) => v === 'true'),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', 'false'),
   /** Where a worker process serves the Temporal SDK's Prometheus metrics (`host:port`), or `off`. */
   SDK_METRICS_ADDRESS: z
     .string()
@@ -93,7 +97,7 @@ export const configSchema = z.object({
    * Put customers' names in the `CustomerName` search attribute (readable by anyone who can list
    * workflows; never encrypted). Defaults to true, and to false once PAYLOAD_ENCRYPTION_KEYS is set.
    */
-  CUSTOMER_NAME_SEARCH_ATTRIBUTE: bool('CUSTOMER_NAME_SEARCH_ATTRIBUTE'),
+  CUSTOMER_NAME_SEARCH_ATTRIBUTE: optionalBool('CUSTOMER_NAME_SEARCH_ATTRIBUTE'),
   /** Origins allowed to call the codec server (`/codec`) from a browser; defaults to the Temporal UI's. */
   CODEC_CORS_ORIGINS: z
     .string()

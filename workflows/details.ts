@@ -59,8 +59,7 @@ export function invoiceDetails(f: InvoiceDetailsFacts): string {
     lines.push(`**Disputed**${state.disputedSince ? ` since ${when(state.disputedSince, input.timeZone)}` : ''}: reminders are paused`);
   if (state.promise) lines.push(`**Promised** to pay by ${state.promise.date}: reminders wait until then`);
   if (state.creditHold) lines.push('**Credit hold** on the customer');
-  const next = nextInWords(f.next, input.timeZone);
-  if (next) lines.push(next);
+  if (f.next) lines.push(`Next: ${nextActionInWords(f.next, input.timeZone)}`);
   const payment = lastPayment(state);
   if (payment)
     lines.push(
@@ -111,16 +110,15 @@ function agingInWords(f: InvoiceDetailsFacts, dueAt: string, timeZone: string): 
   return daysPastDue === 0 ? `due today, ${date}` : `due ${date}, in ${-daysPastDue} day${daysPastDue === -1 ? '' : 's'}`;
 }
 
-function nextInWords(next: NextAction | null, timeZone: string): string | null {
-  if (!next) return null;
-  if (next.reason === 'disputed') return 'Next: nothing until the dispute is resolved';
-  if (next.at === null) return 'Next: nothing on its own (the policy has no step left)';
+/** What the invoice does next on its own, and when on the customer's clock, in words (the details, the dashboard). */
+export function nextActionInWords(next: NextAction, timeZone: string): string {
+  if (next.reason === 'disputed') return 'nothing until the dispute is resolved';
+  if (next.at === null) return 'nothing on its own (the policy has no step left)';
   const step = next.step
     ? `${stepName(next.step.template)} (step ${next.step.index}${next.step.repetition ? `, repetition ${next.step.repetition}` : ''})`
     : null;
-  if (next.reason === 'promise_deadline')
-    return `Next: the promise is checked on ${when(next.at, timeZone)}${step ? `; then ${step}` : ''}`;
-  return `Next: ${step ?? 'a step'} on ${when(next.at, timeZone)}`;
+  if (next.reason === 'promise_deadline') return `the promise is checked on ${when(next.at, timeZone)}${step ? `; then ${step}` : ''}`;
+  return `${step ?? 'a step'} on ${when(next.at, timeZone)}`;
 }
 
 function stepName(template: string): string {

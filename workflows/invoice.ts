@@ -218,14 +218,21 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       }
     })();
   }
-  function syncSearchAttributes(): void {
-    syncQueued = false;
+  /**
+   * Sets the workflow's current details to the invoice as it stands and returns what they were made
+   * of. Not a command: kept current on every change, also in histories from before 'ops-visibility'.
+   */
+  function describeNow() {
     const now = Date.now();
     const attention = guarded ? needsAttention() : [];
     const next = nextActionOfPlan(planNow(), now);
     const aging = agingAt(input.dueAt, input.timeZone, now);
-    // Not a command: kept current on every change, also in histories from before 'ops-visibility'.
     setCurrentDetails(invoiceDetails({ state, next, aging, needsAttention: attention, nowMs: now }));
+    return { attention, next, aging };
+  }
+  function syncSearchAttributes(): void {
+    syncQueued = false;
+    const { attention, next, aging } = describeNow();
     const values = {
       status: state.status,
       stage: state.dunningStage,
@@ -234,7 +241,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       ...(visible
         ? {
             disputed: state.disputed,
-            promised: state.promise ? startOfPromisedDay(state.promise.date) : null,
+            // The promised day's start on the customer's calendar (the promise's deadline is its end).
+            promised: state.promise ? startOfLocalDay(state.promise.date, input.timeZone) : null,
             nextAt: next?.at ?? null,
             overdue: state.status === 'open' ? aging.bucket : null,
           }
@@ -257,10 +265,6 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
           ]
         : []),
     ]);
-  }
-  /** The promised day's start on the customer's calendar (the promise's deadline is its end). */
-  function startOfPromisedDay(date: string): number {
-    return startOfLocalDay(date, input.timeZone);
   }
   // The aging bucket changes with the calendar, not with an event: wake at each change while open.
   if (visible) {
@@ -484,6 +488,8 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
 
   // Projection to Postgres runs beside the ladder, so a slow email never delays a command's reply.
   projection.start();
+  // A reopened or continued run shows what it carries before anything happens to it.
+  if (input.resume) describeNow();
 
   /** An email's key: the issue email's, or a step's. After a policy migration the new version's steps get keys of their own. */
   function stepEmailKey(stepIndex: number | null): string {

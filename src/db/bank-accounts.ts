@@ -1,6 +1,11 @@
 import { csvMappingSchema, type CsvMapping } from '../domain/bank-files';
 import type { Sql } from './client';
 
+/** The account a statement is for: registered on its first statement, with the currency it came in. */
+export async function ensureBankAccount(sql: Sql, account: string, currency: string): Promise<void> {
+  await sql`INSERT INTO bank_accounts (account, currency) VALUES (${account}, ${currency}) ON CONFLICT (account) DO NOTHING`;
+}
+
 /** The saved column mapping of an account's CSV export, if any. */
 export async function findBankAccountMapping(sql: Sql, account: string): Promise<CsvMapping | undefined> {
   const [row] = await sql<

@@ -4,11 +4,6 @@ import type { Sql } from './client';
 
 export type BankLineStatus = 'ignored' | 'applied' | 'suggested' | 'unmatched' | 'rejected';
 
-/** The account a statement is for: registered on its first statement, with the currency it came in. */
-export async function ensureBankAccount(sql: Sql, account: string, currency: string): Promise<void> {
-  await sql`INSERT INTO bank_accounts (account, currency) VALUES (${account}, ${currency}) ON CONFLICT (account) DO NOTHING`;
-}
-
 export async function insertBankStatement(
   sql: Sql,
   s: {

@@ -1,4 +1,4 @@
-import { addDays } from '../domain/schedule';
+import { addDays, daysBetween } from '../domain/schedule';
 import type { Sql } from './client';
 import { readAgingLines, readDailyFlows, type AgingAsOf } from './report-snapshots';
 import { kpiFigures, NO_FLOWS, type KpiFigures, type PeriodFlows } from '../domain/kpis';
@@ -55,7 +55,7 @@ async function receivablesByCurrency(sql: Sql, asOf: string): Promise<Map<string
  * Opening receivables are those at the end of the day before `from`; closing, at the end of `to`.
  */
 export async function kpis(sql: Sql, from: string, to: string): Promise<{ days: number; currencies: KpiFigures[] }> {
-  const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+  const days = daysBetween(from, to) + 1;
   const [opening, closing, flows] = await Promise.all([
     receivablesByCurrency(sql, addDays(from, -1)),
     receivablesByCurrency(sql, to),

@@ -1,4 +1,4 @@
-import { addDays, localDate, startOfLocalDay } from './schedule';
+import { addDays, daysBetween, localDate, startOfLocalDay } from './schedule';
 
 /**
  * Aging: how long an open amount is past its due date, on the customer's calendar. The one
@@ -24,9 +24,6 @@ export const OLDEST_BUCKET: AgingBucket = '90+';
 export function agingBucketOf(daysPastDue: number): AgingBucket {
   return AGING_LIMITS.find((l) => daysPastDue <= l.throughDays)?.bucket ?? OLDEST_BUCKET;
 }
-
-const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** How far an invoice due at `dueAt` is past due at `nowMs`, in days on the customer's calendar, and its bucket. */
 export function agingAt(dueAt: string, timeZone: string, nowMs: number): { readonly daysPastDue: number; readonly bucket: AgingBucket } {

@@ -218,6 +218,11 @@ export function localDate(instantMs: number, timeZone: string): string {
   return DateTime.fromMillis(instantMs, { zone: zoneOf(timeZone) }).toISODate()!;
 }
 
+/** Calendar days from `from` to `to` (YYYY-MM-DD, zone-free): negative when `to` is earlier. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
 /** `date` plus `days` calendar days (YYYY-MM-DD arithmetic, zone-free). */
 export function addDays(date: string, days: number): string {
   return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!;

@@ -1,5 +1,5 @@
 import { AGING_BUCKETS, agingBucketOf, type AgingBucket } from './aging';
-import { addDays } from './schedule';
+import { addDays, daysBetween } from './schedule';
 
 /**
  * A statement of account: what a customer owed at the start of a period, every ledger fact booked in
@@ -244,9 +244,6 @@ function describeEntry(e: StatementEntry, number: string): string {
   if (e.kind === 'payment') return `Payment on ${number}${suffix}`;
   return `Refund on ${number}${suffix}`;
 }
-
-const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** Money received for a customer by the end of the period that no invoice has taken yet. */
 export interface PendingCash {

@@ -2,6 +2,7 @@ import type { Sql } from '../db/client';
 import { insertAllocations, type NewAllocation } from '../db/bank-allocations';
 import { insertInboxEvents } from '../db/webhook-inbox';
 import type { GatewayEvent } from '../gateways/types';
+import type { Proposal } from '../domain/cash-matching/match';
 
 /** The inbox's gateway name for money from bank statements (payment ids `bank:<line>:<invoice>`). */
 export const BANK_SOURCE = 'bank';
@@ -14,6 +15,21 @@ export interface LineMoney {
   readonly bankReference: string | null;
   readonly endToEndId: string | null;
   readonly remittance: string;
+}
+
+/** What an allocation of the line tells the invoice (and unapplied cash) about the money: the bank's reference, else the payer's, else the text. */
+export function lineReference(line: LineMoney): string {
+  return (line.bankReference ?? line.endToEndId ?? line.remittance).slice(0, 255) || 'bank transfer';
+}
+
+/** A proposal's allocations as handed on: an overpayment goes with the last invoice, which keeps the excess as customer credit. */
+export function allocationsOf(proposal: Proposal): { invoiceId: string; amountCents: number; writeOffCents: number }[] {
+  const last = proposal.allocations.length - 1;
+  return proposal.allocations.map((a, i) => ({
+    invoiceId: a.invoiceId,
+    amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
+    writeOffCents: i === last ? proposal.writeOffCents : 0,
+  }));
 }
 
 /**
@@ -60,7 +76,7 @@ export async function allocateLines(
           amountCents: a.amountCents,
           currency: line.currency,
           method: 'bank_transfer',
-          reference: (line.bankReference ?? line.endToEndId ?? line.remittance).slice(0, 255) || 'bank transfer',
+          reference: lineReference(line),
         },
       });
     }

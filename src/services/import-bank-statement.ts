@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client';
-import { ensureBankAccount, findKnownEntryKeys, insertBankLines, insertBankStatement, type NewBankLine } from '../db/bank-statements';
+import { ensureBankAccount } from '../db/bank-accounts';
+import { findKnownEntryKeys, insertBankLines, insertBankStatement, type NewBankLine } from '../db/bank-statements';
 import { readMatchBookFacts } from '../db/match-book';
-import { allocateLines } from './bank-allocation';
+import { allocateLines, allocationsOf } from './bank-allocation';
 import { parseBankFile, type BankFormat, type BankLine, type BankStatement, type CsvMapping } from '../domain/bank-files';
 import {
   buildMatchBook,
@@ -110,7 +111,7 @@ export async function importBankStatement(
         tx,
         fresh.flatMap((f) =>
           stored.has(f.id) && f.decision?.kind === 'auto'
-            ? [{ line: { id: f.id, ...f.line }, allocations: spread(f.decision.proposal) }]
+            ? [{ line: { id: f.id, ...f.line }, allocations: allocationsOf(f.decision.proposal) }]
             : [],
         ),
         o.actor,
@@ -173,16 +174,6 @@ function withEntryKeys(statement: BankStatement): (NewBankLine & { line: BankLin
     }
     return { id: randomUUID(), entryKey, line, status: line.direction === 'debit' ? 'ignored' : 'unmatched' };
   });
-}
-
-/** A proposal's allocations as handed on: an overpayment goes with the last invoice, which keeps the excess as customer credit. */
-function spread(proposal: Proposal) {
-  const last = proposal.allocations.length - 1;
-  return proposal.allocations.map((a, i) => ({
-    invoiceId: a.invoiceId,
-    amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
-    writeOffCents: i === last ? proposal.writeOffCents : 0,
-  }));
 }
 
 function summary(decision: MatchDecision): Pick<ImportedLine, 'outcome' | 'invoices' | 'confidence' | 'why'> {

@@ -5,7 +5,7 @@ import { findInvoice } from '../db/invoices';
 import { recordUnappliedPayment } from '../db/unapplied-payments';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { singleLine } from '../domain/input';
-import { allocateLine, BANK_SOURCE } from './bank-allocation';
+import { allocateLine, allocationsOf, BANK_SOURCE, lineReference } from './bank-allocation';
 
 export const confirmSuggestionSchema = z.strictObject({
   /** Which of the line's suggestions (0: the best). @default 0 */
@@ -50,15 +50,10 @@ export async function confirmSuggestion(
       },
     );
   }
-  const last = proposal.allocations.length - 1;
   return decide(sql, line, actor, {
     action: 'bank_line.suggestion_confirmed',
     reason: input.reason ?? null,
-    allocations: proposal.allocations.map((a, i) => ({
-      invoiceId: a.invoiceId,
-      amountCents: a.amountCents + (i === last ? proposal.creditCents : 0),
-      writeOffCents: i === last ? proposal.writeOffCents : 0,
-    })),
+    allocations: allocationsOf(proposal),
     unappliedCents: 0,
     customerId: proposal.customerId,
   });
@@ -156,7 +151,7 @@ async function decide(
         amountCents: d.unappliedCents,
         currency: line.currency,
         method: 'bank_transfer',
-        reference: (line.bankReference ?? line.remittance).slice(0, 255) || 'bank transfer',
+        reference: lineReference(line),
         reason: 'left over when a bank line was applied by hand',
         receivedAt: new Date(`${line.bookingDate}T00:00:00.000Z`),
       });

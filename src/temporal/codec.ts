@@ -126,11 +126,11 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
       const id = colon > 0 ? part.slice(0, colon).trim() : '';
       const material = colon > 0 ? part.slice(colon + 1).trim() : '';
       if (!/^[\w.-]{1,64}$/.test(id)) throw new Error('each key is id:key, the id 1–64 letters, digits, ".", "_" or "-"');
-      const key = /^[0-9a-f]{64}$/i.test(material) ? Buffer.from(material, 'hex') : Buffer.from(material, 'base64');
-      if (
-        key.length !== 32 ||
-        (!/^[0-9a-f]{64}$/i.test(material) && key.toString('base64').replace(/=+$/, '') !== material.replace(/=+$/, ''))
-      ) {
+      const hex = /^[0-9a-f]{64}$/i.test(material);
+      const key = Buffer.from(material, hex ? 'hex' : 'base64');
+      // Node's base64 decoder skips what is not base64: only a key that encodes back to the text was base64.
+      const base64 = !hex && key.toString('base64').replace(/=+$/, '') === material.replace(/=+$/, '');
+      if (key.length !== 32 || !(hex || base64)) {
         throw new Error(`key ${id} must be 32 bytes in base64 (openssl rand -base64 32) or 64 hex digits`);
       }
       return { id, key };

@@ -8,6 +8,7 @@ import { localDate } from '../../domain/schedule';
 import { createInvoiceDescriber } from '../../services/describe-invoices';
 import { workflowUrl, type HttpContext } from '../context';
 import { html, layout } from '../html';
+import { nextActionInWords } from '../../../workflows/details';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,13 +29,7 @@ export async function dashboardInvoicePage(ctx: HttpContext, id: string): Promis
   const zone = customer?.timeZone ?? 'UTC';
   const money = (cents: number) => formatMoney(cents, invoice.currency);
   const next = outlooks.get(invoice.id)?.nextAction ?? null;
-  const nextText = !next
-    ? 'nothing: the invoice is closed'
-    : next.at === null
-      ? next.reason === 'disputed'
-        ? 'nothing until the dispute is resolved'
-        : 'nothing on its own: the policy has no step left'
-      : `${next.step ? (STEP_TEMPLATE_NAMES[next.step.template as StepTemplate] ?? next.step.template) : 'the promise deadline'} on ${next.at.slice(0, 16).replace('T', ' ')} UTC`;
+  const nextText = next ? nextActionInWords(next, zone) : 'nothing: the invoice is closed';
   return layout(
     `${invoice.number} — Collections`,
     html`
