@@ -36,7 +36,7 @@ export function attentionItems(sql: Sql): Fragment {
     FROM webhook_inbox w WHERE w.status = 'flagged'
     UNION ALL
     SELECT 'unapplied_cash', u.hint_invoice_id, u.source || ':' || u.id, u.reason, u.amount_cents, u.currency, u.received_at
-    FROM unapplied_payments u WHERE u.status <> 'applied'
+    FROM unapplied_payments u WHERE u.status IN ('unapplied', 'applying')
     UNION ALL
     SELECT 'parked', p.id, 'invoice:' || p.id, 'ladder_finished', p.amount_due_cents, p.currency, p.parked_at
     FROM invoices p WHERE p.parked_at IS NOT NULL AND p.status = 'open'`;

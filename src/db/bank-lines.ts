@@ -73,3 +73,9 @@ export async function learnPayerAccount(sql: Sql, account: string, customerId: s
     ON CONFLICT (account) DO UPDATE SET customer_id = EXCLUDED.customer_id, learned_from = EXCLUDED.learned_from,
       confirmed_by = EXCLUDED.confirmed_by, confirmed_at = now()`;
 }
+
+/** Forgets a payer account learned from this line (its application turned out wrong). */
+export async function forgetPayerAccountLearnedFrom(sql: Sql, lineId: string): Promise<string | null> {
+  const [row] = await sql<{ account: string }[]>`DELETE FROM payer_accounts WHERE learned_from = ${lineId} RETURNING account`;
+  return row?.account ?? null;
+}

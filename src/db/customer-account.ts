@@ -14,7 +14,7 @@ export interface CustomerBalances {
   readonly receivables: readonly Exposure[];
   readonly openInvoices: number;
   readonly overdueInvoices: number;
-  /** Overpayments kept as credit (net of credit refunded), per currency. */
+  /** Overpayments kept as credit (net of credit refunded, applied to other invoices or paid back), per currency. */
   readonly credit: readonly CurrencyAmount[];
   /** Money received for this customer's invoices that waits for a human to apply it, per currency. */
   readonly unappliedCash: readonly CurrencyAmount[];
@@ -27,12 +27,16 @@ export async function readCustomerBalances(sql: Sql, customerId: string, now: Da
       SELECT count(*)::int AS open, (count(*) FILTER (WHERE due_at < ${now}))::int AS overdue
       FROM invoices WHERE customer_id = ${customerId} AND status = 'open' AND amount_due_cents > 0`,
     sql<{ currency: string; amountCents: string }[]>`
-      SELECT currency, sum(amount_cents) AS "amountCents" FROM customer_credits
-      WHERE customer_id = ${customerId} GROUP BY currency HAVING sum(amount_cents) <> 0 ORDER BY currency`,
+      SELECT currency, sum(amount_cents) AS "amountCents" FROM (
+        SELECT currency, amount_cents FROM customer_credits WHERE customer_id = ${customerId}
+        UNION ALL
+        SELECT m.currency, -u.amount_cents FROM balance_credit_uses u JOIN balance_movements m ON m.id = u.movement_id
+        WHERE m.customer_id = ${customerId}
+      ) c GROUP BY currency HAVING sum(amount_cents) <> 0 ORDER BY currency`,
     sql<{ currency: string; amountCents: string }[]>`
       SELECT u.currency, sum(u.amount_cents) AS "amountCents"
-      FROM unapplied_payments u JOIN invoices i ON i.id = u.hint_invoice_id
-      WHERE i.customer_id = ${customerId} AND u.status = 'unapplied' GROUP BY u.currency ORDER BY u.currency`,
+      FROM unapplied_payments u
+      WHERE u.customer_id = ${customerId} AND u.status = 'unapplied' GROUP BY u.currency ORDER BY u.currency`,
   ]);
   const amounts = (rows: { currency: string; amountCents: string }[]) =>
     rows.map((r) => ({ currency: r.currency, amountCents: Number(r.amountCents) }));

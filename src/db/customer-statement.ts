@@ -30,13 +30,21 @@ export async function readStatementFacts(
       UNION ALL
       SELECT p.invoice_id, p.kind, p.id, p.amount_cents, p.booked_on, p.method, p.reference
       FROM payments p JOIN invoices i ON i.id = p.invoice_id
-      WHERE i.customer_id = ${customerId} AND p.status = 'applied' AND p.booked_on <= ${to}::date`;
+      WHERE i.customer_id = ${customerId} AND p.status = 'applied' AND p.booked_on <= ${to}::date
+      UNION ALL
+      -- Credit an invoice held, used by the balance (on other invoices, or paid back): it leaves that invoice like a refund.
+      SELECT u.invoice_id, 'refund', 'credit:' || u.movement_id, u.amount_cents, (m.created_at AT TIME ZONE c.time_zone)::date,
+             'customer_credit',
+             CASE WHEN m.kind = 'refunded' THEN 'paid back'
+                  ELSE 'applied to ' || (SELECT string_agg(a->>'number', ', ') FROM jsonb_array_elements(m.allocations) a) END
+      FROM balance_credit_uses u JOIN balance_movements m ON m.id = u.movement_id JOIN customers c ON c.id = m.customer_id
+      WHERE m.customer_id = ${customerId} AND (m.created_at AT TIME ZONE c.time_zone)::date <= ${to}::date`;
     // Once applied, a payment is booked on the day it was received: only what is unapplied now is pending.
     const pendingCash = await t<PendingCash[]>`
       SELECT u.currency, sum(u.amount_cents)::bigint AS "amountCents", count(*)::int AS payments
-      FROM unapplied_payments u JOIN invoices i ON i.id = u.hint_invoice_id JOIN customers c ON c.id = i.customer_id
-      WHERE i.customer_id = ${customerId} AND (u.received_at AT TIME ZONE c.time_zone)::date <= ${to}::date
-        AND u.status <> 'applied'
+      FROM unapplied_payments u JOIN customers c ON c.id = u.customer_id
+      WHERE u.customer_id = ${customerId} AND (u.received_at AT TIME ZONE c.time_zone)::date <= ${to}::date
+        AND u.status IN ('unapplied', 'applying')
       GROUP BY u.currency ORDER BY u.currency`;
     return { invoices: [...invoices], entries: [...entries], pendingCash: [...pendingCash] };
   }) as Promise<{ invoices: StatementInvoice[]; entries: StatementEntry[]; pendingCash: PendingCash[] }>;

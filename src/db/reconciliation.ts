@@ -33,7 +33,7 @@ export async function reconcileBankAccounts(sql: Sql, from: string, to: string):
     ),
     allocated AS (
       SELECT line_id, sum(amount_cents) AS cents, sum(write_off_cents) AS written_off
-      FROM bank_allocations WHERE line_id IN (SELECT id FROM lines) GROUP BY line_id
+      FROM bank_allocations WHERE line_id IN (SELECT id FROM lines) AND reversed_at IS NULL GROUP BY line_id
     ),
     -- Unapplied cash of bank lines: a manual application's rest (\`<line>:rest\`), or an allocation whose
     -- invoice had closed when it was delivered (\`bank:<line>:<invoice>\`, also counted in \`allocated\`).

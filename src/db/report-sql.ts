@@ -123,7 +123,9 @@ export function flowsByDay(sql: Sql, from: string | Fragment, to: string | Fragm
       SELECT booked_on, currency, 0, 0, sum(amount_cents), 0, 0, 0, 0, 0, 0
       FROM late_fees WHERE ${range('booked_on')} GROUP BY 1, 2
       UNION ALL
-      SELECT booked_on, currency, 0, 0, 0, 0, coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment'), 0),
+      -- Credit moved from one invoice to another is not money collected (the overpayment was, when it came).
+      SELECT booked_on, currency, 0, 0, 0, 0,
+             coalesce(sum(amount_cents) FILTER (WHERE kind = 'payment' AND method IS DISTINCT FROM 'customer_credit'), 0),
              coalesce(sum(amount_cents) FILTER (WHERE kind = 'refund'), 0), 0, 0, 0
       FROM payments WHERE status = 'applied' AND ${range('booked_on')} GROUP BY 1, 2
       UNION ALL

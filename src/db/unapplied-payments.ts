@@ -1,6 +1,7 @@
 import type { Sql } from './client';
 
-export type UnappliedStatus = 'unapplied' | 'applying' | 'applied';
+/** `allocated` / `refunded`: taken by a movement of the customer's balance (`balance_movements`). */
+export type UnappliedStatus = 'unapplied' | 'applying' | 'applied' | 'allocated' | 'refunded';
 
 export interface UnappliedPayment {
   /** Where the money came from (the gateway); with `id` it names the payment. */
@@ -10,6 +11,8 @@ export interface UnappliedPayment {
   gateway: string;
   /** The (closed) invoice the money named, if any: a hint for whoever applies it. */
   invoiceId: string | null;
+  /** Whose money it is, when known (the hint invoice's customer, or the payer a bank line was matched to). */
+  customerId: string | null;
   amountCents: number;
   currency: string;
   method: string | null;
@@ -23,16 +26,20 @@ export interface UnappliedPayment {
 
 const COLUMNS = (
   sql: Sql,
-) => sql`source, id, source AS gateway, hint_invoice_id AS "invoiceId", amount_cents AS "amountCents", currency, method, reference,
+) => sql`source, id, source AS gateway, hint_invoice_id AS "invoiceId", customer_id AS "customerId", amount_cents AS "amountCents", currency, method, reference,
   reason, status, claimed_invoice_id AS "claimedInvoiceId", claimed_at AS "claimedAt", received_at AS "receivedAt"`;
 
-/** Records money that matches no open invoice, once per (source, id); a repeat changes nothing. */
+/**
+ * Records money that matches no open invoice, once per (source, id); a repeat changes nothing. It is
+ * the customer's (part of their balance) when named, or when the invoice it hints at is theirs.
+ */
 export async function recordUnappliedPayment(
   sql: Sql,
   p: {
     source: string;
     id: string;
     hintInvoiceId: string | null;
+    customerId?: string | null;
     amountCents: number;
     currency: string;
     method?: string;
@@ -41,9 +48,11 @@ export async function recordUnappliedPayment(
     receivedAt?: Date;
   },
 ): Promise<void> {
-  await sql`INSERT INTO unapplied_payments (source, id, amount_cents, currency, method, reference, reason, hint_invoice_id, received_at)
+  await sql`INSERT INTO unapplied_payments (source, id, amount_cents, currency, method, reference, reason, hint_invoice_id, customer_id, received_at)
             VALUES (${p.source}, ${p.id}, ${p.amountCents}, ${p.currency}, ${p.method ?? null}, ${p.reference ?? null}, ${p.reason},
-                    ${p.hintInvoiceId}, ${p.receivedAt ?? new Date()})
+                    ${p.hintInvoiceId},
+                    coalesce(${p.customerId ?? null}::uuid, (SELECT customer_id FROM invoices WHERE id = ${p.hintInvoiceId}::uuid)),
+                    ${p.receivedAt ?? new Date()})
             ON CONFLICT (source, id) DO NOTHING`;
 }
 
@@ -51,7 +60,7 @@ export async function recordUnappliedPayment(
 export async function listUnappliedPayments(sql: Sql, limit: number): Promise<UnappliedPayment[]> {
   return sql<
     UnappliedPayment[]
-  >`SELECT ${COLUMNS(sql)} FROM unapplied_payments WHERE status <> 'applied' ORDER BY received_at, source, id LIMIT ${limit}`;
+  >`SELECT ${COLUMNS(sql)} FROM unapplied_payments WHERE status IN ('unapplied', 'applying') ORDER BY received_at, source, id LIMIT ${limit}`;
 }
 
 /** The unapplied payments a reference names: `<source>:<id>`, or a bare id (one per source that has it). */
@@ -93,7 +102,7 @@ export async function releaseUnappliedClaim(sql: Sql, p: { source: string; id: s
 export async function markUnappliedApplied(sql: Sql, p: { source: string; id: string; invoiceId: string; at: string }): Promise<void> {
   const rows = await sql`
     UPDATE unapplied_payments SET status = 'applied', claimed_invoice_id = ${p.invoiceId}, applied_at = ${p.at}
-    WHERE source = ${p.source} AND id = ${p.id} AND status <> 'applied' AND (claimed_invoice_id IS NULL OR claimed_invoice_id = ${p.invoiceId})
+    WHERE source = ${p.source} AND id = ${p.id} AND status IN ('unapplied', 'applying') AND (claimed_invoice_id IS NULL OR claimed_invoice_id = ${p.invoiceId})
     RETURNING 1`;
   if (rows.length !== 1) throw new UnappliedClaimError(`unapplied payment ${p.source}:${p.id} is not claimed by invoice ${p.invoiceId}`);
 }

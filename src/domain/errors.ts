@@ -43,6 +43,10 @@ export const ErrorCode = {
   EMAIL_REJECTED: 'EMAIL_REJECTED',
   /** A bank line a human (or the matcher) has decided already. */
   LINE_ALREADY_DECIDED: 'LINE_ALREADY_DECIDED',
+  /** The customer's balance (unapplied cash and credit) holds less than asked for. */
+  INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+  /** A bank allocation already unapplied, or whose payment has not reached its invoice yet. */
+  ALLOCATION_NOT_REVERSIBLE: 'ALLOCATION_NOT_REVERSIBLE',
   /** A browser request from an origin the endpoint does not serve (the codec server's CORS list). */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   /** A payload the codec server cannot decrypt: an unknown key id, the wrong key, or altered bytes. */

@@ -11,6 +11,8 @@ export const OUTBOUND_EVENT_TYPES = [
   'customer.credit_hold_placed',
   'customer.credit_hold_released',
   'customer.credit_limit_exceeded',
+  /** Part of a customer's balance (unapplied cash, credit) was paid back to them. */
+  'customer.balance_refunded',
 ] as const;
 export type OutboundEventType = (typeof OUTBOUND_EVENT_TYPES)[number];
 

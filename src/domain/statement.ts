@@ -241,6 +241,8 @@ function describeEntry(e: StatementEntry, number: string): string {
   const detail = [e.method?.replace(/_/g, ' '), e.reference].filter((s): s is string => !!s).join(', ');
   const suffix = detail ? ` (${detail})` : '';
   if (e.kind === 'fee') return `Late fee on ${number}`;
+  if (e.method === 'customer_credit')
+    return e.kind === 'payment' ? `Credit applied to ${number}` : `Credit from ${number} ${e.reference ?? 'used'}`;
   if (e.kind === 'payment') return `Payment on ${number}${suffix}`;
   return `Refund on ${number}${suffix}`;
 }

@@ -8,20 +8,33 @@ import { instant, minorUnits, singleLine } from '../domain/input';
 export const GENERIC_TOLERANCE_SECONDS = 300;
 
 /** The documented body of `POST /webhooks/generic`. */
-export const genericEventSchema = z.strictObject({
-  id: singleLine(255),
-  type: z.enum(['payment.succeeded', 'payment.failed', 'payment.refunded']),
-  invoiceId: z.uuid(),
-  amountCents: minorUnits(),
-  currency: z
-    .string()
-    .transform((c) => c.toUpperCase())
-    .refine(isCurrency, 'unsupported currency'),
-  occurredAt: instant,
-  method: singleLine(50).optional(),
-  reference: singleLine(200).optional(),
-  paymentId: singleLine(255).optional(),
-});
+export const genericEventSchema = z
+  .strictObject({
+    id: singleLine(255),
+    type: z.enum(['payment.succeeded', 'payment.failed', 'payment.refunded']),
+    /** The invoice paid; or, for `payment.succeeded`, `customerId` instead: paid to the account, applied oldest first. */
+    invoiceId: z.uuid().optional(),
+    customerId: z.uuid().optional(),
+    amountCents: minorUnits(),
+    currency: z
+      .string()
+      .transform((c) => c.toUpperCase())
+      .refine(isCurrency, 'unsupported currency'),
+    occurredAt: instant,
+    method: singleLine(50).optional(),
+    reference: singleLine(200).optional(),
+    paymentId: singleLine(255).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.invoiceId && e.customerId)
+      ctx.addIssue({ code: 'custom', path: ['customerId'], message: 'give invoiceId or customerId, not both' });
+    else if (!e.invoiceId && (e.type !== 'payment.succeeded' || !e.customerId))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['invoiceId'],
+        message: e.type === 'payment.succeeded' ? 'name the invoice (invoiceId) or the customer (customerId)' : 'is required',
+      });
+  });
 
 /** `X-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
 export function signGeneric(rawBody: string | Buffer, secret: string, timestamp: number): string {
@@ -70,7 +83,8 @@ export function genericAdapter(secrets: string | readonly string[]): GatewayAdap
         e.type === 'payment.succeeded'
           ? {
               kind: 'payment' as const,
-              invoiceId: e.invoiceId,
+              invoiceId: e.invoiceId ?? null,
+              ...(e.customerId ? { customerId: e.customerId } : {}),
               paymentId,
               amountCents: e.amountCents,
               currency: e.currency,
@@ -78,10 +92,10 @@ export function genericAdapter(secrets: string | readonly string[]): GatewayAdap
               ...(e.reference ? { reference: e.reference } : {}),
             }
           : e.type === 'payment.failed'
-            ? { kind: 'payment_failed' as const, invoiceId: e.invoiceId, paymentId, reason: e.reference ?? 'payment failed' }
+            ? { kind: 'payment_failed' as const, invoiceId: e.invoiceId ?? null, paymentId, reason: e.reference ?? 'payment failed' }
             : {
                 kind: 'refund' as const,
-                invoiceId: e.invoiceId,
+                invoiceId: e.invoiceId ?? null,
                 paymentId,
                 refundId: e.id,
                 amountCents: e.amountCents,

@@ -6,6 +6,8 @@ export type GatewayFact =
   | {
       readonly kind: 'payment';
       readonly invoiceId: string | null;
+      /** Set when the payment is for a customer's account, not one invoice: applied oldest first. */
+      readonly customerId?: string;
       readonly paymentId: string;
       readonly amountCents: number;
       readonly currency: string;

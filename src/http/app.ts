@@ -10,6 +10,7 @@ import { bankStatementRoutes } from './routes/bank-statements';
 import { cashApplicationRoutes } from './routes/cash-application';
 import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customers';
+import { customerBalanceRoutes } from './routes/customer-balance';
 import { dashboardRoutes } from './routes/dashboard';
 import { portalRoutes } from './routes/portal';
 import { attentionRoutes } from './routes/attention';
@@ -73,6 +74,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
     }
     next();
   });
+  api.use('/customers/:id/balance', customerBalanceRoutes(ctx));
   api.use('/customers', customerRoutes(ctx));
   api.use('/policies', policyRoutes(ctx));
   api.use('/invoices', invoiceRoutes(ctx));

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { Sql } from '../db/client';
 import { findInvoiceOfPayment } from '../db/payments';
 import { recordInvoiceNote } from '../db/invoice-notes';
+import { findCustomer } from '../db/customers';
 import { findInvoice } from '../db/invoices';
+import { applyGatewayCustomerPayment } from './apply-customer-balance';
 import { recordUnappliedPayment } from '../db/unapplied-payments';
 import type { InboxRow, InboxStatus } from '../db/webhook-inbox';
 import type { GatewayFact } from '../gateways/types';
@@ -22,6 +24,19 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
   if (fact.kind === 'none') return { status: 'ignored' };
   const actor = `gateway:${row.gateway}`;
   const reason = `${row.gateway} event ${row.eventId} (${row.eventType})`;
+  if (fact.kind === 'payment' && !fact.invoiceId && fact.customerId && (await findCustomer(deps.sql, fact.customerId))) {
+    const { note } = await applyGatewayCustomerPayment(deps.sql, {
+      gateway: row.gateway,
+      paymentId: fact.paymentId,
+      customerId: fact.customerId,
+      amountCents: fact.amountCents,
+      currency: fact.currency,
+      receivedAt: row.receivedAt,
+      ...(fact.method ? { method: fact.method } : {}),
+      ...(fact.reference ? { reference: fact.reference } : {}),
+    });
+    return { status: 'delivered', note };
+  }
   const invoiceId =
     fact.invoiceId ?? (fact.kind === 'chargeback' || fact.kind === 'refund' ? await findInvoiceOfPayment(deps.sql, fact.paymentId) : null);
   const invoice = invoiceId && z.uuid().safeParse(invoiceId).success ? await findInvoice(deps.sql, invoiceId) : undefined;

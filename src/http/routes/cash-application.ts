@@ -9,6 +9,7 @@ import {
   confirmSuggestionSchema,
   rejectLineSchema,
 } from '../../services/review-bank-line';
+import { unapplyBankAllocation, unapplySchema } from '../../services/unapply-bank-allocation';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
 
@@ -39,7 +40,7 @@ const present = (l: BankLineRow) => ({
 /**
  * The review queue of bank credits the matcher was not sure of: `GET /review`, and for a line,
  * `POST /lines/:id/confirm` (one of its suggestions), `/apply` (by hand, across invoices with
- * amounts) and `/reject` (not a customer payment).
+ * amounts), `/reject` (not a customer payment) and `/unapply` (take a wrong application back).
  */
 export function cashApplicationRoutes(ctx: HttpContext): Router {
   const router = Router();
@@ -53,6 +54,9 @@ export function cashApplicationRoutes(ctx: HttpContext): Router {
   });
   router.post('/lines/:id/apply', async (req, res) => {
     res.json(present(await applyLineManually(ctx.sql, String(req.params.id), parseBody(manualApplicationSchema, req.body), 'api')));
+  });
+  router.post('/lines/:id/unapply', async (req, res) => {
+    res.json(await unapplyBankAllocation(ctx.sql, String(req.params.id), parseBody(unapplySchema, req.body), 'api'));
   });
   router.post('/lines/:id/reject', async (req, res) => {
     res.json(present(await rejectLine(ctx.sql, String(req.params.id), parseBody(rejectLineSchema, req.body), 'api')));

@@ -1,0 +1,73 @@
+import { Router } from 'express';
+import { listMovements, readBalanceDetails, type BalanceMovement } from '../../db/customer-balance';
+import { findCustomer } from '../../db/customers';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { singleLine } from '../../domain/input';
+import { applyBalanceSchema, applyCustomerBalance } from '../../services/apply-customer-balance';
+import { refundBalanceSchema, refundCustomerBalance } from '../../services/refund-customer-balance';
+import type { HttpContext } from '../context';
+import { parseBody, parseValue } from '../errors';
+import { uuidParam } from './params';
+
+const idempotencyKey = singleLine(255).optional();
+
+/**
+ * `/api/customers/:id/balance`: the customer's unapplied cash and credit per currency, and what was
+ * done with it; apply it to open invoices (oldest first, or split by hand) or record a refund.
+ */
+export function customerBalanceRoutes(ctx: HttpContext): Router {
+  const router = Router({ mergeParams: true });
+  const customerId = async (params: Record<string, string | undefined>) => {
+    const id = uuidParam(params.id, 'customer');
+    if (!(await findCustomer(ctx.sql, id))) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${id} does not exist`);
+    return id;
+  };
+  const balanceOf = async (id: string) => ({
+    customerId: id,
+    balances: (await readBalanceDetails(ctx.sql, id)).map((b) => ({
+      ...b,
+      totalCents: b.cashCents + b.creditCents,
+      unappliedCash: b.unappliedCash.map((c) => ({ ...c, receivedAt: c.receivedAt.toISOString() })),
+    })),
+  });
+
+  router.get('/', async (req, res) => {
+    const id = await customerId(req.params);
+    res.json({ ...(await balanceOf(id)), movements: (await listMovements(ctx.sql, id, 50)).map(present) });
+  });
+  router.post('/apply', async (req, res) => {
+    const id = uuidParam((req.params as Record<string, string>).id, 'customer');
+    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+    const { movement, repeated } = await applyCustomerBalance(ctx.sql, id, parseBody(applyBalanceSchema, req.body ?? {}), {
+      actor: 'api',
+      ...(key ? { key: `api:${key}` } : {}),
+    });
+    res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });
+  });
+  router.post('/refund', async (req, res) => {
+    const id = uuidParam((req.params as Record<string, string>).id, 'customer');
+    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+    const { movement, repeated } = await refundCustomerBalance(ctx.sql, id, parseBody(refundBalanceSchema, req.body ?? {}), {
+      actor: 'api',
+      ...(key ? { key: `api:${key}` } : {}),
+    });
+    res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });
+  });
+  return router;
+}
+
+function present(m: BalanceMovement) {
+  return {
+    id: m.id,
+    kind: m.kind,
+    currency: m.currency,
+    amountCents: m.cashCents + m.creditCents,
+    cashCents: m.cashCents,
+    creditCents: m.creditCents,
+    allocations: m.allocations,
+    reference: m.reference,
+    actor: m.actor,
+    reason: m.reason,
+    createdAt: m.createdAt.toISOString(),
+  };
+}
