@@ -81,15 +81,12 @@ export function planBalanceUse(
       });
   }
   const needed = total(targets);
-  return fund(funds, needed, (cashCents, creditCents) => {
+  return fund(funds, needed, (cashCents) => {
     let cashLeft = cashCents;
-    let creditLeft = creditCents;
     return targets.map((t) => {
       const cash = Math.min(cashLeft, t.amountCents);
       cashLeft -= cash;
-      const credit = t.amountCents - cash;
-      creditLeft -= credit;
-      return { invoiceId: t.invoiceId, number: byId.get(t.invoiceId)!.number, cashCents: cash, creditCents: credit };
+      return { invoiceId: t.invoiceId, number: byId.get(t.invoiceId)!.number, cashCents: cash, creditCents: t.amountCents - cash };
     });
   });
 }
