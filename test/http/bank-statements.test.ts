@@ -8,6 +8,7 @@ import { startApi, type ApiHarness } from '../helpers/api';
 import { runTestCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
+import { expectLedgerConsistent } from '../helpers/ledger-check';
 import { useStack } from '../helpers/stack';
 
 // Bank statements through the API on the real stack: lines stored once, sure matches applied to
@@ -358,6 +359,46 @@ describe('the review queue', () => {
     expect((await review()).some((l) => l.id === line.id)).toBe(false);
     expect((await api.request('GET', '/api/cash-application/review?after=nope')).body.error.field).toBe('after');
   });
+});
+
+it('unapplies a wrong application: the invoice is owed again and dunned where its policy says, the money joins the right customer’s balance, once', async () => {
+  const wrong = await fixture('Bluth Company', 80_000);
+  const right = await fixture('Sitwell Enterprises', 80_000);
+  // Bluth's number in the text, and Bluth's amount: a sure match, but Sitwell paid (their AP mixed up the reference).
+  const imported = await post(camt([{ ref: 'U1', amount: '800.00', payer: 'Bluth Company', text: `${wrong.invoice.number}` }]));
+  const lineId = imported.body.results[0].lineId as string;
+  expect(imported.body.results[0]).toMatchObject({ outcome: 'auto_applied' });
+  await eventually(async () => expect((await state(wrong.invoice.workflowId)).status).toBe('paid'));
+  await eventually(async () =>
+    expect(await stack.db.sql`SELECT 1 FROM payments WHERE id = ${`bank:${lineId}:${wrong.invoice.id}`}`).toHaveLength(1),
+  );
+
+  const unapply = (body: unknown, id = lineId) => api.request('POST', `/api/cash-application/lines/${id}/unapply`, { body });
+  expect((await unapply({})).body.error).toMatchObject({ code: 'VALIDATION', field: 'reason' });
+  expect((await unapply({ reason: 'x' }, '2f0f8b55-1d3c-4e8e-9d8a-000000000000')).status).toBe(404);
+  expect((await unapply({ reason: 'x', invoiceId: right.invoice.id })).body.error).toMatchObject({ code: 'NOT_FOUND', field: 'invoiceId' });
+  expect((await unapply({ reason: 'x', customerId: '2f0f8b55-1d3c-4e8e-9d8a-000000000000' })).body.error.field).toBe('customerId');
+
+  const reversed = await unapply({ reason: 'Sitwell paid this; wrong reference', customerId: right.customer.id });
+  expect(reversed).toMatchObject({ status: 200, body: { reversed: [{ invoiceId: wrong.invoice.id, amountCents: 80_000 }] } });
+  expect((await unapply({ reason: 'again' })).body.error.code).toBe('ALLOCATION_NOT_REVERSIBLE');
+
+  // The paid invoice reopens: owed in full, its ladder running again.
+  await eventually(async () => {
+    const view = await state(wrong.invoice.workflowId);
+    expect(view).toMatchObject({ status: 'open', amountDueCents: 80_000 });
+    expect(view.nextAction).not.toBeNull();
+  });
+  expect(await stack.db.sql`SELECT action, actor, reason FROM audit_log WHERE entity_type = 'bank_line' AND entity_id = ${lineId}`).toEqual(
+    [{ action: 'bank_line.unapplied', actor: 'api', reason: 'Sitwell paid this; wrong reference' }],
+  );
+
+  // The money is Sitwell's now: their balance pays their invoice.
+  const balance = await api.request('GET', `/api/customers/${right.customer.id}/balance`);
+  expect(balance.body.balances).toEqual([expect.objectContaining({ currency: 'EUR', cashCents: 80_000 })]);
+  expect((await api.request('POST', `/api/customers/${right.customer.id}/balance/apply`, { body: {} })).status).toBe(201);
+  await eventually(async () => expect((await state(right.invoice.workflowId)).status).toBe('paid'));
+  await eventually(() => expectLedgerConsistent(stack.db.sql, stack.env.client));
 });
 
 it('reconciles each account and day: every cent of the statements applied, unapplied, in review or rejected', async () => {
