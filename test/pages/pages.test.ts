@@ -8,6 +8,8 @@ import { startApi, TEST_TOKEN, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
 import { useStack } from '../helpers/stack';
+import { createLogger } from '../../src/log';
+import { startInboxRelay } from '../../src/services/inbox-relay';
 
 // The customer portal and the dashboard in a real browser (Debian's Chromium, headless), over the real
 // app, database and Temporal dev server: the "next reminder" comes live from each invoice's workflow.
@@ -129,6 +131,46 @@ describe('customer portal', () => {
     const past = await page.request.post(`${portal}/invoices/${first.invoice.id}/promise`, { form: { date: '2020-01-01' } });
     expect(past.status()).toBe(422); // as the API answers INVALID_PROMISE_DATE: one code → status map;
     expect((await first.handle.query(invoiceStateQuery)).promisedDate).toBe(promised);
+  });
+
+  it('shows what the customer has on account and lets them use it on their oldest invoices', async () => {
+    const relay = await startInboxRelay({ ...deps(), log: createLogger('silent') });
+    try {
+      const first = await invoiceFixture(deps(), {
+        totalCents: 10_000,
+        customer: { name: 'Balance Portal BV', timeZone: 'Europe/Amsterdam', currency: 'EUR' },
+        invoice: { dueIn: '10d' },
+      });
+      const later = await invoiceFixture(deps(), {
+        totalCents: 30_000,
+        customer: { currency: 'EUR' },
+        invoice: { customerId: first.customer.id, dueIn: '20d' },
+      });
+      // Paid 250.00 on a 100.00 invoice: 150.00 credit.
+      await api.request('POST', `/api/invoices/${first.invoice.id}/payments`, { body: { amountCents: 25_000, currency: 'EUR' } });
+      await eventually(async () =>
+        expect((await api.request('GET', `/api/customers/${first.customer.id}/balance`)).body.balances[0]?.creditCents).toBe(15_000),
+      );
+      const portal: string = (await api.request('POST', `/api/customers/${first.customer.id}/portal-links`, { body: {} })).body.url;
+      await page.goto(portal);
+      await expect(page.locator('.balance').textContent()).resolves.toContain(
+        'On your account: EUR 150.00 (EUR 150.00 credit from overpayments).',
+      );
+      if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/portal-balance.png`, fullPage: true });
+      await page.getByRole('button', { name: 'Use it to pay my oldest invoices' }).click();
+      await expect(page.locator('[role=status]').textContent()).resolves.toContain(`Your balance now pays ${later.invoice.number}`);
+      await eventually(async () => expect((await later.handle.query(invoiceStateQuery)).amountDueCents).toBe(15_000));
+      await eventually(async () => {
+        await page.goto(portal);
+        await expect(page.locator('.due').textContent()).resolves.toBe('EUR 150.00');
+      });
+      await expect(page.locator('.balance').count()).resolves.toBe(0);
+      const [audit] = await stack.db
+        .sql`SELECT actor FROM audit_log WHERE entity_id = ${first.customer.id} AND action = 'customer.balance_applied'`;
+      expect(audit).toEqual({ actor: `customer:${first.customer.id}` });
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('refuses unknown and expired links, and issues new ones through the API', async () => {

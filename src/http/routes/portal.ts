@@ -1,5 +1,8 @@
 import express, { Router, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { readBalanceDetails, type BalanceDetails } from '../../db/customer-balance';
+import { applyCustomerBalance } from '../../services/apply-customer-balance';
 import { findCustomer, type CustomerRow } from '../../db/customers';
 import { findInvoiceDocument } from '../../db/documents';
 import { resolvePortalToken } from '../../db/portal-tokens';
@@ -32,6 +35,7 @@ const disputeForm = z.object({
     .refine((r) => isStorableText(r, { multiline: true }), `the reason ${CONTROL_CHARACTERS_MESSAGE}`),
 });
 const promiseForm = z.object({ date: z.iso.date({ error: 'choose a date' }) });
+const balanceForm = z.object({ currency: z.string().regex(/^[A-Z]{3}$/), key: z.uuid() });
 
 /**
  * The customer portal, opened by the link in every invoice email: the customer's open invoices with
@@ -159,11 +163,56 @@ export function portalRoutes(ctx: HttpContext): Router {
     });
   command('dispute');
   command('promise');
+
+  /** The customer uses their own balance on their oldest open invoices (the same use case as the API's). */
+  router.post('/:token/balance/apply', async (req, res) => {
+    const customer = await customerOf(req, res);
+    if (!customer) return;
+    const form = balanceForm.safeParse(req.body);
+    try {
+      if (!form.success) throw new DomainError(ErrorCode.VALIDATION, 'please use the button on your account page');
+      const { movement } = await applyCustomerBalance(
+        ctx.sql,
+        customer.id,
+        { currency: form.data.currency },
+        { actor: `customer:${customer.id}`, key: `portal:${customer.id}:${form.data.key}`, reference: 'customer portal' },
+      );
+      const numbers = movement.allocations.map((a) => a.number).join(', ');
+      res.redirect(303, `${ctx.publicUrl}/portal/${req.params.token}?done=balance&invoice=${encodeURIComponent(numbers)}`);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      res
+        .status(STATUS_OF[err.code])
+        .type('html')
+        .send(await portalPage(ctx, describe, req.params.token!, customer, { kind: 'alert', text: err.message }));
+    }
+  });
   return router;
+}
+
+/** Money of the customer's we hold (received and not yet applied, or credit from overpayments), and a button to use it. */
+function balanceNote(b: BalanceDetails, base: string, canPay: boolean): Raw {
+  const parts = [
+    b.cashCents > 0 ? `${formatMoney(b.cashCents, b.currency)} received from you and not yet applied to an invoice` : '',
+    b.creditCents > 0 ? `${formatMoney(b.creditCents, b.currency)} credit from overpayments` : '',
+  ].filter(Boolean);
+  return html`
+    <section class="balance" data-currency="${b.currency}" aria-label="Your balance in ${b.currency}">
+      <p>On your account: <strong class="balance-total">${formatMoney(b.cashCents + b.creditCents, b.currency)}</strong> (${parts.join('; ')}).</p>
+      ${
+        canPay
+          ? html`<form class="inline" method="post" action="${base}/balance/apply" aria-label="Use your ${b.currency} balance">
+        <input type="hidden" name="currency" value="${b.currency}"><input type="hidden" name="key" value="${randomUUID()}">
+        <button type="submit">Use it to pay my oldest invoices</button></form>`
+          : html`<p class="muted">It will pay your next ${b.currency} invoice when you ask, or we can refund it: just reply to any of our emails.</p>`
+      }
+    </section>`;
 }
 
 function pickNotice(query: Request['query']): { kind: 'notice' | 'alert'; text: string } | null {
   const number = typeof query.invoice === 'string' ? query.invoice : '';
+  if (query.done === 'balance')
+    return { kind: 'notice', text: `Thank you. Your balance now pays ${number}; the amounts below update in a moment.` };
   if (query.done === 'dispute')
     return { kind: 'notice', text: `Thank you. ${number} is marked as disputed; reminders are paused while our team looks into it.` };
   if (query.done === 'promise')
@@ -210,6 +259,7 @@ async function portalPage(
   const outlooks = await describe(open);
   const next = await Promise.all(open.map((i) => nextStep(ctx, i, outlooks.get(i.id), customer.timeZone)));
   const payments = await listCustomerPayments(ctx.sql, customer.id, 50);
+  const balances = await readBalanceDetails(ctx.sql, customer.id);
   const base = `${ctx.publicUrl}/portal/${token}`;
   const totals = new Map<string, number>();
   for (const i of open) totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.amountDueCents);
@@ -251,6 +301,7 @@ async function portalPage(
         : ''
     }
     <p>Amount due: ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}</p>
+    ${balances.map((b) => balanceNote(b, base, totals.has(b.currency)))}
     <h2>Open invoices</h2>
     ${
       open.length === 0
