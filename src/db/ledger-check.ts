@@ -153,3 +153,42 @@ export async function findUnappliedCashProblems(sql: Sql): Promise<UnappliedCash
   }
   return problems;
 }
+
+/**
+ * Customer balance movements accounted for: each took exactly its cash (the unapplied rows it marked,
+ * less the rest it put back) and its credit (its uses), handed on exactly that (applied), and no
+ * invoice's credit was used beyond what it holds.
+ */
+export async function findBalanceProblems(sql: Sql): Promise<{ ref: string; invoiceId: string | null; message: string }[]> {
+  const movements = await sql<
+    { id: string; kind: string; cash: number; credit: number; taken: number; rest: number; used: number; allocated: number }[]
+  >`
+    SELECT m.id, m.kind, m.cash_cents::bigint::float8 AS cash, m.credit_cents::bigint::float8 AS credit,
+           coalesce((SELECT sum(amount_cents) FROM unapplied_payments WHERE movement_id = m.id), 0)::float8 AS taken,
+           coalesce((SELECT sum(amount_cents) FROM unapplied_payments WHERE source = 'balance' AND id = m.id || ':rest'), 0)::float8 AS rest,
+           coalesce((SELECT sum(amount_cents) FROM balance_credit_uses WHERE movement_id = m.id), 0)::float8 AS used,
+           coalesce((SELECT sum((a->>'amountCents')::bigint) FROM jsonb_array_elements(m.allocations) a), 0)::float8 AS allocated
+    FROM balance_movements m`;
+  const problems: { ref: string; invoiceId: string | null; message: string }[] = [];
+  for (const m of movements) {
+    const ref = `balance:${m.id}`;
+    if (m.taken - m.rest !== m.cash)
+      problems.push({ ref, invoiceId: null, message: `movement ${m.id} says ${m.cash} cash but took ${m.taken} and left ${m.rest}` });
+    if (m.used !== m.credit)
+      problems.push({ ref, invoiceId: null, message: `movement ${m.id} says ${m.credit} credit but used ${m.used}` });
+    if (m.kind === 'applied' && m.allocated !== m.cash + m.credit)
+      problems.push({ ref, invoiceId: null, message: `movement ${m.id} applied ${m.allocated}, not the ${m.cash + m.credit} it took` });
+  }
+  const overused = await sql<{ invoiceId: string; credit: number; used: number }[]>`
+    SELECT u.invoice_id AS "invoiceId", coalesce(c.credit, 0)::float8 AS credit, u.used::float8 AS used
+    FROM (SELECT invoice_id, sum(amount_cents) AS used FROM balance_credit_uses GROUP BY invoice_id) u
+    LEFT JOIN (SELECT invoice_id, sum(amount_cents) AS credit FROM customer_credits GROUP BY invoice_id) c ON c.invoice_id = u.invoice_id
+    WHERE u.used > coalesce(c.credit, 0)`;
+  for (const o of overused)
+    problems.push({
+      ref: `credit:${o.invoiceId}`,
+      invoiceId: o.invoiceId,
+      message: `credit used ${o.used} is more than the ${o.credit} the invoice holds`,
+    });
+  return problems;
+}

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import { countInvoices, findUnappliedCashProblems, listStoredLedgers, type StoredLedger } from '../db/ledger-check';
+import { countInvoices, findBalanceProblems, findUnappliedCashProblems, listStoredLedgers, type StoredLedger } from '../db/ledger-check';
 import { identityProblems, ledgerDifferences, type LedgerProblem } from '../domain/ledger';
 import { invoiceLedgerQuery, type InvoiceLedgerView } from '../../workflows/messages';
 
@@ -72,6 +72,9 @@ export async function checkLedgerPage(
         invoiceId: p.invoiceId ?? '',
         number: `${p.source}:${p.id}`,
       });
+    }
+    for (const p of await findBalanceProblems(deps.sql)) {
+      differences.push({ check: 'identity', field: p.ref, message: p.message, invoiceId: p.invoiceId ?? '', number: p.ref });
     }
   }
   differences.sort((a, b) => a.number.localeCompare(b.number) || a.field.localeCompare(b.field));

@@ -6,6 +6,7 @@ import { invoiceStateQuery } from '../../workflows/messages';
 import { startApi, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
+import { checkLedger } from '../../src/services/check-ledger';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
 import { useStack } from '../helpers/stack';
 
@@ -195,4 +196,17 @@ it('refunds the balance with an outbound event, and two requests at once never s
     .sql`SELECT actor, reason FROM audit_log WHERE entity_id = ${customer.id} AND action = 'customer.balance_refunded'`;
   expect(audit).toEqual({ actor: 'api', reason: 'customer asked for the overpayment back' });
   await eventually(() => expectLedgerConsistent(stack.db.sql, stack.env.client));
+});
+
+it('the ledger check notices a balance movement that does not add up', async () => {
+  const [m] = await stack.db.sql`SELECT id, cash_cents FROM balance_movements WHERE kind = 'refunded' LIMIT 1`;
+  await stack.db.sql`UPDATE balance_movements SET cash_cents = cash_cents + 1 WHERE id = ${m!.id}`;
+  try {
+    const report = await checkLedger({ sql: stack.db.sql, client: null });
+    expect(report.differences).toEqual([
+      expect.objectContaining({ field: `balance:${m!.id}`, message: expect.stringContaining(`says ${Number(m!.cash_cents) + 1} cash`) }),
+    ]);
+  } finally {
+    await stack.db.sql`UPDATE balance_movements SET cash_cents = ${m!.cash_cents} WHERE id = ${m!.id}`;
+  }
 });
