@@ -52,3 +52,9 @@ CREATE INDEX balance_credit_uses_invoice_idx ON balance_credit_uses (invoice_id)
 -- Unapplying a bank allocation: the payment is reversed on its invoice and the money goes back to
 -- unapplied cash (`<line>:<invoice>:unapplied`).
 ALTER TABLE bank_allocations ADD COLUMN reversed_by text, ADD COLUMN reversed_at timestamptz, ADD COLUMN reversal_reason text;
+
+-- "Pay everything": a checkout session for a customer's open invoices in one currency, rather than one
+-- invoice; its payment names the customer and is allocated oldest first.
+ALTER TABLE checkout_sessions ALTER COLUMN invoice_id DROP NOT NULL, ADD COLUMN customer_id uuid REFERENCES customers (id);
+ALTER TABLE checkout_sessions ADD CONSTRAINT checkout_sessions_for_check CHECK ((invoice_id IS NULL) <> (customer_id IS NULL));
+CREATE UNIQUE INDEX checkout_sessions_customer_seq ON checkout_sessions (customer_id, currency, seq) WHERE customer_id IS NOT NULL;

@@ -9,8 +9,13 @@ export interface CheckoutSession {
 }
 
 export interface CheckoutRequest {
-  readonly invoiceId: string;
-  readonly invoiceNumber: string;
+  /**
+   * What the money pays: one invoice (`metadata.invoice_id`), or a customer's open invoices
+   * (`metadata.customer_id`; the payment is allocated oldest first when it arrives).
+   */
+  readonly for: { readonly invoiceId: string; readonly invoiceNumber: string } | { readonly customerId: string };
+  /** The line the customer sees on the payment page. */
+  readonly description: string;
   readonly customerEmail: string;
   readonly amountCents: number;
   readonly currency: string;
@@ -29,8 +34,9 @@ export interface CheckoutProvider {
 }
 
 /**
- * Stripe Checkout. Every session carries `metadata.invoice_id` (on the session and on its
- * PaymentIntent), which is how the webhook finds the invoice when the customer has paid.
+ * Stripe Checkout. Every session carries `metadata.invoice_id` (or, paying a customer's open
+ * invoices, `metadata.customer_id`) on the session and on its PaymentIntent, which is how the
+ * webhook finds where the money goes when the customer has paid.
  * `baseUrl` points the official SDK at another API host (a local recorder in tests).
  */
 export function stripeCheckout(o: { secretKey: string; baseUrl?: string }): CheckoutProvider {
@@ -45,7 +51,10 @@ export function stripeCheckout(o: { secretKey: string; baseUrl?: string }): Chec
   return {
     name: 'stripe',
     async createSession(r) {
-      const metadata = { invoice_id: r.invoiceId, invoice_number: r.invoiceNumber };
+      const invoice = 'invoiceId' in r.for ? r.for : null;
+      const metadata: Record<string, string> = invoice
+        ? { invoice_id: invoice.invoiceId, invoice_number: invoice.invoiceNumber }
+        : { customer_id: (r.for as { customerId: string }).customerId };
       const session = await stripe.checkout.sessions.create(
         {
           mode: 'payment',
@@ -55,14 +64,14 @@ export function stripeCheckout(o: { secretKey: string; baseUrl?: string }): Chec
               price_data: {
                 currency: r.currency.toLowerCase(),
                 unit_amount: toStripeAmount(r.amountCents, r.currency),
-                product_data: { name: `Invoice ${r.invoiceNumber}` },
+                product_data: { name: r.description },
               },
             },
           ],
-          client_reference_id: r.invoiceId,
+          ...(invoice ? { client_reference_id: invoice.invoiceId } : {}),
           customer_email: r.customerEmail,
           metadata,
-          payment_intent_data: { metadata, description: `Invoice ${r.invoiceNumber}` },
+          payment_intent_data: { metadata, description: r.description },
           success_url: r.successUrl,
           cancel_url: r.cancelUrl,
         },

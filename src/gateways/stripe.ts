@@ -29,7 +29,11 @@ const invoiceRef = z
   .refine((v) => isStorableText(v), CONTROL_CHARACTERS_MESSAGE)
   .nullish()
   .transform((v) => (v && z.uuid().safeParse(v).success ? v : null));
-const metadata = z.object({ invoice_id: invoiceRef }).loose().nullish();
+/** `customer_id`: a "pay everything" session of ours, for the customer's open invoices. */
+const metadata = z.object({ invoice_id: invoiceRef, customer_id: invoiceRef }).loose().nullish();
+/** Who the money is for when it names no invoice: the customer (applied oldest first). */
+const customerOf = (m: { invoice_id?: string | null; customer_id?: string | null } | null | undefined, invoiceId: string | null) =>
+  !invoiceId && m?.customer_id ? { customerId: m.customer_id } : {};
 
 /** The envelope every event shares; Stripe's SDK checks only the signature. */
 const envelope = z.object({
@@ -129,6 +133,7 @@ function factOf(event: Stripe.Event): GatewayFact {
       return {
         kind: 'payment',
         invoiceId: pi.metadata?.invoice_id ?? null,
+        ...customerOf(pi.metadata, pi.metadata?.invoice_id ?? null),
         paymentId: pi.id,
         amountCents: minorUnits(pi.amount_received, pi.currency, event.type, 'amount_received'),
         currency: pi.currency,
@@ -142,9 +147,11 @@ function factOf(event: Stripe.Event): GatewayFact {
       if (session.payment_status !== 'paid') return { kind: 'none' };
       const cs = parse(paidSession, object, event.type);
       // The PaymentIntent id is the payment's identity, so the session and its payment_intent.succeeded apply once.
+      const invoiceId = cs.metadata?.invoice_id ?? cs.client_reference_id ?? null;
       return {
         kind: 'payment',
-        invoiceId: cs.metadata?.invoice_id ?? cs.client_reference_id ?? null,
+        invoiceId,
+        ...customerOf(cs.metadata, invoiceId),
         paymentId: cs.payment_intent ?? cs.id,
         amountCents: minorUnits(cs.amount_total, cs.currency, event.type, 'amount_total'),
         currency: cs.currency,

@@ -7,6 +7,7 @@ import { startInboxRelay, type InboxRelay } from '../../src/services/inbox-relay
 import { startApi, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
+import { invoiceStateQuery } from '../../workflows/messages';
 import { startRecorder, type RecordedRequest } from '../helpers/recorder';
 import { useStack } from '../helpers/stack';
 
@@ -256,6 +257,108 @@ describe('pay link with Stripe Checkout', () => {
     expect((await withStripe.request('POST', `/api/invoices/${randomUUID()}/checkout`)).status).toBe(404);
     expect((await withStripe.request('POST', `/api/invoices/${randomUUID()}/checkout`, { token: null })).status).toBe(401);
     expect(stripeApi.requests.length).toBe(before);
+  });
+});
+
+describe('"pay everything" in the portal', () => {
+  const stripeEvent = (type: string, object: Record<string, unknown>) =>
+    JSON.stringify({
+      id: `evt_${randomUUID().slice(0, 12)}`,
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: { object },
+    });
+  const deliver = (payload: string) =>
+    withStripe.request('POST', '/webhooks/stripe', {
+      raw: payload,
+      token: null,
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+      },
+    });
+
+  it('one card payment for every open invoice, applied oldest first exactly once, however often Stripe tells us', async () => {
+    const first = await invoice(30_000, 'EUR');
+    const second = await invoiceFixture(
+      { sql: stack.db.sql, client: stack.env.client, taskQueue: stack.workers.taskQueue },
+      { totalCents: 20_000, customer: { currency: 'EUR' }, invoice: { customerId: first.customer.id, dueIn: '40d' } },
+    );
+    const portal: string = (await withStripe.request('POST', `/api/customers/${first.customer.id}/portal-links`, { body: {} })).body.url;
+    const path = new URL(portal).pathname;
+    const page = await withStripe.request('GET', path, { token: null });
+    expect(page.body).toContain('Pay everything (EUR 500.00) by card');
+
+    const click = () =>
+      withStripe.request('POST', `${path}/checkout`, {
+        token: null,
+        redirect: 'manual',
+        raw: 'currency=EUR',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+    const res = await click();
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
+    const sent = form(sessionCreations().at(-1)!);
+    expect(sent).toMatchObject({
+      'line_items[0][price_data][unit_amount]': '50000',
+      'line_items[0][price_data][product_data][name]': `2 open invoices (${first.invoice.number}, ${second.invoice.number})`,
+      'metadata[customer_id]': first.customer.id,
+      'payment_intent_data[metadata][customer_id]': first.customer.id,
+    });
+    expect(sent.client_reference_id).toBeUndefined();
+    expect(sent['metadata[invoice_id]']).toBeUndefined();
+    // A second click reuses the open session.
+    expect((await click()).headers.get('location')).toBe(res.headers.get('location'));
+
+    const pi = `pi_${randomUUID().slice(0, 12)}`;
+    const metadata = { customer_id: first.customer.id };
+    expect(
+      (
+        await deliver(
+          stripeEvent('checkout.session.completed', {
+            id: 'cs_test_all',
+            object: 'checkout.session',
+            amount_total: 50_000,
+            currency: 'eur',
+            metadata,
+            payment_intent: pi,
+            payment_status: 'paid',
+            status: 'complete',
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await deliver(
+          stripeEvent('payment_intent.succeeded', {
+            id: pi,
+            object: 'payment_intent',
+            amount_received: 50_000,
+            currency: 'eur',
+            metadata,
+            payment_method_types: ['card'],
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    await eventually(async () => {
+      expect((await first.handle.query(invoiceStateQuery)).status).toBe('paid');
+      expect((await second.handle.query(invoiceStateQuery)).status).toBe('paid');
+    });
+    expect(await stack.db.sql`SELECT count(*)::int AS n FROM balance_movements WHERE key = ${`stripe:${pi}`}`).toEqual([{ n: 1 }]);
+    expect(
+      await stack.db.sql`SELECT count(*)::int AS n FROM payments WHERE invoice_id IN (${first.invoice.id}, ${second.invoice.id})`,
+    ).toEqual([{ n: 2 }]);
+    const after = await withStripe.request('GET', `${path}?checkout=success`, { token: null });
+    expect(after.body).toContain('your payment was submitted');
+    expect(after.body).not.toContain('Pay everything');
   });
 });
 

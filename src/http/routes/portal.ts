@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { readBalanceDetails, type BalanceDetails } from '../../db/customer-balance';
 import { applyCustomerBalance } from '../../services/apply-customer-balance';
+import { startCustomerCheckout } from '../../services/start-customer-checkout';
 import { findCustomer, type CustomerRow } from '../../db/customers';
 import { findInvoiceDocument } from '../../db/documents';
 import { resolvePortalToken } from '../../db/portal-tokens';
@@ -164,6 +165,27 @@ export function portalRoutes(ctx: HttpContext): Router {
   command('dispute');
   command('promise');
 
+  /** "Pay everything": one card payment for the open invoices in a currency, applied oldest first when it arrives. */
+  router.post('/:token/checkout', async (req, res) => {
+    const customer = await customerOf(req, res);
+    if (!customer) return;
+    const form = z.object({ currency: z.string().regex(/^[A-Z]{3}$/) }).safeParse(req.body);
+    try {
+      if (!form.success) throw new DomainError(ErrorCode.VALIDATION, 'please use the button on your account page');
+      const session = await startCustomerCheckout(ctx, customer.id, {
+        currency: form.data.currency,
+        returnUrl: `${ctx.publicUrl}/portal/${req.params.token}`,
+      });
+      res.redirect(303, session.url);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      res
+        .status(STATUS_OF[err.code])
+        .type('html')
+        .send(await portalPage(ctx, describe, req.params.token!, customer, { kind: 'alert', text: err.message }));
+    }
+  });
+
   /** The customer uses their own balance on their oldest open invoices (the same use case as the API's). */
   router.post('/:token/balance/apply', async (req, res) => {
     const customer = await customerOf(req, res);
@@ -211,6 +233,9 @@ function balanceNote(b: BalanceDetails, base: string, canPay: boolean): Raw {
 
 function pickNotice(query: Request['query']): { kind: 'notice' | 'alert'; text: string } | null {
   const number = typeof query.invoice === 'string' ? query.invoice : '';
+  if (query.checkout === 'success')
+    return { kind: 'notice', text: 'Thank you: your payment was submitted. It shows here as soon as the payment provider confirms it.' };
+  if (query.checkout === 'cancelled') return { kind: 'notice', text: 'The card payment was cancelled; nothing was charged.' };
   if (query.done === 'balance')
     return { kind: 'notice', text: `Thank you. Your balance now pays ${number}; the amounts below update in a moment.` };
   if (query.done === 'dispute')
@@ -301,6 +326,16 @@ async function portalPage(
         : ''
     }
     <p>Amount due: ${totals.size === 0 ? raw('<strong>nothing</strong>') : [...totals].map(([c, v]) => html`<strong class="due">${formatMoney(v, c)}</strong> `)}</p>
+    ${
+      ctx.checkout
+        ? [...totals]
+            .filter(([c, v]) => v > 0 && open.filter((i) => i.currency === c && i.amountDueCents > 0).length > 1)
+            .map(
+              ([c, v]) => html`<form class="inline pay-all" method="post" action="${base}/checkout" aria-label="Pay everything in ${c}">
+        <input type="hidden" name="currency" value="${c}"><button type="submit">Pay everything (${formatMoney(v, c)}) by card</button></form>`,
+            )
+        : ''
+    }
     ${balances.map((b) => balanceNote(b, base, totals.has(b.currency)))}
     <h2>Open invoices</h2>
     ${
