@@ -10,7 +10,7 @@ import {
   type BalanceMovement,
   type MovementAllocation,
 } from '../db/customer-balance';
-import { findCustomer } from '../db/customers';
+import { findCustomer, type CustomerRow } from '../db/customers';
 import { recordUnappliedPayment } from '../db/unapplied-payments';
 import { insertInboxEvents } from '../db/webhook-inbox';
 import { availableCents, oldestFirst, planBalanceUse, type BalancePlan } from '../domain/balance';
@@ -60,13 +60,8 @@ export async function applyCustomerBalance(
   input: ApplyBalanceInput,
   o: { actor: string; key?: string; reference?: string },
 ): Promise<BalanceMoveResult> {
-  const customer = await findCustomer(sql, customerId);
-  if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${customerId} does not exist`);
-  const currency = input.currency ?? customer.currency;
-  if (o.key) {
-    const earlier = await findMovementByKey(sql, o.key);
-    if (earlier) return repeatOf(earlier, { kind: 'applied', currency });
-  }
+  const { currency, repeat } = await movementStart(sql, customerId, { kind: 'applied', currency: input.currency, key: o.key });
+  if (repeat) return repeat;
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
     await lockCustomerBalance(tx, customerId);
@@ -169,15 +164,27 @@ export async function applyGatewayCustomerPayment(
   }
 }
 
-/** A repeated key answers with the movement it made, unless it now asks for something else. */
-export function repeatOf(earlier: BalanceMovement, asked: { kind: BalanceMovement['kind']; currency: string }): BalanceMoveResult {
-  if (earlier.kind !== asked.kind || earlier.currency !== asked.currency) {
+/**
+ * The guards every movement starts with: the customer exists, the currency (theirs by default), and
+ * a repeated key, which answers with the movement it made unless it now asks for something else.
+ */
+export async function movementStart(
+  sql: Sql,
+  customerId: string,
+  asked: { kind: BalanceMovement['kind']; currency: string | undefined; key: string | undefined },
+): Promise<{ customer: CustomerRow; currency: string; repeat: BalanceMoveResult | null }> {
+  const customer = await findCustomer(sql, customerId);
+  if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${customerId} does not exist`);
+  const currency = asked.currency ?? customer.currency;
+  const earlier = asked.key ? await findMovementByKey(sql, asked.key) : undefined;
+  if (!earlier) return { customer, currency, repeat: null };
+  if (earlier.kind !== asked.kind || earlier.currency !== currency) {
     throw new DomainError(
       ErrorCode.IDEMPOTENCY_CONFLICT,
       `this Idempotency-Key was used for a ${earlier.currency} movement (${earlier.kind})`,
     );
   }
-  return { movement: earlier, repeated: true };
+  return { customer, currency, repeat: { movement: earlier, repeated: true } };
 }
 
 /** Unapplied cash is taken whole; what the movement did not need goes back to the balance as a new row. */

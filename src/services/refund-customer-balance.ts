@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../db/client';
-import { findMovementByKey, insertMovement, lockCustomerBalance, readBalanceFunds } from '../db/customer-balance';
-import { findCustomer } from '../db/customers';
+import { insertMovement, lockCustomerBalance, readBalanceFunds } from '../db/customer-balance';
 import { enqueueOutboundEvents } from '../db/outbound-events';
 import { availableCents, planBalanceRefund } from '../domain/balance';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { currencyCode, minorUnits, singleLine } from '../domain/input';
-import { keepCashRest, repeatOf, type BalanceMoveResult } from './apply-customer-balance';
+import { keepCashRest, movementStart, type BalanceMoveResult } from './apply-customer-balance';
 
 export const refundBalanceSchema = z.strictObject({
   /** @default the customer's currency */
@@ -31,13 +30,8 @@ export async function refundCustomerBalance(
   input: z.output<typeof refundBalanceSchema>,
   o: { actor: string; key?: string },
 ): Promise<BalanceMoveResult> {
-  const customer = await findCustomer(sql, customerId);
-  if (!customer) throw new DomainError(ErrorCode.NOT_FOUND, `customer ${customerId} does not exist`);
-  const currency = input.currency ?? customer.currency;
-  if (o.key) {
-    const earlier = await findMovementByKey(sql, o.key);
-    if (earlier) return repeatOf(earlier, { kind: 'refunded', currency });
-  }
+  const { customer, currency, repeat } = await movementStart(sql, customerId, { kind: 'refunded', currency: input.currency, key: o.key });
+  if (repeat) return repeat;
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
     await lockCustomerBalance(tx, customerId);

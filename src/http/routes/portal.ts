@@ -165,6 +165,15 @@ export function portalRoutes(ctx: HttpContext): Router {
   command('dispute');
   command('promise');
 
+  /** A refusal shown on the account page, with the status the API would answer. */
+  const refuse = async (res: Response, token: string, customer: CustomerRow, err: unknown) => {
+    if (!(err instanceof DomainError)) throw err;
+    res
+      .status(STATUS_OF[err.code])
+      .type('html')
+      .send(await portalPage(ctx, describe, token, customer, { kind: 'alert', text: err.message }));
+  };
+
   /** "Pay everything": one card payment for the open invoices in a currency, applied oldest first when it arrives. */
   router.post('/:token/checkout', async (req, res) => {
     const customer = await customerOf(req, res);
@@ -178,11 +187,7 @@ export function portalRoutes(ctx: HttpContext): Router {
       });
       res.redirect(303, session.url);
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      res
-        .status(STATUS_OF[err.code])
-        .type('html')
-        .send(await portalPage(ctx, describe, req.params.token!, customer, { kind: 'alert', text: err.message }));
+      await refuse(res, req.params.token!, customer, err);
     }
   });
 
@@ -202,11 +207,7 @@ export function portalRoutes(ctx: HttpContext): Router {
       const numbers = movement.allocations.map((a) => a.number).join(', ');
       res.redirect(303, `${ctx.publicUrl}/portal/${req.params.token}?done=balance&invoice=${encodeURIComponent(numbers)}`);
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      res
-        .status(STATUS_OF[err.code])
-        .type('html')
-        .send(await portalPage(ctx, describe, req.params.token!, customer, { kind: 'alert', text: err.message }));
+      await refuse(res, req.params.token!, customer, err);
     }
   });
   return router;
