@@ -58,3 +58,7 @@ ALTER TABLE bank_allocations ADD COLUMN reversed_by text, ADD COLUMN reversed_at
 ALTER TABLE checkout_sessions ALTER COLUMN invoice_id DROP NOT NULL, ADD COLUMN customer_id uuid REFERENCES customers (id);
 ALTER TABLE checkout_sessions ADD CONSTRAINT checkout_sessions_for_check CHECK ((invoice_id IS NULL) <> (customer_id IS NULL));
 CREATE UNIQUE INDEX checkout_sessions_customer_seq ON checkout_sessions (customer_id, currency, seq) WHERE customer_id IS NOT NULL;
+
+-- Payments on their way to an invoice (in the inbox, or delivered and not yet projected), which a
+-- balance movement counts as paid.
+CREATE INDEX webhook_inbox_invoice_payment_idx ON webhook_inbox (invoice_id) WHERE fact->>'kind' = 'payment';

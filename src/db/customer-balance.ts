@@ -54,15 +54,20 @@ export async function readBalanceFunds(tx: Sql, customerId: string, currency: st
 
 /**
  * The customer's open invoices in a currency with what they owe now, less payments already on their
- * way to them (in the gateway inbox, not yet applied): the balance never pays the same debt twice.
+ * way to them (in the gateway inbox, or delivered and not yet in the invoice's row): the balance
+ * never pays the same debt twice.
  */
 export async function readOpenItems(tx: Sql, customerId: string, currency: string): Promise<OpenItem[]> {
   const rows = await tx<OpenItem[]>`
     SELECT i.id AS "invoiceId", i.number, to_char(i.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "dueAt",
            greatest(0, i.amount_due_cents - coalesce(p.pending, 0))::int AS "amountDueCents"
     FROM invoices i
-    LEFT JOIN (SELECT invoice_id, sum((fact->>'amountCents')::bigint) AS pending FROM webhook_inbox
-               WHERE status = 'pending' AND fact->>'kind' = 'payment' AND invoice_id IS NOT NULL GROUP BY invoice_id) p ON p.invoice_id = i.id::text
+    -- Waiting in the inbox, or delivered to the workflow and not yet projected into the invoice row.
+    LEFT JOIN LATERAL (
+      SELECT sum((w.fact->>'amountCents')::bigint) AS pending FROM webhook_inbox w
+      WHERE w.invoice_id = i.id::text AND w.fact->>'kind' = 'payment' AND w.status IN ('pending', 'delivered')
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.kind = 'payment' AND p.id = w.fact->>'paymentId' AND p.invoice_id = i.id)
+    ) p ON true
     WHERE i.customer_id = ${customerId} AND i.currency = ${currency} AND i.status = 'open' AND i.amount_due_cents > 0
     ORDER BY i.due_at, i.number`;
   return rows.filter((r) => r.amountDueCents > 0);

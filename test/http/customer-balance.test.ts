@@ -6,6 +6,7 @@ import { invoiceStateQuery } from '../../workflows/messages';
 import { startApi, type ApiHarness } from '../helpers/api';
 import { eventually } from '../helpers/eventually';
 import { invoiceFixture } from '../helpers/fixtures';
+import { readOpenItems } from '../../src/db/customer-balance';
 import { checkLedger } from '../../src/services/check-ledger';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
 import { useStack } from '../helpers/stack';
@@ -196,6 +197,20 @@ it('refunds the balance with an outbound event, and two requests at once never s
     .sql`SELECT actor, reason FROM audit_log WHERE entity_id = ${customer.id} AND action = 'customer.balance_refunded'`;
   expect(audit).toEqual({ actor: 'api', reason: 'customer asked for the overpayment back' });
   await eventually(() => expectLedgerConsistent(stack.db.sql, stack.env.client));
+});
+
+it('counts a payment already delivered to an invoice, but not yet in its Postgres row, as paid (the balance does not pay it again)', async () => {
+  const { customer, oldest } = await customerWithInvoices('Balance Four Oy');
+  const eventId = `evt_${randomUUID()}`;
+  const fact = { kind: 'payment', invoiceId: oldest.invoice.id, paymentId: eventId, amountCents: 4_000, currency: 'EUR' };
+  await stack.db.sql`INSERT INTO webhook_inbox (gateway, event_id, event_type, invoice_id, fact, status)
+                     VALUES ('test', ${eventId}, 'payment.succeeded', ${oldest.invoice.id}, ${stack.db.sql.json(fact)}, 'delivered')`;
+  try {
+    const items = await readOpenItems(stack.db.sql, customer.id, 'EUR');
+    expect(items.find((i) => i.invoiceId === oldest.invoice.id)?.amountDueCents).toBe(6_000);
+  } finally {
+    await stack.db.sql`DELETE FROM webhook_inbox WHERE gateway = 'test' AND event_id = ${eventId}`;
+  }
 });
 
 it('the ledger check notices a balance movement that does not add up', async () => {
