@@ -37,19 +37,11 @@ export async function lockCustomerBalance(tx: Sql, customerId: string): Promise<
 
 /** What the balance holds in a currency: unapplied cash and credit left per invoice, each oldest first. */
 export async function readBalanceFunds(tx: Sql, customerId: string, currency: string): Promise<BalanceFunds> {
-  const cash = await tx<{ source: string; id: string; amountCents: number }[]>`
-    SELECT source, id, amount_cents::int AS "amountCents" FROM unapplied_payments
-    WHERE customer_id = ${customerId} AND currency = ${currency} AND status = 'unapplied'
-    ORDER BY received_at, source, id`;
-  const credit = await tx<{ invoiceId: string; amountCents: number }[]>`
-    SELECT i.id AS "invoiceId", (c.credit - coalesce(u.used, 0))::int AS "amountCents"
-    FROM invoices i
-    JOIN (SELECT invoice_id, sum(amount_cents) AS credit FROM customer_credits
-          WHERE customer_id = ${customerId} AND currency = ${currency} GROUP BY invoice_id) c ON c.invoice_id = i.id
-    LEFT JOIN (SELECT invoice_id, sum(amount_cents) AS used FROM balance_credit_uses GROUP BY invoice_id) u ON u.invoice_id = i.id
-    WHERE c.credit - coalesce(u.used, 0) > 0
-    ORDER BY i.issue_date, i.number`;
-  return { cash: [...cash], credit: [...credit] };
+  const details = (await readBalanceDetails(tx, customerId, currency))[0];
+  return {
+    cash: details?.unappliedCash.map(({ source, id, amountCents }) => ({ source, id, amountCents })) ?? [],
+    credit: details?.credit.map(({ invoiceId, amountCents }) => ({ invoiceId, amountCents })) ?? [],
+  };
 }
 
 /**
@@ -122,6 +114,8 @@ export interface BalanceDetails {
   readonly cashCents: number;
   readonly creditCents: number;
   readonly unappliedCash: readonly {
+    readonly source: string;
+    readonly id: string;
     readonly ref: string;
     readonly amountCents: number;
     readonly receivedAt: Date;
@@ -131,18 +125,32 @@ export interface BalanceDetails {
   readonly credit: readonly { readonly invoiceId: string; readonly number: string; readonly amountCents: number }[];
 }
 
-export async function readBalanceDetails(sql: Sql, customerId: string): Promise<BalanceDetails[]> {
+/** Every currency the customer has a balance in, or only `currency`. */
+export async function readBalanceDetails(sql: Sql, customerId: string, currency?: string): Promise<BalanceDetails[]> {
+  const inCurrency = (column: string) => (currency ? sql`AND ${sql(column)} = ${currency}` : sql``);
   const [cash, credit] = await Promise.all([
-    sql<{ currency: string; ref: string; amountCents: number; receivedAt: Date; reference: string | null; reason: string }[]>`
-      SELECT currency, source || ':' || id AS ref, amount_cents::int AS "amountCents", received_at AS "receivedAt", reference, reason
-      FROM unapplied_payments WHERE customer_id = ${customerId} AND status = 'unapplied' ORDER BY currency, received_at, source, id`,
+    sql<
+      {
+        currency: string;
+        source: string;
+        id: string;
+        ref: string;
+        amountCents: number;
+        receivedAt: Date;
+        reference: string | null;
+        reason: string;
+      }[]
+    >`
+      SELECT currency, source, id, source || ':' || id AS ref, amount_cents::int AS "amountCents", received_at AS "receivedAt", reference, reason
+      FROM unapplied_payments WHERE customer_id = ${customerId} AND status = 'unapplied' ${inCurrency('currency')}
+      ORDER BY currency, received_at, source, id`,
     sql<{ currency: string; invoiceId: string; number: string; amountCents: number }[]>`
       SELECT i.currency, i.id AS "invoiceId", i.number, (c.credit - coalesce(u.used, 0))::int AS "amountCents"
       FROM invoices i
       JOIN (SELECT invoice_id, sum(amount_cents) AS credit FROM customer_credits WHERE customer_id = ${customerId} GROUP BY invoice_id) c
         ON c.invoice_id = i.id
       LEFT JOIN (SELECT invoice_id, sum(amount_cents) AS used FROM balance_credit_uses GROUP BY invoice_id) u ON u.invoice_id = i.id
-      WHERE c.credit - coalesce(u.used, 0) > 0
+      WHERE c.credit - coalesce(u.used, 0) > 0 ${inCurrency('i.currency')}
       ORDER BY i.currency, i.issue_date, i.number`,
   ]);
   const currencies = [...new Set([...cash.map((c) => c.currency), ...credit.map((c) => c.currency)])].sort();

@@ -353,12 +353,17 @@ describe('"pay everything" in the portal', () => {
       expect((await second.handle.query(invoiceStateQuery)).status).toBe('paid');
     });
     expect(await stack.db.sql`SELECT count(*)::int AS n FROM balance_movements WHERE key = ${`stripe:${pi}`}`).toEqual([{ n: 1 }]);
-    expect(
-      await stack.db.sql`SELECT count(*)::int AS n FROM payments WHERE invoice_id IN (${first.invoice.id}, ${second.invoice.id})`,
-    ).toEqual([{ n: 2 }]);
-    const after = await withStripe.request('GET', `${path}?checkout=success`, { token: null });
-    expect(after.body).toContain('your payment was submitted');
-    expect(after.body).not.toContain('Pay everything');
+    // The ledger rows follow the workflows (the projection is asynchronous).
+    await eventually(async () =>
+      expect(
+        await stack.db.sql`SELECT count(*)::int AS n FROM payments WHERE invoice_id IN (${first.invoice.id}, ${second.invoice.id})`,
+      ).toEqual([{ n: 2 }]),
+    );
+    await eventually(async () => {
+      const after = await withStripe.request('GET', `${path}?checkout=success`, { token: null });
+      expect(after.body).toContain('your payment was submitted');
+      expect(after.body).not.toContain('Pay everything');
+    });
   });
 });
 
