@@ -36,14 +36,19 @@ export function invoiceDetails(f: InvoiceDetailsFacts): string {
   const due = amountDue(ledger);
   const lines: string[] = [];
   const billed = ledger.totalCents + ledger.feesCents;
+  const writtenOff = ledger.writtenOffCents ?? 0;
+  const of = [
+    ...(ledger.feesCents > 0 ? [`fees ${money(ledger.feesCents)}`] : []),
+    ...(writtenOff > 0 ? [`written off ${money(writtenOff)}`] : []),
+  ];
   switch (state.status) {
     case 'open':
       lines.push(
-        `**${money(due)} due** of ${money(billed)}${ledger.feesCents > 0 ? ` (fees ${money(ledger.feesCents)})` : ''} · ${agingInWords(f, input.dueAt, input.timeZone)}`,
+        `**${money(due)} due** of ${money(billed)}${of.length > 0 ? ` (${of.join(', ')})` : ''} · ${agingInWords(f, input.dueAt, input.timeZone)}`,
       );
       break;
     case 'paid':
-      lines.push(`**Paid** · ${money(billed)} settled`);
+      lines.push(`**Paid** · ${money(billed)} settled${writtenOff > 0 ? ` (${money(writtenOff)} of it written off)` : ''}`);
       break;
     case 'void':
       lines.push(`**Void** · nothing is owed`);

@@ -42,6 +42,7 @@ import {
   openFlags,
 } from '../src/domain/commands';
 import { cleanText } from '../src/domain/text';
+import { checkWriteOff, decideWriteOff } from '../src/domain/write-off';
 import { agingAt, nextAgingChange } from '../src/domain/aging';
 import { decideSteps, nextActionOf, nextActionOfPlan, planNext, type Plan } from '../src/domain/dunning';
 import { DomainError } from '../src/domain/errors';
@@ -92,6 +93,7 @@ import {
   resolveFlagUpdate,
   retryProjectionSignal,
   voidInvoiceUpdate,
+  writeOffUpdate,
   describe,
   HISTORY_BUDGET,
   type InvoiceView,
@@ -435,6 +437,14 @@ export async function invoiceWorkflow(input: InvoiceWorkflowInput): Promise<Invo
       checkPayment(state, payment);
       return decidePayment(state, payment);
     },
+    reason: why,
+  });
+  command(writeOffUpdate, {
+    check: ({ actor, reason, writeOffId, ...w }) => {
+      checkText({ actor, reason, writeOffId });
+      checkWriteOff(state, { writeOffId, ...w });
+    },
+    decide: ({ actor: _actor, reason: _reason, ...w }) => decideWriteOff(state, w),
     reason: why,
   });
   command(resolveFlagUpdate, {

@@ -3,6 +3,7 @@ import type { NextAction } from '../src/domain/dunning';
 import type { ChargebackFact, MigrationOutcome } from '../src/domain/commands';
 import type { InvoiceEvent, InvoiceState, InvoiceStatus, PaymentFact, QueuedReminder, RefundFact } from '../src/domain/invoice';
 import type { LedgerFacts } from '../src/domain/ledger';
+import type { WriteOffRequest } from '../src/domain/write-off';
 import type { PolicyVersion, StepTemplate } from '../src/domain/policy';
 import type { ReminderItem, ReminderSettings } from '../src/domain/reminders';
 import type { ScheduledStep } from '../src/domain/schedule';
@@ -34,6 +35,9 @@ export interface PromiseToPay extends Attributed {
   /** YYYY-MM-DD in the customer's time zone. */
   readonly date: string;
 }
+
+/** Write off part or all of what the invoice owes (see `WriteOffCategory`); `reason` says why, for the audit trail. */
+export type WriteOff = WriteOffRequest & Attributed;
 
 /** A human settled a flagged payment or refund (`payment:<id>`, `refund:<id>`) outside the ledger. */
 export interface ResolveFlag extends Attributed {
@@ -72,6 +76,8 @@ export interface InvoiceView {
   readonly totalCents: number;
   readonly feesCents: number;
   readonly amountPaidCents: number;
+  /** Written off (bank charges, small balance, goodwill): no longer owed, never paid. */
+  readonly writtenOffCents: number;
   readonly amountDueCents: number;
   readonly dueAt: string;
   readonly timeZone: string;
@@ -105,6 +111,7 @@ export const promiseToPayUpdate = defineUpdate<InvoiceView, [PromiseToPay]>('pro
 export const recordPaymentUpdate = defineUpdate<InvoiceView, [PaymentReceived]>('recordPayment');
 export const migratePolicyUpdate = defineUpdate<MigrationResult, [MigratePolicy]>('migratePolicy');
 export const resolveFlagUpdate = defineUpdate<InvoiceView, [ResolveFlag]>('resolveFlag');
+export const writeOffUpdate = defineUpdate<InvoiceView, [WriteOff]>('writeOff');
 /** Retry a projection Postgres refused (after the cause is fixed), instead of waiting for the hourly retry. */
 export const retryProjectionSignal = defineSignal<[]>('retryProjection');
 
@@ -310,6 +317,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'The customer promises to pay by a date (YYYY-MM-DD, their calendar): reminders wait until then; a broken promise resumes them. Refused for past dates and while disputed.',
   recordPayment:
     'Record a payment by hand (cheque, wire, unapplied cash claimed). Refused in another currency or for a payment id already used.',
+  writeOff:
+    'Write off part or all of the amount due (bank charges, small balance, goodwill), with why; nothing left owed settles the invoice. Refused beyond the amount due or when closed.',
   resolveFlag: 'Settle a flagged payment or refund (payment:<id>, refund:<id>) outside the ledger, with what was done.',
   migratePolicy: 'Move the invoice to another version of its policy for its future steps (policy migrations send this).',
   // Customer account

@@ -25,6 +25,7 @@ export function viewOf(state: InvoiceState): InvoiceView {
     totalCents: ledger.totalCents,
     feesCents: ledger.feesCents,
     amountPaidCents: ledger.paidCents - ledger.refundedCents,
+    writtenOffCents: ledger.writtenOffCents ?? 0,
     amountDueCents: amountDue(ledger),
     dueAt: input.dueAt,
     timeZone: input.timeZone,

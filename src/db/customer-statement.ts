@@ -4,7 +4,7 @@ import { owedCents } from './report-sql';
 
 /**
  * The ledger facts a statement of account up to `to` is built from (see `buildStatement`): the
- * customer's invoices issued by then and every fee, payment and refund of theirs booked by then, all
+ * customer's invoices issued by then and every fee, write-off, payment and refund of theirs booked by then, all
  * on the customer's calendar. What a void cancelled and a write-off removed are read as the KPI
  * report reads them (`flowsByDay`), so the two agree.
  */
@@ -27,6 +27,15 @@ export async function readStatementFacts(
              f.booked_on AS "bookedOn", NULL AS method, NULL AS reference
       FROM late_fees f JOIN invoices i ON i.id = f.invoice_id
       WHERE i.customer_id = ${customerId} AND f.booked_on <= ${to}::date
+      UNION ALL
+      SELECT w.invoice_id, 'write_off', w.id, w.amount_cents, w.booked_on, w.category, left(w.reason, 100)
+      FROM write_offs w JOIN invoices i ON i.id = w.invoice_id
+      WHERE i.customer_id = ${customerId} AND w.booked_on <= ${to}::date
+      UNION ALL
+      -- A write-off undone: owed again from the day it was reversed (a negative write-off).
+      SELECT w.invoice_id, 'write_off', w.id || ':reversed', -w.amount_cents, w.reversed_on, w.category, 'reversed'
+      FROM write_offs w JOIN invoices i ON i.id = w.invoice_id
+      WHERE i.customer_id = ${customerId} AND w.reversed_on <= ${to}::date
       UNION ALL
       SELECT p.invoice_id, p.kind, p.id, p.amount_cents, p.booked_on, p.method, p.reference
       FROM payments p JOIN invoices i ON i.id = p.invoice_id

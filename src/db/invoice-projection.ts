@@ -69,6 +69,17 @@ export async function projectInvoiceEvents(
           await tx`INSERT INTO payments (kind, id, invoice_id, payment_id, amount_cents, currency, status, actor, received_at)
                    VALUES ('refund', ${event.refundId}, ${invoiceId}, ${event.paymentId}, ${event.amountCents}, ${event.currency}, 'applied', ${actor}, ${at})`;
           break;
+        case 'written_off':
+          await tx`INSERT INTO write_offs (invoice_id, id, amount_cents, currency, category, reason, actor, written_off_at)
+                   VALUES (${invoiceId}, ${event.writeOffId}, ${event.amountCents}, ${event.currency}, ${event.category},
+                           ${reason ?? null}, ${actor}, ${at})`;
+          break;
+        case 'write_off_reversed': {
+          const reversed = await tx`UPDATE write_offs SET reversed_at = ${at}, reversed_by = ${actor}
+                                    WHERE invoice_id = ${invoiceId} AND id = ${event.writeOffId} AND reversed_at IS NULL RETURNING 1`;
+          if (reversed.length !== 1) throw new Error(`write-off ${event.writeOffId} of invoice ${invoiceId} is not in force`);
+          break;
+        }
         case 'late_fee_applied':
           await tx`INSERT INTO late_fees (invoice_id, policy_generation, step_index, amount_cents, currency, applied_at)
                    VALUES (${invoiceId}, ${event.generation ?? 0}, ${event.stepIndex}, ${event.amountCents}, ${event.currency}, ${at})`;
@@ -127,6 +138,7 @@ export async function projectInvoiceEvents(
       UPDATE invoices SET
         status = ${snapshot.status}, fees_cents = ${snapshot.feesCents}, paid_cents = ${snapshot.paidCents},
         refunded_cents = ${snapshot.refundedCents}, amount_due_cents = ${snapshot.amountDueCents},
+        written_off_cents = ${snapshot.writtenOffCents ?? 0},
         dunning_stage = ${snapshot.dunningStage}, disputed = ${snapshot.disputed}, promised_date = ${snapshot.promisedDate},
         schedule_rules = coalesce(${snapshot.scheduleRules ?? null}, schedule_rules),
         next_step_index = ${snapshot.nextStepIndex ?? null}, paused_ms = ${snapshot.pausedMs ?? null},

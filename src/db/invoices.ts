@@ -10,6 +10,7 @@ export interface InvoiceRow {
   feesCents: number;
   paidCents: number;
   refundedCents: number;
+  writtenOffCents: number;
   amountDueCents: number;
   status: InvoiceStatus;
   dunningStage: string;
@@ -54,7 +55,7 @@ export interface InvoiceLineRow {
 }
 
 const COLUMNS = (sql: Sql) => sql`id, number, customer_id AS "customerId", currency, total_cents AS "totalCents", fees_cents AS "feesCents",
-  paid_cents AS "paidCents", refunded_cents AS "refundedCents", amount_due_cents AS "amountDueCents", status,
+  paid_cents AS "paidCents", refunded_cents AS "refundedCents", written_off_cents AS "writtenOffCents", amount_due_cents AS "amountDueCents", status,
   dunning_stage AS "dunningStage", disputed, promised_date AS "promisedDate", issue_date AS "issueDate", due_at AS "dueAt",
   policy_name AS "policyName", policy_version AS "policyVersion", workflow_id AS "workflowId",
   workflow_started AS "workflowStarted", idempotency_key AS "idempotencyKey", request_hash AS "requestHash",

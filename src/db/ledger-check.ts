@@ -24,12 +24,14 @@ interface Row {
   feesCents: number;
   paidCents: number;
   refundedCents: number;
+  writtenOffCents: number;
   amountDueCents: number;
   lastEventSeq: number;
   creditCents: number;
   payments: { id: string; amountCents: number; currency: string }[];
   refunds: { id: string; paymentId: string; amountCents: number; currency: string }[];
   fees: { generation: number; stepIndex: number; amountCents: number; currency: string }[];
+  writeOffs: { id: string; amountCents: number; currency: string; category: string }[];
 }
 
 /**
@@ -43,6 +45,7 @@ export async function listStoredLedgers(
   const rows = await sql<Row[]>`
     SELECT i.id, i.number, i.workflow_id AS "workflowId", i.workflow_started AS "workflowStarted", i.status, i.currency,
            i.total_cents AS "totalCents", i.fees_cents AS "feesCents", i.paid_cents AS "paidCents", i.refunded_cents AS "refundedCents",
+           i.written_off_cents AS "writtenOffCents",
            i.amount_due_cents AS "amountDueCents", i.last_event_seq AS "lastEventSeq",
            coalesce((SELECT sum(c.amount_cents) FROM customer_credits c WHERE c.invoice_id = i.id), 0)::bigint AS "creditCents",
            coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'amountCents', p.amount_cents, 'currency', p.currency))
@@ -50,7 +53,9 @@ export async function listStoredLedgers(
            coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'paymentId', r.payment_id, 'amountCents', r.amount_cents, 'currency', r.currency))
                      FROM payments r WHERE r.invoice_id = i.id AND r.kind = 'refund' AND r.status = 'applied'), '[]') AS refunds,
            coalesce((SELECT jsonb_agg(jsonb_build_object('generation', f.policy_generation, 'stepIndex', f.step_index, 'amountCents', f.amount_cents, 'currency', f.currency))
-                     FROM late_fees f WHERE f.invoice_id = i.id), '[]') AS fees
+                     FROM late_fees f WHERE f.invoice_id = i.id), '[]') AS fees,
+           coalesce((SELECT jsonb_agg(jsonb_build_object('id', w.id, 'amountCents', w.amount_cents, 'currency', w.currency, 'category', w.category))
+                     FROM write_offs w WHERE w.invoice_id = i.id AND w.reversed_at IS NULL), '[]') AS "writeOffs"
     FROM invoices i
     WHERE ${o.invoiceIds ? sql`i.id = ANY(${o.invoiceIds as string[]}::uuid[])` : o.after ? sql`i.id > ${o.after}` : sql`true`}
     ORDER BY i.id
@@ -78,6 +83,7 @@ export async function listStoredLedgers(
       feesCents: r.feesCents,
       paidCents: r.paidCents,
       refundedCents: r.refundedCents,
+      writtenOffCents: r.writtenOffCents,
       amountDueCents: r.amountDueCents,
       creditCents: Number(r.creditCents),
       payments: keyed(
@@ -97,6 +103,12 @@ export async function listStoredLedgers(
         r.fees,
         (f) => feeKey(f.generation, f.stepIndex),
         (f) => ({ amountCents: f.amountCents, currency: f.currency }),
+      ),
+      writeOffs: keyed(
+        'write-off',
+        r.writeOffs,
+        (w) => w.id,
+        (w) => ({ amountCents: w.amountCents, currency: w.currency, category: w.category }),
       ),
       lastSeq: r.lastEventSeq,
     };

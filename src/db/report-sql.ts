@@ -44,15 +44,15 @@ export function agingLinesAt(sql: Sql, asOf: string): Fragment {
     SELECT customer_id, currency, ${agingBucket(sql, 'days_past_due')} AS bucket, sum(due_cents)::bigint AS cents, count(*)::int AS n
     FROM (
       SELECT i.customer_id, i.currency,
-             ${owedCents(sql, 'i', sql`- coalesce(f.fees, 0) + coalesce(m.paid, 0) - coalesce(m.refunded, 0)`)} AS due_cents,
+             ${owedCents(sql, 'i', sql`- coalesce(f.fees, 0) + coalesce(w.written_off, 0) + coalesce(m.paid, 0) - coalesce(m.refunded, 0)`)} AS due_cents,
              ${asOf}::date - i.due_on AS days_past_due
       FROM (
         -- Open now (an index-only scan of invoices_open_ledger_idx) …
-        SELECT id, customer_id, currency, due_on, total_cents, fees_cents, paid_cents, refunded_cents
+        SELECT id, customer_id, currency, due_on, total_cents, fees_cents, paid_cents, refunded_cents, written_off_cents
         FROM invoices WHERE status = 'open' AND issue_date <= ${asOf}::date
         UNION ALL
         -- … or paid or closed since the date.
-        SELECT id, customer_id, currency, due_on, total_cents, fees_cents, paid_cents, refunded_cents
+        SELECT id, customer_id, currency, due_on, total_cents, fees_cents, paid_cents, refunded_cents, written_off_cents
         FROM invoices
         WHERE ((status = 'paid' AND paid_on > ${asOf}::date) OR (status IN ('void', 'uncollectible') AND closed_on > ${asOf}::date))
           AND issue_date <= ${asOf}::date
@@ -60,6 +60,13 @@ export function agingLinesAt(sql: Sql, asOf: string): Fragment {
       LEFT JOIN (
         SELECT invoice_id, sum(amount_cents) AS fees FROM late_fees WHERE booked_on > ${asOf}::date GROUP BY invoice_id
       ) f ON f.invoice_id = i.id
+      LEFT JOIN (
+        -- In force now but not then (written off later), or then but not now (reversed later).
+        SELECT invoice_id,
+               sum(CASE WHEN booked_on > ${asOf}::date THEN amount_cents ELSE 0 END)
+                 - sum(CASE WHEN reversed_on > ${asOf}::date THEN amount_cents ELSE 0 END) AS written_off
+        FROM write_offs WHERE booked_on > ${asOf}::date OR reversed_on > ${asOf}::date GROUP BY invoice_id
+      ) w ON w.invoice_id = i.id
       LEFT JOIN (
         SELECT invoice_id, sum(amount_cents) FILTER (WHERE kind = 'payment') AS paid, sum(amount_cents) FILTER (WHERE kind = 'refund') AS refunded
         FROM payments WHERE status = 'applied' AND booked_on > ${asOf}::date GROUP BY invoice_id
@@ -95,17 +102,17 @@ export function agingBucket(sql: Sql, column: string): Fragment {
 
 /**
  * What an invoice row's ledger leaves owed (`amountDue` of `src/domain/invoice.ts`): total + fees −
- * payments + refunds, never below zero; `adjust` corrects it to an earlier date.
+ * write-offs − payments + refunds, never below zero; `adjust` corrects it to an earlier date.
  */
 export function owedCents(sql: Sql, alias: string, adjust: Fragment = sql``): Fragment {
   const col = (name: string) => sql(`${alias}.${name}`);
-  return sql`greatest(0, ${col('total_cents')} + ${col('fees_cents')} - ${col('paid_cents')} + ${col('refunded_cents')} ${adjust})`;
+  return sql`greatest(0, ${col('total_cents')} + ${col('fees_cents')} - ${col('written_off_cents')} - ${col('paid_cents')} + ${col('refunded_cents')} ${adjust})`;
 }
 
 /**
  * Per day and currency in `from`…`to` (inclusive), the money that moved: columns `day`, `currency`
  * and the `PeriodFlows` figures in snake case. Each ledger fact counts on its booking day; a void
- * counts what the invoice still owed, a write-off what it owed when handed off; days to pay are
+ * counts what the invoice still owed, a hand-off what it owed then, a write-off entry its amount; days to pay are
  * counted for invoices paid that day and still paid. Days with no movement have no row.
  */
 export function flowsByDay(sql: Sql, from: string | Fragment, to: string | Fragment): Fragment {
@@ -122,6 +129,12 @@ export function flowsByDay(sql: Sql, from: string | Fragment, to: string | Fragm
       UNION ALL
       SELECT booked_on, currency, 0, 0, sum(amount_cents), 0, 0, 0, 0, 0, 0
       FROM late_fees WHERE ${range('booked_on')} GROUP BY 1, 2
+      UNION ALL
+      SELECT booked_on, currency, 0, 0, 0, 0, 0, 0, sum(amount_cents), 0, 0
+      FROM write_offs WHERE ${range('booked_on')} GROUP BY 1, 2
+      UNION ALL
+      SELECT reversed_on, currency, 0, 0, 0, 0, 0, 0, -sum(amount_cents), 0, 0
+      FROM write_offs WHERE ${range('reversed_on')} GROUP BY 1, 2
       UNION ALL
       -- Credit moved from one invoice to another is not money collected (the overpayment was, when it came).
       SELECT booked_on, currency, 0, 0, 0, 0,

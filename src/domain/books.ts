@@ -1,4 +1,4 @@
-import type { InvoiceEvent, RefundFlag } from './invoice';
+import type { InvoiceEvent, RefundFlag, WriteOffCategory } from './invoice';
 import { emptyKeyed, keyedSet, type KeyedRecord } from './keyed';
 
 /** A payment or refund the workflow would not apply, kept until a human (or its payment) settles it. */
@@ -36,6 +36,8 @@ export interface InvoiceBooks {
   readonly fees: Readonly<Record<string, BookEntry>>;
   /** Net customer credit recorded (overpayments less what refunds took back). */
   readonly creditCents: number;
+  /** Write-offs in force by id (absent in books from before write-offs: none); a reversed one is gone. */
+  readonly writeOffs?: Readonly<Record<string, BookEntry & { readonly category: WriteOffCategory }>>;
   readonly openFlags: Readonly<Record<string, OpenFlag>>;
   /** Steps of the current policy version that were never performed (before a migration or an import). */
   readonly supersededBelow: number;
@@ -90,6 +92,15 @@ export function foldBooks(b: InvoiceBooks, e: InvoiceEvent): InvoiceBooks {
         ...books,
         fees: { ...b.fees, [feeKey(e.generation ?? 0, e.stepIndex)]: { amountCents: e.amountCents, currency: e.currency } },
       };
+    case 'written_off':
+      return {
+        ...books,
+        writeOffs: { ...b.writeOffs, [e.writeOffId]: { amountCents: e.amountCents, currency: e.currency, category: e.category } },
+      };
+    case 'write_off_reversed': {
+      const { [e.writeOffId]: _reversed, ...rest } = b.writeOffs ?? {};
+      return { ...books, writeOffs: rest };
+    }
     case 'credit_recorded':
       return { ...books, creditCents: b.creditCents + e.amountCents };
     case 'credit_reversed':

@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from './errors';
 import {
   amountDue,
+  assertOpen,
   excessPaid,
   record,
   type InvoiceEventBody,
@@ -15,6 +16,7 @@ import { MAX_AMOUNT_MINOR } from './money';
 import { cleanText, isStorableText } from './text';
 import type { PolicyVersion } from './policy';
 import { addDays, computeSchedule, endOfLocalDay, localDate } from './schedule';
+import { normalizeWriteOffAllowance, settledBy, shortPaymentWriteOff, shortPaymentWriteOffId } from './write-off';
 
 /**
  * Commands that can be refused. Each `check*` throws a coded `DomainError` (used as the workflow
@@ -23,11 +25,6 @@ import { addDays, computeSchedule, endOfLocalDay, localDate } from './schedule';
 
 /** The longest a promise to pay may defer reminders. */
 export const MAX_PROMISE_DAYS = 90;
-
-function assertOpen(state: InvoiceState): void {
-  if (state.status === 'paid') throw new DomainError(ErrorCode.INVOICE_PAID, 'invoice is already paid');
-  if (state.status !== 'open') throw new DomainError(ErrorCode.INVOICE_NOT_OPEN, `invoice is ${state.status}`);
-}
 
 export function checkVoid(state: InvoiceState): void {
   assertOpen(state);
@@ -106,6 +103,7 @@ export function normalizePayment<P extends PaymentFact>(p: P): P {
     currency: cleanText(String(p.currency), { max: 8 }),
     ...(p.method !== undefined ? { method: cleanText(String(p.method), { max: 50 }) || undefined } : {}),
     ...(p.reference !== undefined ? { reference: cleanText(String(p.reference), { max: 200 }) || undefined } : {}),
+    ...(p.writeOff !== undefined ? { writeOff: normalizeWriteOffAllowance(p.writeOff) } : {}),
   };
 }
 
@@ -142,6 +140,10 @@ export function checkPayment(state: InvoiceState, payment: PaymentFact): void {
   if (state.paymentIds.includes(payment.paymentId)) {
     throw new DomainError(ErrorCode.DUPLICATE_PAYMENT, `payment ${payment.paymentId} was already applied`);
   }
+  if (payment.writeOff !== undefined && !normalizeWriteOffAllowance(payment.writeOff))
+    throw new DomainError(ErrorCode.VALIDATION, 'writeOff must name upToCents (minor units) and a write-off category', {
+      field: 'writeOff',
+    });
   assertOpen(state);
 }
 
@@ -163,14 +165,15 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact, rules: 
     const flag = currency !== state.input.currency ? 'currency_mismatch' : 'invalid_amount';
     return [{ type: 'payment_flagged', ...payment, flag }];
   }
-  const events: InvoiceEventBody[] = [{ type: 'payment_received', ...payment, currency }];
+  const { writeOff: _allowance, ...fact } = payment;
+  const events: InvoiceEventBody[] = [{ type: 'payment_received', ...fact, currency }];
   const ledger = { ...state.ledger, paidCents: state.ledger.paidCents + payment.amountCents };
   const newExcess = excessPaid(ledger) - excessPaid(state.ledger);
   if (newExcess > 0) events.push({ type: 'credit_recorded', amountCents: newExcess, currency, paymentId: payment.paymentId });
-  if (state.status === 'open' && amountDue(ledger) === 0) {
-    if (state.promise) events.push({ type: 'promise_kept', date: state.promise.date });
-    events.push({ type: 'paid' });
-  }
+  const writeOff = shortPaymentWriteOff(state, ledger, payment);
+  events.push(...writeOff);
+  const writtenOff = writeOff.reduce((s, e) => s + (e.type === 'written_off' ? e.amountCents : 0), 0);
+  events.push(...settledBy(state, { ...ledger, writtenOffCents: (ledger.writtenOffCents ?? 0) + writtenOff }));
   return rules === 'checked' ? [...events, ...refundsAwaiting(state, events, payment.paymentId)] : events;
 }
 
@@ -261,7 +264,21 @@ function judgeRefund(state: InvoiceState, refund: RefundFact): InvoiceEventBody[
   const events: InvoiceEventBody[] = [{ type: 'payment_refunded', ...fact, amountCents, currency }];
   const creditBack = Math.min(excessPaid(state.ledger), amountCents);
   if (creditBack > 0) events.push({ type: 'credit_reversed', amountCents: creditBack, currency, refundId: refund.refundId });
-  const ledger = { ...state.ledger, refundedCents: state.ledger.refundedCents + amountCents };
+  // The whole payment back: the shortfall it settled with is owed again.
+  const settlement = amountCents === received - already ? state.books.writeOffs?.[shortPaymentWriteOffId(refund.paymentId)] : undefined;
+  if (settlement)
+    events.push({
+      type: 'write_off_reversed',
+      writeOffId: shortPaymentWriteOffId(refund.paymentId),
+      amountCents: settlement.amountCents,
+      currency,
+      refundId: refund.refundId,
+    });
+  const ledger = {
+    ...state.ledger,
+    refundedCents: state.ledger.refundedCents + amountCents,
+    writtenOffCents: (state.ledger.writtenOffCents ?? 0) - (settlement?.amountCents ?? 0),
+  };
   if (state.status === 'paid' && amountDue(ledger) > 0) events.push({ type: 'reopened' });
   return events;
 }

@@ -16,6 +16,8 @@ export const ErrorCode = {
   CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
   INVALID_AMOUNT: 'INVALID_AMOUNT',
   DUPLICATE_PAYMENT: 'DUPLICATE_PAYMENT',
+  /** A write-off of more than the invoice's amount due. */
+  EXCEEDS_AMOUNT_DUE: 'EXCEEDS_AMOUNT_DUE',
   /** Unapplied cash already applied to (or being applied to) another invoice. */
   PAYMENT_ALREADY_APPLIED: 'PAYMENT_ALREADY_APPLIED',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',

@@ -70,6 +70,8 @@ export interface InvoiceSnapshot {
   readonly paidCents: number;
   readonly refundedCents: number;
   readonly amountDueCents: number;
+  /** Absent before the first write-off (and in snapshots of earlier releases): none. */
+  readonly writtenOffCents?: number;
   readonly dunningStage: string;
   readonly disputed: boolean;
   readonly promisedDate: string | null;
@@ -88,17 +90,34 @@ export interface Ledger {
   readonly feesCents: number;
   readonly paidCents: number;
   readonly refundedCents: number;
+  /** What was written off (short payments, small balances, goodwill); absent in ledgers from before write-offs. */
+  readonly writtenOffCents?: number;
 }
 
-/** total + fees − payments + refunds, never below zero. */
+/** What the customer owes before payments: total + fees − write-offs. */
+function owed(ledger: Ledger): number {
+  return ledger.totalCents + ledger.feesCents - (ledger.writtenOffCents ?? 0);
+}
+
+/** total + fees − write-offs − payments + refunds, never below zero. */
 export function amountDue(ledger: Ledger): number {
-  return Math.max(0, ledger.totalCents + ledger.feesCents - ledger.paidCents + ledger.refundedCents);
+  return Math.max(0, owed(ledger) - ledger.paidCents + ledger.refundedCents);
 }
 
 /** What customers paid beyond what they owe: becomes customer credit. */
 export function excessPaid(ledger: Ledger): number {
-  return Math.max(0, ledger.paidCents - ledger.refundedCents - ledger.totalCents - ledger.feesCents);
+  return Math.max(0, ledger.paidCents - ledger.refundedCents - owed(ledger));
 }
+
+/**
+ * Why an amount the customer owed was written off instead of paid: `bank_charges` (a transfer short
+ * by what the banks took, within the matching tolerance), `small_balance` (a remainder not worth
+ * chasing), `goodwill` (a concession to the customer).
+ */
+export const WRITE_OFF_CATEGORIES = ['bank_charges', 'small_balance', 'goodwill'] as const;
+export type WriteOffCategory = (typeof WRITE_OFF_CATEGORIES)[number];
+export const isWriteOffCategory = (value: unknown): value is WriteOffCategory =>
+  typeof value === 'string' && (WRITE_OFF_CATEGORIES as readonly string[]).includes(value);
 
 export interface PaymentFact {
   readonly paymentId: string;
@@ -110,6 +129,11 @@ export interface PaymentFact {
   readonly receivedAt?: string;
   /** Set when the money was unapplied cash from this source (a gateway), claimed for this invoice. */
   readonly unappliedSource?: string;
+  /**
+   * The payment settles the invoice although short of it: what it leaves owed, up to `upToCents`, is
+   * written off (`<paymentId>:write-off`). Cash application's short payments within tolerance.
+   */
+  readonly writeOff?: { readonly upToCents: number; readonly category: WriteOffCategory };
 }
 
 /** Why a refund was not applied: it names no payment this invoice received, is in another currency, or exceeds what is left of the payment. */
@@ -160,6 +184,10 @@ export type InvoiceEventBody =
   | Ev<'credit_recorded', { amountCents: number; currency: string; paymentId: string }>
   /** A refund took back money that had been moved to the customer's credit balance. */
   | Ev<'credit_reversed', { amountCents: number; currency: string; refundId: string }>
+  /** Part of what the customer owed will not be collected (see `WriteOffCategory`); the event's reason says why. */
+  | Ev<'written_off', { writeOffId: string; amountCents: number; currency: string; category: WriteOffCategory }>
+  /** The payment a short-payment write-off settled with was refunded in full (unapplied): the write-off is undone. */
+  | Ev<'write_off_reversed', { writeOffId: string; amountCents: number; currency: string; refundId: string }>
   | Ev<'paid'>
   | Ev<'reopened'>
   | Ev<'voided'>
@@ -258,6 +286,12 @@ export function initialState(input: InvoiceWorkflowInput): InvoiceState {
   };
 }
 
+/** Thrown (coded) when a command needs an open invoice and this one is paid, void or uncollectible. */
+export function assertOpen(state: InvoiceState): void {
+  if (state.status === 'paid') throw new DomainError(ErrorCode.INVOICE_PAID, 'invoice is already paid');
+  if (state.status !== 'open') throw new DomainError(ErrorCode.INVOICE_NOT_OPEN, `invoice is ${state.status}`);
+}
+
 function withStatus(state: InvoiceState, to: InvoiceStatus): InvoiceState {
   assertTransition(state.status, to);
   return { ...state, status: to };
@@ -303,6 +337,10 @@ export function evolve(state: InvoiceState, event: InvoiceEvent): InvoiceState {
         },
         ledger: { ...ledger, refundedCents: ledger.refundedCents + event.amountCents },
       };
+    case 'written_off':
+      return { ...next, ledger: { ...ledger, writtenOffCents: (ledger.writtenOffCents ?? 0) + event.amountCents } };
+    case 'write_off_reversed':
+      return { ...next, ledger: { ...ledger, writtenOffCents: (ledger.writtenOffCents ?? 0) - event.amountCents } };
     case 'paid': {
       const { promise: _promise, ...rest } = withStatus(next, 'paid');
       return rest;
@@ -391,6 +429,7 @@ export function snapshotOf(state: InvoiceState): InvoiceSnapshot {
     paidCents: state.ledger.paidCents,
     refundedCents: state.ledger.refundedCents,
     amountDueCents: amountDue(state.ledger),
+    ...(state.ledger.writtenOffCents ? { writtenOffCents: state.ledger.writtenOffCents } : {}),
     dunningStage: state.dunningStage,
     disputed: state.disputed,
     promisedDate: state.promise?.date ?? null,

@@ -43,7 +43,7 @@ export interface KpiFigures {
   readonly collectedCents: number;
   readonly paymentsCents: number;
   readonly refundsCents: number;
-  /** Owed when invoices were handed off as uncollectible in the period. */
+  /** Owed when invoices were handed off as uncollectible in the period, and write-off entries booked in it. */
   readonly writtenOffCents: number;
   /** Days sales outstanding: closing receivables ÷ billed × days; null without sales. */
   readonly dso: number | null;

@@ -3,8 +3,9 @@ import { amountDue, excessPaid, type InvoiceState, type InvoiceStatus } from './
 /**
  * An invoice's ledger as one side sees it: the workflow (from its events) or Postgres (from the
  * invoice row and the ledger tables). The ledger check compares the two, and each with the identity
- * `total + fees − payments + refunds − credit = due`, where `credit` is what was paid beyond the
- * amount owed and moved to the customer's credit balance.
+ * `total + fees − write-offs − payments + refunds + credit = due`, where `credit` is what was paid
+ * beyond the amount owed and moved to the customer's credit balance (due is then zero), and
+ * write-offs are what the customer owed that will not be collected (credits against the invoice).
  */
 export interface LedgerFacts {
   readonly status: InvoiceStatus;
@@ -13,6 +14,7 @@ export interface LedgerFacts {
   readonly feesCents: number;
   readonly paidCents: number;
   readonly refundedCents: number;
+  readonly writtenOffCents: number;
   readonly amountDueCents: number;
   /** Net customer credit recorded for this invoice (overpayments less what refunds took back). */
   readonly creditCents: number;
@@ -22,6 +24,8 @@ export interface LedgerFacts {
   readonly refunds: Readonly<Record<string, LedgerEntry & { readonly paymentId: string }>>;
   /** Late fees by `<policy generation>/<step index>`. */
   readonly fees: Readonly<Record<string, LedgerEntry>>;
+  /** Write-offs by id. */
+  readonly writeOffs: Readonly<Record<string, LedgerEntry & { readonly category: string }>>;
   /** Sequence number of the last event (the workflow's) or of the last projected one (Postgres). */
   readonly lastSeq: number;
 }
@@ -48,11 +52,13 @@ export function ledgerFactsOf(state: InvoiceState): LedgerFacts {
     feesCents: ledger.feesCents,
     paidCents: ledger.paidCents,
     refundedCents: ledger.refundedCents,
+    writtenOffCents: ledger.writtenOffCents ?? 0,
     amountDueCents: amountDue(ledger),
     creditCents: books.creditCents,
     payments,
     refunds: keyedToRecord(books.refunds),
     fees: books.fees,
+    writeOffs: books.writeOffs ?? {},
     lastSeq: books.lastSeq,
   };
 }
@@ -70,6 +76,8 @@ export interface LedgerProblem {
 const canonical = (entry: object | undefined) =>
   entry ? JSON.stringify(Object.entries(entry).sort(([a], [b]) => a.localeCompare(b))) : 'null';
 
+const ENTRY_NAME = { payments: 'payment', refunds: 'refund', fees: 'fee', writeOffs: 'write-off' } as const;
+
 const sum = (entries: Readonly<Record<string, LedgerEntry>>) => Object.values(entries).reduce((s, e) => s + e.amountCents, 0);
 
 /** Everything in one side's ledger that breaks the identity or the refund rules. */
@@ -80,14 +88,24 @@ export function identityProblems(f: LedgerFacts, side: 'workflow' | 'ledger'): L
     ['feesCents', f.feesCents, sum(f.fees)],
     ['paidCents', f.paidCents, sum(f.payments)],
     ['refundedCents', f.refundedCents, sum(f.refunds)],
+    ['writtenOffCents', f.writtenOffCents, sum(f.writeOffs)],
   ];
   for (const [field, stated, entries] of totals) {
     if (stated !== entries) add(field, `${field} is ${stated} but its entries sum to ${entries}`);
   }
-  const ledger = { totalCents: f.totalCents, feesCents: f.feesCents, paidCents: f.paidCents, refundedCents: f.refundedCents };
+  const ledger = {
+    totalCents: f.totalCents,
+    feesCents: f.feesCents,
+    paidCents: f.paidCents,
+    refundedCents: f.refundedCents,
+    writtenOffCents: f.writtenOffCents,
+  };
   if (f.amountDueCents !== amountDue(ledger)) {
-    add('amountDueCents', `due is ${f.amountDueCents} but total + fees − payments + refunds gives ${amountDue(ledger)}`);
+    add('amountDueCents', `due is ${f.amountDueCents} but total + fees − write-offs − payments + refunds gives ${amountDue(ledger)}`);
   }
+  // A write-off settles what is owed; it never makes customer credit.
+  if (f.writtenOffCents > 0 && f.totalCents + f.feesCents - f.writtenOffCents < 0)
+    add('writtenOffCents', `write-offs (${f.writtenOffCents}) exceed total and fees (${f.totalCents + f.feesCents})`);
   if (f.creditCents !== excessPaid(ledger))
     add('creditCents', `customer credit is ${f.creditCents} but the excess paid is ${excessPaid(ledger)}`);
   if (f.paidCents - f.refundedCents < 0) add('paidCents', `refunds (${f.refundedCents}) exceed payments (${f.paidCents})`);
@@ -105,11 +123,12 @@ export function identityProblems(f: LedgerFacts, side: 'workflow' | 'ledger'): L
     ['payments', f.payments],
     ['refunds', f.refunds],
     ['fees', f.fees],
+    ['writeOffs', f.writeOffs],
   ] as const) {
     for (const [id, e] of Object.entries(entries)) {
-      if (e.currency !== f.currency) add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} is in ${e.currency}, the invoice in ${f.currency}`);
+      if (e.currency !== f.currency) add(`${kind}.${id}`, `${ENTRY_NAME[kind]} ${id} is in ${e.currency}, the invoice in ${f.currency}`);
       if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0)
-        add(`${kind}.${id}`, `${kind.slice(0, -1)} ${id} has amount ${e.amountCents}`);
+        add(`${kind}.${id}`, `${ENTRY_NAME[kind]} ${id} has amount ${e.amountCents}`);
     }
   }
   return problems;
@@ -134,6 +153,7 @@ export function ledgerDifferences(workflow: LedgerFacts, ledger: LedgerFacts): L
     'feesCents',
     'paidCents',
     'refundedCents',
+    'writtenOffCents',
     'amountDueCents',
     'creditCents',
   ] as const) {
@@ -147,13 +167,13 @@ export function ledgerDifferences(workflow: LedgerFacts, ledger: LedgerFacts): L
       });
     }
   }
-  for (const kind of ['payments', 'refunds', 'fees'] as const) {
+  for (const kind of ['payments', 'refunds', 'fees', 'writeOffs'] as const) {
     const ids = new Set([...Object.keys(workflow[kind]), ...Object.keys(ledger[kind])]);
     for (const id of ids) {
       const w = (workflow[kind] as Record<string, LedgerEntry>)[id];
       const l = (ledger[kind] as Record<string, LedgerEntry>)[id];
       if (canonical(w) === canonical(l)) continue;
-      const what = kind.slice(0, -1);
+      const what = ENTRY_NAME[kind];
       const message = !l
         ? `${what} ${id} is applied by the workflow but missing from Postgres`
         : !w

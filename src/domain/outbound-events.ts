@@ -8,6 +8,8 @@ export const OUTBOUND_EVENT_TYPES = [
   'invoice.disputed',
   'invoice.uncollectible',
   'invoice.voided',
+  /** Part of what the invoice owed was written off (or such a write-off undone, with a negative amount), for the books of record. */
+  'invoice.written_off',
   'customer.credit_hold_placed',
   'customer.credit_hold_released',
   'customer.credit_limit_exceeded',
@@ -51,6 +53,16 @@ function typeOf(event: InvoiceEvent): { type: OutboundEventType; detail: Record<
       return { type: 'invoice.uncollectible', detail: { reason: 'handed_off' } };
     case 'voided':
       return { type: 'invoice.voided', detail: {} };
+    case 'written_off':
+      return {
+        type: 'invoice.written_off',
+        detail: { writeOffId: event.writeOffId, amountCents: event.amountCents, currency: event.currency, category: event.category },
+      };
+    case 'write_off_reversed':
+      return {
+        type: 'invoice.written_off',
+        detail: { writeOffId: event.writeOffId, amountCents: -event.amountCents, currency: event.currency, reversed: true },
+      };
     default:
       return null;
   }

@@ -7,8 +7,8 @@ import { addDays, daysBetween } from './schedule';
  * customer's calendar (the booking dates the ledger keeps), so a statement agrees with the aging and
  * KPI reports of `src/db/report-sql.ts` to the cent.
  *
- * The balance is the ledger's net position: per invoice `total + fees − payments + refunds`, less
- * what a void cancelled or a write-off removed. Where that is positive and the invoice is still
+ * The balance is the ledger's net position: per invoice `total + fees − write-offs − payments +
+ * refunds`, less what a void cancelled or a hand-off removed. Where that is positive and the invoice is still
  * collectable it is owed; where it is negative it is credit on account (an overpayment).
  */
 
@@ -28,7 +28,8 @@ export interface StatementInvoice {
 
 export interface StatementEntry {
   readonly invoiceId: string;
-  readonly kind: 'fee' | 'payment' | 'refund';
+  /** A `write_off` entry is part of what the invoice owed written off (bank charges, a small balance, goodwill); `method` carries its category. */
+  readonly kind: 'fee' | 'payment' | 'refund' | 'write_off';
   readonly id: string;
   readonly amountCents: number;
   readonly bookedOn: string;
@@ -142,7 +143,7 @@ export function buildStatement(input: {
   for (const e of input.entries) {
     const inv = byId.get(e.invoiceId);
     if (!inv || e.bookedOn > to) continue;
-    const signed = e.kind === 'payment' ? -e.amountCents : e.amountCents;
+    const signed = e.kind === 'payment' || e.kind === 'write_off' ? -e.amountCents : e.amountCents;
     move(inv.id, e.bookedOn, signed);
     if (inPeriod(e.bookedOn))
       invoiceLines.push({
@@ -241,6 +242,7 @@ function describeEntry(e: StatementEntry, number: string): string {
   const detail = [e.method?.replace(/_/g, ' '), e.reference].filter((s): s is string => !!s).join(', ');
   const suffix = detail ? ` (${detail})` : '';
   if (e.kind === 'fee') return `Late fee on ${number}`;
+  if (e.kind === 'write_off') return e.amountCents < 0 ? `Write-off on ${number} reversed` : `Written off on ${number}${suffix}`;
   if (e.method === 'customer_credit')
     return e.kind === 'payment' ? `Credit applied to ${number}` : `Credit from ${number} ${e.reference ?? 'used'}`;
   if (e.kind === 'payment') return `Payment on ${number}${suffix}`;

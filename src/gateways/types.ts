@@ -1,5 +1,6 @@
 import { DomainError, type ErrorCode } from '../domain/errors';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { WriteOffCategory } from '../domain/invoice';
 
 /** What a gateway event means for us, independent of the gateway's wire format. */
 export type GatewayFact =
@@ -13,6 +14,8 @@ export type GatewayFact =
       readonly currency: string;
       readonly method?: string;
       readonly reference?: string;
+      /** Set by cash application only: a short payment settling the invoice (`PaymentFact.writeOff`). */
+      readonly writeOff?: { readonly upToCents: number; readonly category: WriteOffCategory };
     }
   | { readonly kind: 'payment_failed'; readonly invoiceId: string | null; readonly paymentId: string; readonly reason: string }
   | {

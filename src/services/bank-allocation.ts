@@ -77,6 +77,8 @@ export async function allocateLines(
           currency: line.currency,
           method: 'bank_transfer',
           reference: lineReference(line),
+          // Short by bank charges within tolerance: what the transfer leaves owed is written off.
+          ...(a.writeOffCents ? { writeOff: { upToCents: a.writeOffCents, category: 'bank_charges' as const } } : {}),
         },
       });
     }

@@ -71,6 +71,7 @@ export async function deliverGatewayEvent(deps: { sql: Sql; client: Client; task
           reason,
           ...(fact.method ? { method: fact.method } : {}),
           ...(fact.reference ? { reference: fact.reference } : {}),
+          ...(fact.writeOff ? { writeOff: fact.writeOff } : {}),
         });
         break;
       case 'payment_failed':

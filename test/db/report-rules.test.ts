@@ -31,14 +31,21 @@ it('buckets every day past due in Postgres as the domain does', async () => {
 
 it("computes what a ledger leaves owed in Postgres as the domain's amountDue does", async () => {
   const cents = fc.integer({ min: 0, max: 10 ** 12 });
-  const ledger = fc.record({ totalCents: fc.integer({ min: 1, max: 10 ** 12 }), feesCents: cents, paidCents: cents, refundedCents: cents });
+  const ledger = fc.record({
+    totalCents: fc.integer({ min: 1, max: 10 ** 12 }),
+    feesCents: cents,
+    paidCents: cents,
+    refundedCents: cents,
+    writtenOffCents: cents,
+  });
   await fc.assert(
     fc.asyncProperty(fc.array(ledger, { minLength: 1, maxLength: 50 }), async (ledgers) => {
       const rows = await db.sql<{ owed: number }[]>`
         SELECT ${owedCents(db.sql, 'l')}::float8 AS owed
         FROM unnest(${ledgers.map((l) => l.totalCents)}::bigint[], ${ledgers.map((l) => l.feesCents)}::bigint[],
-                    ${ledgers.map((l) => l.paidCents)}::bigint[], ${ledgers.map((l) => l.refundedCents)}::bigint[])
-             WITH ORDINALITY AS l (total_cents, fees_cents, paid_cents, refunded_cents, n)
+                    ${ledgers.map((l) => l.paidCents)}::bigint[], ${ledgers.map((l) => l.refundedCents)}::bigint[],
+                    ${ledgers.map((l) => l.writtenOffCents)}::bigint[])
+             WITH ORDINALITY AS l (total_cents, fees_cents, paid_cents, refunded_cents, written_off_cents, n)
         ORDER BY n`;
       expect(rows.map((r) => r.owed)).toEqual(ledgers.map((l) => amountDue({ ...l, currency: 'USD' } as never)));
     }),

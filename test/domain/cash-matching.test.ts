@@ -139,6 +139,18 @@ describe('matching a credit', () => {
     expect(matchCredit(credit({ amountCents: 100_000, remittance: 'INV-000042', payerName: 'Globex GmbH' }), book)).toMatchObject({
       proposal: { writeOffCents: 0 },
     });
+    // Short by all of the last invoice named: that invoice is unpaid (the amount is the other's), not bank charges on it.
+    const big = buildMatchBook({
+      items: [item('INV-000070', 'globex', 300_000, { dueDate: '2026-10-01' }), item('INV-000071', 'globex', 1_000)],
+      customers,
+      accounts: new Map(),
+    });
+    const unpaidLast = matchCredit(credit({ amountCents: 300_000, remittance: 'INV-000070 INV-000071', payerName: 'Globex GmbH' }), big);
+    expect(unpaidLast).toMatchObject({
+      kind: 'auto',
+      proposal: { writeOffCents: 0, allocations: [{ number: 'INV-000070', amountCents: 300_000 }] },
+    });
+    if (unpaidLast.kind === 'auto') expect(unpaidLast.proposal.allocations).toHaveLength(1);
   });
 
   it('finds the invoice behind one typo only when the payer agrees, and never when the typo could be two invoices', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { decideChargeback, decidePayment, decideRefund } from '../../src/domain/commands';
+import { decideChargeback, decidePayment, decideRefund, normalizePayment } from '../../src/domain/commands';
+import { checkWriteOff, decideWriteOff } from '../../src/domain/write-off';
 import { decideSteps, planNext } from '../../src/domain/dunning';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { amountDue, initialState, record, type InvoiceEventBody, type InvoiceState } from '../../src/domain/invoice';
@@ -48,7 +49,8 @@ function invoice(
 }
 
 type Fact =
-  | { kind: 'pay'; id: number; amount: number; currency: string }
+  | { kind: 'pay'; id: number; amount: number; currency: string; writeOffUpTo?: number }
+  | { kind: 'writeOff'; id: number; amount: number; currency: string }
   | { kind: 'refund'; payment: number; id: number; amount: number; currency: string; cumulative: boolean }
   | { kind: 'chargeback'; payment: number; id: number; stage: 'opened' | 'won' | 'lost'; amount: number }
   | { kind: 'time'; days: number };
@@ -60,6 +62,9 @@ const amount = fc.oneof(
 const currency = fc.constantFrom('USD', 'USD', 'USD', 'usd', 'EUR');
 const fact: fc.Arbitrary<Fact> = fc.oneof(
   fc.record({ kind: fc.constant('pay' as const), id: fc.integer({ min: 0, max: 5 }), amount, currency }),
+  // A short payment settling with a write-off (cash application), and a write-off by hand.
+  fc.record({ kind: fc.constant('pay' as const), id: fc.integer({ min: 0, max: 5 }), amount, currency, writeOffUpTo: amount }),
+  fc.record({ kind: fc.constant('writeOff' as const), id: fc.integer({ min: 0, max: 3 }), amount, currency }),
   fc.record({
     kind: fc.constant('refund' as const),
     payment: fc.integer({ min: 0, max: 7 }),
@@ -83,8 +88,28 @@ function happen(state: InvoiceState, f: Fact, nowMs: number): { state: InvoiceSt
   let events: InvoiceEventBody[] = [];
   switch (f.kind) {
     case 'pay':
-      events = decidePayment(state, { paymentId: `p${f.id}`, amountCents: f.amount, currency: f.currency });
+      events = decidePayment(
+        state,
+        normalizePayment({
+          paymentId: `p${f.id}`,
+          amountCents: f.amount,
+          currency: f.currency,
+          ...(f.writeOffUpTo !== undefined ? { writeOff: { upToCents: f.writeOffUpTo, category: 'bank_charges' as const } } : {}),
+        }),
+      );
       break;
+    case 'writeOff': {
+      // As the update's validator does: a refused write-off never enters history.
+      const request = { writeOffId: `w${f.id}`, amountCents: f.amount, currency: f.currency, category: 'goodwill' as const };
+      try {
+        checkWriteOff(state, request);
+      } catch (err) {
+        expect(err).toBeInstanceOf(DomainError);
+        break;
+      }
+      events = decideWriteOff(state, request);
+      break;
+    }
     case 'refund':
       events = decideRefund(state, {
         paymentId: `p${f.payment}`,
@@ -135,7 +160,15 @@ describe('the money rules, over any sequence of payments, refunds, chargebacks a
           // Whatever enters the ledger is a positive whole amount (flags may keep what could not).
           for (const e of state.events) {
             if (
-              ['payment_received', 'payment_refunded', 'late_fee_applied', 'credit_recorded', 'credit_reversed'].includes(e.type) &&
+              [
+                'payment_received',
+                'payment_refunded',
+                'late_fee_applied',
+                'credit_recorded',
+                'credit_reversed',
+                'written_off',
+                'write_off_reversed',
+              ].includes(e.type) &&
               'amountCents' in e
             ) {
               expect(Number.isSafeInteger(e.amountCents) && e.amountCents > 0).toBe(true);

@@ -7,6 +7,7 @@ import { invoiceStateQuery } from '../../workflows/messages';
 import { startApi, type ApiHarness } from '../helpers/api';
 import { runTestCli } from '../helpers/cli';
 import { eventually } from '../helpers/eventually';
+import { recordHistory } from '../helpers/histories';
 import { invoiceFixture } from '../helpers/fixtures';
 import { expectLedgerConsistent } from '../helpers/ledger-check';
 import { useStack } from '../helpers/stack';
@@ -161,6 +162,53 @@ it('spreads one transfer over a customer’s invoices it names, takes an overpay
       { amount_cents: 5_000 },
     ]),
   );
+});
+
+it('settles a transfer short by bank charges: the shortfall is written off on the invoice, and its ledger adds up', async () => {
+  relay ??= await startRelay();
+  const inv = await fixture('Vandelay Industries', 80_000);
+  const result = await post(camt([{ ref: 'V1', amount: '792.50', payer: 'Vandelay Industries', text: `Invoice ${inv.invoice.number}` }]));
+  expect(result.body.results[0]).toMatchObject({
+    outcome: 'auto_applied',
+    invoices: [{ number: inv.invoice.number, amountCents: 79_250 }],
+  });
+  const lineId = result.body.results[0].lineId;
+  await eventually(async () =>
+    expect(await state(inv.invoice.workflowId)).toMatchObject({ status: 'paid', amountDueCents: 0, writtenOffCents: 750 }),
+  );
+  await eventually(async () =>
+    expect(
+      await stack.db.sql`SELECT i.status, i.amount_due_cents, i.written_off_cents, w.id, w.amount_cents, w.category
+                         FROM invoices i JOIN write_offs w ON w.invoice_id = i.id WHERE i.id = ${inv.invoice.id}`,
+    ).toEqual([
+      {
+        status: 'paid',
+        amount_due_cents: 0,
+        written_off_cents: 750,
+        id: `bank:${lineId}:${inv.invoice.id}:write-off`,
+        amount_cents: 750,
+        category: 'bank_charges',
+      },
+    ]),
+  );
+  expect(await stack.db.sql`SELECT amount_cents FROM payments WHERE invoice_id = ${inv.invoice.id}`).toEqual([{ amount_cents: 79_250 }]);
+  // Nothing became credit: what the customer paid plus what was written off is what they owed.
+  expect(await stack.db.sql`SELECT count(*)::int AS n FROM customer_credits WHERE invoice_id = ${inv.invoice.id}`).toEqual([{ n: 0 }]);
+  await expectLedgerConsistent(stack.db.sql, stack.env.client);
+
+  await recordHistory(stack.env.client.workflow.getHandle(inv.invoice.workflowId), 'short-payment-written-off');
+
+  // Not Vandelay's money after all: unapplied, the invoice owes all of it again, the bank charges included.
+  const unapplied = await api.request('POST', `/api/cash-application/lines/${lineId}/unapply`, { body: { reason: 'not Vandelay' } });
+  expect(unapplied.status).toBe(200);
+  await eventually(async () => {
+    const view = await stack.db.sql`SELECT status, amount_due_cents, written_off_cents FROM invoices WHERE id = ${inv.invoice.id}`;
+    expect(view).toEqual([{ status: 'open', amount_due_cents: 80_000, written_off_cents: 0 }]);
+  });
+  expect(
+    await stack.db.sql`SELECT reversed_by, reversed_on IS NOT NULL AS reversed FROM write_offs WHERE invoice_id = ${inv.invoice.id}`,
+  ).toEqual([{ reversed_by: expect.any(String), reversed: true }]);
+  await eventually(() => expectLedgerConsistent(stack.db.sql, stack.env.client));
 });
 
 it('refuses a file it cannot read, or a CSV without its mapping, with a 4xx naming why, and stores nothing', async () => {

@@ -84,6 +84,8 @@ it('replays every committed history without non-determinism', async () => {
       'aging-buckets',
       'encrypted-paid',
       'traced-invoice-paid',
+      'short-payment-written-off',
+      'written-off-by-hand',
     ]),
   );
   expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);

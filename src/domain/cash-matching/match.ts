@@ -382,11 +382,11 @@ function allocate(items: readonly OpenItem[], amount: number, rules: MatchingRul
     };
   }
   const last = items[items.length - 1]!;
-  if (withinShortTolerance(due, amount, rules) && rules.shortPayment === 'write_off') {
+  // The shortfall is written off on the last invoice, which the transfer still pays in part (a
+  // shortfall as large as the last invoice is that invoice unpaid, not bank charges).
+  if (withinShortTolerance(due, amount, rules) && rules.shortPayment === 'write_off' && due - amount < last.amountDueCents) {
     const shortBy = due - amount;
-    const allocations = full
-      .map((a) => (a.invoiceId === last.invoiceId ? { ...a, amountCents: a.amountCents - shortBy } : a))
-      .filter((a) => a.amountCents > 0);
+    const allocations = full.map((a) => (a.invoiceId === last.invoiceId ? { ...a, amountCents: a.amountCents - shortBy } : a));
     return {
       allocations,
       creditCents: 0,

@@ -37,7 +37,7 @@ export async function dashboardInvoicePage(ctx: HttpContext, id: string): Promis
     <h1>${invoice.number} · ${customer?.name ?? invoice.customerId}</h1>
     <table id="invoice">
       <tr><th>Status</th><td>${invoice.status}${invoice.disputed ? ' · disputed' : ''}${invoice.promisedDate ? ` · promised for ${invoice.promisedDate}` : ''}</td></tr>
-      <tr><th>Amount due</th><td><strong>${money(invoice.amountDueCents)}</strong> of ${money(invoice.totalCents + invoice.feesCents)} (fees ${money(invoice.feesCents)}, paid ${money(invoice.paidCents - invoice.refundedCents)})</td></tr>
+      <tr><th>Amount due</th><td><strong>${money(invoice.amountDueCents)}</strong> of ${money(invoice.totalCents + invoice.feesCents)} (fees ${money(invoice.feesCents)}, paid ${money(invoice.paidCents - invoice.refundedCents)}${invoice.writtenOffCents > 0 ? `, written off ${money(invoice.writtenOffCents)}` : ''})</td></tr>
       <tr><th>Issued · due</th><td>${invoice.issueDate} · ${localDate(invoice.dueAt.getTime(), zone)} (${zone})</td></tr>
       <tr><th>Stage</th><td>${invoice.dunningStage === 'none' ? 'no reminder yet' : (STEP_TEMPLATE_NAMES[invoice.dunningStage as StepTemplate] ?? invoice.dunningStage)} · policy ${invoice.policyName}@${invoice.policyVersion}</td></tr>
       <tr><th>Next</th><td>${nextText}</td></tr>

@@ -7,6 +7,7 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { createInvoice, createInvoiceSchema } from '../../services/create-invoice';
 import { createInvoiceDescriber, type InvoiceOutlook } from '../../services/describe-invoices';
 import { startCheckout } from '../../services/start-checkout';
+import { writeOffInvoice, writeOffSchema } from '../../services/write-off-invoice';
 import {
   manualPaymentSchema,
   openDispute,
@@ -53,6 +54,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
       totalCents: row.totalCents,
       feesCents: live?.feesCents ?? row.feesCents,
       amountPaidCents: live?.amountPaidCents ?? row.paidCents - row.refundedCents,
+      writtenOffCents: live?.writtenOffCents ?? row.writtenOffCents,
       amountDueCents: live?.amountDueCents ?? row.amountDueCents,
       issueDate: row.issueDate,
       dueAt: row.dueAt.toISOString(),
@@ -155,6 +157,15 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const body = parseBody(manualPaymentSchema, req.body);
     const { view, replayed } = await recordManualPayment(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
+    res.status(replayed ? 200 : 201).json(present(row, null, view));
+  });
+
+  /** Part or all of the amount due will not be collected (bank charges, a small balance, goodwill). */
+  router.post('/:id/write-off', async (req, res) => {
+    const row = await load(req);
+    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+    const body = parseBody(writeOffSchema, req.body);
+    const { view, replayed } = await writeOffInvoice(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
     res.status(replayed ? 200 : 201).json(present(row, null, view));
   });
 
