@@ -41,6 +41,7 @@ import { MailerError, type Mailer } from '../src/email/mailer';
 import { renderEmail } from '../src/email/templates';
 import type { IssueRecurringResult, MigratePageResult, SnapshotRefresh } from '../workflows/messages';
 import { createStatementActivities } from './statement';
+import { createPeopleActivities } from './people';
 import type { InvoiceStartOptions } from '../src/temporal/start-invoice';
 
 export interface ActivityDeps {
@@ -141,7 +142,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
   async function deliverAndLog(
     email: SendingEmail,
     document: { filename: string; content: Buffer } | undefined,
-    log: { invoiceId: string | null; customerId: string; template: string; items?: readonly EmailItem[] },
+    log: { invoiceId: string | null; customerId: string | null; template: string; items?: readonly EmailItem[] },
   ): Promise<{ status: SendEmailResult['status']; providerMessageId: string | null }> {
     const attachments = document ? [{ filename: document.filename, contentType: 'application/pdf', content: document.content }] : [];
     // Recipients stay out of the span (personal data); the key and template say which email it was.
@@ -461,6 +462,7 @@ export function createActivities({ sql, mailer, publicUrl, from, seller, tempora
     issueRecurringInvoice,
     refreshReportSnapshots,
     ...createStatementActivities({ sql, publicUrl, seller }, { deliverAndLog, recipientsOf }),
+    ...createPeopleActivities({ sql, publicUrl, seller }, { deliverAndLog }),
   };
 }
 
@@ -468,4 +470,8 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Where a stored email had its portal link: the link is personal and lives only in the customer's inbox. */
 export const PORTAL_LINK_PLACEHOLDER = '[personal-link]';
-const withoutPortalTokens = (body: string) => body.replace(/\/portal\/[A-Za-z0-9_-]{43}/g, `/portal/${PORTAL_LINK_PLACEHOLDER}`);
+/** Personal links (a customer's portal, a person's password link) are not kept in the email log. */
+const withoutPortalTokens = (body: string) =>
+  body
+    .replace(/\/portal\/[A-Za-z0-9_-]{43}/g, `/portal/${PORTAL_LINK_PLACEHOLDER}`)
+    .replace(/\/app\/password\/[A-Za-z0-9_-]{43}/g, `/app/password/${PORTAL_LINK_PLACEHOLDER}`);

@@ -7,7 +7,11 @@ void runRole({ worker: true, api: true, embedded: true }, (engine) => {
     '',
     'Collections engine is running',
     `  API            ${engine.apiUrl}/api   (Authorization: Bearer ${engine.apiToken})`,
-    `  Dashboard      ${engine.apiUrl}/dashboard   (sign in with the API token)`,
+    `  Web app        ${engine.apiUrl}/app   (sign in with your email and password)`,
+    ...(engine.firstAdminLink
+      ? [`  First admin    ${engine.firstAdminLink}   (open it to create the first admin; works once, for a day)`]
+      : []),
+    `  Dashboard      ${engine.apiUrl}/dashboard   (your account, or the API token)`,
     `  Temporal UI    ${engine.temporalUiUrl ?? '(not local)'}${engine.temporalUiUrl ? `/namespaces/${engine.namespace}/workflows` : ''}`,
     `  Temporal       ${engine.temporalAddress} (namespace ${engine.namespace})`,
     `  PostgreSQL     ${engine.databaseKind === 'embedded' ? `embedded, ${redact(engine.databaseUrl)}` : redact(engine.databaseUrl)}`,

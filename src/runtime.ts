@@ -1,3 +1,4 @@
+import { firstAdminLink } from './services/password-links';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -52,6 +53,8 @@ export interface Engine {
   readonly webhooks: readonly { gateway: string; url: string; generatedSecret: string | null }[];
   /** Where the Temporal UI and CLI decrypt payloads, when they are encrypted and this process serves the API. */
   readonly codecEndpoint: string | null;
+  /** With nobody able to sign in yet, the one-time link that creates the first admin (a day). */
+  readonly firstAdminLink: string | null;
   stop(): Promise<void>;
 }
 
@@ -175,6 +178,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
     let apiUrl: string | null = null;
     let apiToken: string | null = null;
+    let firstAdmin: string | null = null;
     const webhooks: { gateway: string; url: string; generatedSecret: string | null }[] = [];
     if (o.api) {
       apiToken =
@@ -240,6 +244,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       });
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       apiUrl = config.PUBLIC_URL;
+      firstAdmin = await firstAdminLink(sql, { publicUrl: config.PUBLIC_URL, now: new Date() });
     }
 
     return {
@@ -252,6 +257,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       apiToken,
       webhooks,
       codecEndpoint: payloadCodec && apiUrl ? `${apiUrl}/codec` : null,
+      firstAdminLink: firstAdmin,
       stop,
     };
   } catch (err) {

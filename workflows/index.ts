@@ -4,3 +4,4 @@ export { recurringInvoiceWorkflow } from './recurring-invoice';
 export { reportSnapshotsWorkflow } from './report-snapshots';
 export { customerAccountWorkflow } from './customer-account';
 export { statementWorkflow } from './statement';
+export { passwordLinkWorkflow } from './people';

@@ -291,6 +291,14 @@ export interface StatementSendResult {
   readonly recipients: { readonly to: readonly string[]; readonly cc: readonly string[] } | null;
 }
 
+/** A one-time password link to email a person (the link itself is made by the activity). */
+export interface PasswordLinkEmail {
+  readonly userId: string;
+  readonly purpose: 'setup' | 'reset';
+  /** Identifies the request: a retried start sends one email. */
+  readonly requestId: string;
+}
+
 // ---- What each handler does, in words (the Temporal UI shows these beside the handler's name) ----
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {

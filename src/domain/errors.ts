@@ -6,6 +6,14 @@ export const ErrorCode = {
   VALIDATION: 'VALIDATION',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** Signed in, but the role does not allow the action. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** A form or page request without the session's CSRF token. */
+  CSRF_TOKEN_INVALID: 'CSRF_TOKEN_INVALID',
+  /** Another person already has this email address. */
+  EMAIL_IN_USE: 'EMAIL_IN_USE',
+  /** The change would leave nobody able to manage people. */
+  LAST_ADMIN: 'LAST_ADMIN',
   INVALID_POLICY: 'INVALID_POLICY',
   INVOICE_PAID: 'INVOICE_PAID',
   INVOICE_NOT_OPEN: 'INVOICE_NOT_OPEN',

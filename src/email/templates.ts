@@ -217,3 +217,34 @@ export function renderStatementEmail(ctx: {
   ].join('\n');
   return { subject, text, html };
 }
+
+/** The email carrying a one-time link to choose a password: for a new person (`setup`) or a forgotten one (`reset`). */
+export function renderPasswordLinkEmail(ctx: {
+  name: string;
+  seller: string;
+  purpose: 'setup' | 'reset';
+  url: string;
+  expiresInWords: string;
+}): RenderedEmail {
+  const subject =
+    ctx.purpose === 'setup' ? `Your ${ctx.seller} collections account` : `Choose a new password for ${ctx.seller} collections`;
+  const body =
+    ctx.purpose === 'setup'
+      ? [
+          `An account was opened for you in ${ctx.seller}'s collections app.`,
+          `Choose your password to sign in (the link works once, for ${ctx.expiresInWords}):`,
+        ]
+      : [
+          'Someone (we hope you) asked to reset your password.',
+          `Choose a new one here (the link works once, for ${ctx.expiresInWords}); if it was not you, ignore this email and nothing changes:`,
+        ];
+  const greeting = `Hello ${ctx.name},`;
+  const text = [greeting, '', ...body, ctx.url, '', `— ${ctx.seller}`].join('\n');
+  const html = [
+    `<p>${escape(greeting)}</p>`,
+    ...body.map((p) => `<p>${escape(p)}</p>`),
+    `<p><a href="${escape(ctx.url)}">${ctx.purpose === 'setup' ? 'Choose my password' : 'Choose a new password'}</a></p>`,
+    `<p>— ${escape(ctx.seller)}</p>`,
+  ].join('\n');
+  return { subject, text, html };
+}

@@ -2,6 +2,9 @@ import { ErrorCode } from '../domain/errors';
 import express, { type Express } from 'express';
 import { ping } from '../db/gauges';
 import { bearerAuth } from './auth';
+import { apiAuth } from './principal';
+import { meRoutes, userRoutes } from './routes/users';
+import { appRoutes } from './routes/app';
 import type { HttpContext } from './context';
 import { errorHandler, notFound, sendError } from './errors';
 import { createMetrics } from './metrics';
@@ -54,6 +57,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   app.use('/pay', payRoutes(ctx));
   app.use('/portal', portalRoutes(ctx));
   app.use('/dashboard', dashboardRoutes(ctx));
+  app.use('/app', appRoutes(ctx));
   app.use('/webhooks', webhookRoutes(ctx, gateways));
   if (ctx.codec) app.use('/codec', codecRoutes(ctx, ctx.codec.codec, ctx.codec.allowedOrigins));
   else
@@ -62,7 +66,7 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
     );
 
   const api = express.Router();
-  api.use(bearerAuth(ctx.apiToken));
+  api.use(apiAuth(ctx));
   // Bank files come as they are (XML, text, CSV), not as JSON.
   api.use('/bank-statements', bankStatementRoutes(ctx));
   api.use(express.json({ limit: '1mb', strict: true }));
@@ -88,6 +92,8 @@ export function createApp(ctx: HttpContext, gateways: readonly GatewayAdapter[] 
   api.use('/attention', attentionRoutes(ctx));
   api.use('/cash-application', cashApplicationRoutes(ctx));
   api.use('/reconciliation', reconciliationRoutes(ctx));
+  api.use('/users', userRoutes(ctx));
+  api.use('/me', meRoutes(ctx));
   app.use('/api', api);
 
   app.use(notFound);

@@ -101,6 +101,7 @@ export async function createInvoiceWorkers(o: InvoiceWorkerOptions): Promise<Wor
       sendInvoiceEmail: activities.sendInvoiceEmail,
       sendCustomerReminders: activities.sendCustomerReminders,
       sendStatement: activities.sendStatement,
+      sendPasswordLink: activities.sendPasswordLink,
       ...o.extraActivities?.email,
     },
     maxTaskQueueActivitiesPerSecond: o.emailRatePerSecond,

@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { findBankAccountMapping, saveBankAccountMapping } from '../../db/bank-accounts';
@@ -49,7 +50,7 @@ export function bankStatementRoutes(ctx: HttpContext): Router {
     const result = await importBankStatement({ sql: ctx.sql }, content, {
       ...(format ? { format } : {}),
       ...(csvMapping ? { csvMapping } : {}),
-      actor: 'api',
+      actor: actorOf(res),
     });
     res.status(result.lines > result.duplicates ? 201 : 200).json(result);
   });

@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router } from 'express';
 import { z } from 'zod';
 import { listReviewLines, type BankLineRow } from '../../db/bank-lines';
@@ -50,16 +51,16 @@ export function cashApplicationRoutes(ctx: HttpContext): Router {
     res.json({ lines: lines.map(present), nextAfter: lines.length === page.limit ? lines[lines.length - 1]!.id : null });
   });
   router.post('/lines/:id/confirm', async (req, res) => {
-    res.json(present(await confirmSuggestion(ctx.sql, String(req.params.id), parseBody(confirmSuggestionSchema, req.body), 'api')));
+    res.json(present(await confirmSuggestion(ctx.sql, String(req.params.id), parseBody(confirmSuggestionSchema, req.body), actorOf(res))));
   });
   router.post('/lines/:id/apply', async (req, res) => {
-    res.json(present(await applyLineManually(ctx.sql, String(req.params.id), parseBody(manualApplicationSchema, req.body), 'api')));
+    res.json(present(await applyLineManually(ctx.sql, String(req.params.id), parseBody(manualApplicationSchema, req.body), actorOf(res))));
   });
   router.post('/lines/:id/unapply', async (req, res) => {
-    res.json(await unapplyBankAllocation(ctx.sql, String(req.params.id), parseBody(unapplySchema, req.body), 'api'));
+    res.json(await unapplyBankAllocation(ctx.sql, String(req.params.id), parseBody(unapplySchema, req.body), actorOf(res)));
   });
   router.post('/lines/:id/reject', async (req, res) => {
-    res.json(present(await rejectLine(ctx.sql, String(req.params.id), parseBody(rejectLineSchema, req.body), 'api')));
+    res.json(present(await rejectLine(ctx.sql, String(req.params.id), parseBody(rejectLineSchema, req.body), actorOf(res))));
   });
   return router;
 }

@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router } from 'express';
 import { listMovements, readBalanceDetails, type BalanceMovement } from '../../db/customer-balance';
 import { findCustomer } from '../../db/customers';
@@ -39,7 +40,7 @@ export function customerBalanceRoutes(ctx: HttpContext): Router {
     const id = uuidParam((req.params as Record<string, string>).id, 'customer');
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const { movement, repeated } = await applyCustomerBalance(ctx.sql, id, parseBody(applyBalanceSchema, req.body ?? {}), {
-      actor: 'api',
+      actor: actorOf(res),
       ...(key ? { key: `api:${key}` } : {}),
     });
     res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });
@@ -48,7 +49,7 @@ export function customerBalanceRoutes(ctx: HttpContext): Router {
     const id = uuidParam((req.params as Record<string, string>).id, 'customer');
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const { movement, repeated } = await refundCustomerBalance(ctx.sql, id, parseBody(refundBalanceSchema, req.body ?? {}), {
-      actor: 'api',
+      actor: actorOf(res),
       ...(key ? { key: `api:${key}` } : {}),
     });
     res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });

@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { readCustomerBalances } from '../../db/customer-account';
@@ -96,7 +97,7 @@ export function customerRoutes(ctx: HttpContext): Router {
   };
 
   router.post('/', async (req, res) => {
-    const customer = await createCustomer(ctx.sql, parseBody(createCustomerSchema, req.body), 'api');
+    const customer = await createCustomer(ctx.sql, parseBody(createCustomerSchema, req.body), actorOf(res));
     res.status(201).json(await present(customer));
   });
   router.get('/', async (req, res) => {
@@ -115,30 +116,30 @@ export function customerRoutes(ctx: HttpContext): Router {
   router.patch('/:id', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
     const input = parseBody(updateCustomerSchema, req.body);
-    const { customer, changed } = await updateCustomerRecord(ctx, id, input, 'api');
+    const { customer, changed } = await updateCustomerRecord(ctx, id, input, actorOf(res));
     if (changed.some((f) => f === 'reminderGroupingWindow' || f === 'reminderMinGap' || f === 'creditLimits'))
       await notifyAccount(accountDeps, id, 'settings changed');
     res.json({ ...(await present(customer)), changed });
   });
   router.post('/:id/credit-hold', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
-    const { customer, placed } = await placeHold(ctx, id, parseBody(creditHoldSchema, req.body), 'api');
+    const { customer, placed } = await placeHold(ctx, id, parseBody(creditHoldSchema, req.body), actorOf(res));
     if (placed) await notifyAccount(accountDeps, id, 'credit hold placed');
     res.status(placed ? 201 : 200).json({ ...(await present(customer)), placed });
   });
   router.delete('/:id/credit-hold', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
-    const customer = await releaseHold(ctx, id, parseBody(releaseHoldSchema, req.body ?? {}), 'api');
+    const customer = await releaseHold(ctx, id, parseBody(releaseHoldSchema, req.body ?? {}), actorOf(res));
     await notifyAccount(accountDeps, id, 'credit hold released');
     res.json(await present(customer));
   });
   router.post('/:id/dunning/pause', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
-    res.json(await pauseDunning(accountDeps, id, parseBody(pauseDunningSchema, req.body), 'api'));
+    res.json(await pauseDunning(accountDeps, id, parseBody(pauseDunningSchema, req.body), actorOf(res)));
   });
   router.post('/:id/dunning/resume', async (req, res) => {
     const id = uuidParam(req.params.id, 'customer');
-    res.json(await resumeDunning(accountDeps, id, parseBody(resumeDunningSchema, req.body ?? {}), 'api'));
+    res.json(await resumeDunning(accountDeps, id, parseBody(resumeDunningSchema, req.body ?? {}), actorOf(res)));
   });
   /**
    * The statement of account for a period (default: this month so far), as JSON or a PDF. Its
@@ -163,7 +164,7 @@ export function customerRoutes(ctx: HttpContext): Router {
     const id = uuidParam(req.params.id, 'customer');
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const { repeated, ...answer } = await sendStatement(accountDeps, id, parseBody(statementPeriodSchema, req.body ?? {}), {
-      actor: 'api',
+      actor: actorOf(res),
       ...(key ? { idempotencyKey: key } : {}),
     });
     res.status(answer.outcome === 'sending' ? 202 : repeated ? 200 : 201).json(answer);
@@ -172,7 +173,12 @@ export function customerRoutes(ctx: HttpContext): Router {
   router.post('/:id/portal-links', async (req, res) => {
     const { ttlDays } = parseBody(portalLinkSchema, req.body);
     const customer = await load(req);
-    const { token, expiresAt } = await createPortalToken(ctx.sql, { customerId: customer.id, createdFor: 'api', now: ctx.now(), ttlDays });
+    const { token, expiresAt } = await createPortalToken(ctx.sql, {
+      customerId: customer.id,
+      createdFor: actorOf(res),
+      now: ctx.now(),
+      ttlDays,
+    });
     res.status(201).json({ url: `${ctx.publicUrl}/portal/${token}`, expiresAt: expiresAt.toISOString() });
   });
   return router;

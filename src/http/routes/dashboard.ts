@@ -12,6 +12,7 @@ import { invoicePageUrl } from '../../temporal/start-invoice';
 import { dashboardInvoicePage } from './dashboard-invoice';
 import { listFailingWorkflows } from '../../services/failing-workflows';
 import { html, layout, type Raw } from '../html';
+import { sessionOf } from './app';
 
 const COOKIE = 'ce_dashboard';
 /** The session also signs the codec server's calls from the Temporal UI ("include cross-origin credentials"). */
@@ -79,7 +80,8 @@ export function dashboardRoutes(ctx: HttpContext): Router {
         <label>API token <input type="password" name="token" required autocomplete="current-password"></label>
         <button type="submit">Sign in</button>
       </form>
-      <p class="muted">The token is API_TOKEN (npm start writes it to .data/api-token).</p>`,
+      <p class="muted">The token is API_TOKEN (npm start writes it to .data/api-token). People with an account
+        <a href="${ctx.publicUrl}/app/login">sign in with their email and password</a>.</p>`,
         ),
       );
   }
@@ -88,6 +90,8 @@ export function dashboardRoutes(ctx: HttpContext): Router {
 
 /** Whether the request carries a live dashboard session (its cookie), extending it. */
 export async function hasDashboardSession(ctx: HttpContext, req: Request): Promise<boolean> {
+  // A person signed in to the app (any role may read the dashboard), or a session opened with the API token.
+  if (await sessionOf(ctx, req)) return true;
   const value = cookie(req, COOKIE);
   return value !== undefined && touchDashboardSession(ctx.sql, value, ctx.now());
 }

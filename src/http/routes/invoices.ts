@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { listInvoiceTimeline } from '../../db/audit-log';
@@ -112,7 +113,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
         ...(ctx.invoiceStart ? { start: ctx.invoiceStart } : {}),
       },
       input,
-      { actor: 'api', ...(key ? { idempotencyKey: key } : {}) },
+      { actor: actorOf(res), ...(key ? { idempotencyKey: key } : {}) },
     );
     // A new invoice's workflow has only just started: what it will do shows once its first events are written.
     const outlook = (await describe([invoice])).get(invoice.id) ?? null;
@@ -156,7 +157,10 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const row = await load(req);
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const body = parseBody(manualPaymentSchema, req.body);
-    const { view, replayed } = await recordManualPayment(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
+    const { view, replayed } = await recordManualPayment(deps, row.id, body, {
+      actor: actorOf(res),
+      ...(key ? { idempotencyKey: key } : {}),
+    });
     res.status(replayed ? 200 : 201).json(present(row, null, view));
   });
 
@@ -165,19 +169,19 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const row = await load(req);
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const body = parseBody(writeOffSchema, req.body);
-    const { view, replayed } = await writeOffInvoice(deps, row.id, body, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
+    const { view, replayed } = await writeOffInvoice(deps, row.id, body, { actor: actorOf(res), ...(key ? { idempotencyKey: key } : {}) });
     res.status(replayed ? 200 : 201).json(present(row, null, view));
   });
 
-  const simple = (path: string, run: (id: string, reason: string | undefined) => Promise<InvoiceView>) =>
+  const simple = (path: string, run: (id: string, reason: string | undefined, actor: string) => Promise<InvoiceView>) =>
     router.post(path, async (req, res) => {
       const row = await load(req);
       const { reason } = parseBody(reasonSchema, req.body);
-      res.json(present(row, null, await run(row.id, reason)));
+      res.json(present(row, null, await run(row.id, reason, actorOf(res))));
     });
-  simple('/:id/void', (id, reason) => voidInvoice(deps, id, reason, 'api'));
-  simple('/:id/dispute', (id, reason) => openDispute(deps, id, reason, 'api'));
-  simple('/:id/dispute/resolve', (id, reason) => resolveDispute(deps, id, reason, 'api'));
+  simple('/:id/void', (id, reason, actor) => voidInvoice(deps, id, reason, actor));
+  simple('/:id/dispute', (id, reason, actor) => openDispute(deps, id, reason, actor));
+  simple('/:id/dispute/resolve', (id, reason, actor) => resolveDispute(deps, id, reason, actor));
 
   /** A hosted payment page for the amount due now, e.g. for an ERP or a portal to redirect to. */
   router.post('/:id/checkout', async (req, res) => {
@@ -198,7 +202,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
     const flagId = String(req.params.flagId);
     if (!singleLine(600).safeParse(flagId).success) throw new DomainError(ErrorCode.NOT_FOUND, 'no such flag');
     const body = parseBody(resolveFlagSchema, req.body);
-    res.json(present(row, null, await resolveFlag(deps, row.id, flagId, body, 'api')));
+    res.json(present(row, null, await resolveFlag(deps, row.id, flagId, body, actorOf(res))));
   });
 
   /** After the cause of a refused projection is fixed: project now instead of at the next hourly retry. */
@@ -211,7 +215,7 @@ export function invoiceRoutes(ctx: HttpContext): Router {
   router.post('/:id/promise', async (req, res) => {
     const row = await load(req);
     const body = parseBody(promiseSchema, req.body);
-    res.json(present(row, null, await promiseToPay(deps, row.id, body, 'api')));
+    res.json(present(row, null, await promiseToPay(deps, row.id, body, actorOf(res))));
   });
 
   return router;

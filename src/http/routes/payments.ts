@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router } from 'express';
 import { z } from 'zod';
 import { listUnappliedPayments } from '../../db/unapplied-payments';
@@ -23,7 +24,7 @@ export function paymentRoutes(ctx: HttpContext): Router {
     const ref = String(req.params.id);
     if (!singleLine(600).safeParse(ref).success) throw new DomainError(ErrorCode.NOT_FOUND, 'no such unapplied payment');
     const { invoiceId } = parseBody(applySchema, req.body);
-    res.json(await applyUnappliedPayment({ sql: ctx.sql, client: ctx.client }, ref, invoiceId, 'api'));
+    res.json(await applyUnappliedPayment({ sql: ctx.sql, client: ctx.client }, ref, invoiceId, actorOf(res)));
   });
   return router;
 }

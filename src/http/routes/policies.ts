@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router } from 'express';
 import { z } from 'zod';
 import { findPolicyVersion, insertPolicyVersion, listPolicies, listPolicyVersions } from '../../db/policies';
@@ -53,7 +54,7 @@ export function policyRoutes(ctx: HttpContext): Router {
    * workflow, found in the UI as policy-migration-<name>-v<version>). Answers at once with progress.
    */
   router.post('/:name/migrations', async (req, res) => {
-    const status = await startPolicyMigration(ctx, nameParam(req.params.name), parseBody(startMigrationSchema, req.body), 'api');
+    const status = await startPolicyMigration(ctx, nameParam(req.params.name), parseBody(startMigrationSchema, req.body), actorOf(res));
     res.status(202).json({ ...status, temporalUrl: workflowUrl(ctx, status.workflowId) });
   });
   router.get('/:name/migrations/:version', async (req, res) => {

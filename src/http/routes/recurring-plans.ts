@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { listInvoices } from '../../db/invoices';
@@ -57,7 +58,7 @@ export function recurringPlanRoutes(ctx: HttpContext): Router {
   router.post('/', async (req, res) => {
     const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
     const input = parseBody(createRecurringPlanSchema, req.body);
-    const { plan, created } = await createRecurringPlan(deps, input, { actor: 'api', ...(key ? { idempotencyKey: key } : {}) });
+    const { plan, created } = await createRecurringPlan(deps, input, { actor: actorOf(res), ...(key ? { idempotencyKey: key } : {}) });
     res.status(created ? 201 : 200).json(present(plan, await describePlanSchedule(ctx.client, plan.scheduleId)));
   });
 
@@ -91,16 +92,16 @@ export function recurringPlanRoutes(ctx: HttpContext): Router {
   router.post('/:id/pause', async (req, res) => {
     const id = (await load(req)).id;
     const { reason } = parseBody(planReasonSchema, req.body);
-    res.json(present(await pauseRecurringPlan(deps, id, { actor: 'api', reason })));
+    res.json(present(await pauseRecurringPlan(deps, id, { actor: actorOf(res), reason })));
   });
   router.post('/:id/resume', async (req, res) => {
     const id = (await load(req)).id;
     const { reason } = parseBody(planReasonSchema, req.body);
-    res.json(present(await resumeRecurringPlan(deps, id, { actor: 'api', reason })));
+    res.json(present(await resumeRecurringPlan(deps, id, { actor: actorOf(res), reason })));
   });
   router.delete('/:id', async (req, res) => {
     const id = (await load(req)).id;
-    res.json(present(await deleteRecurringPlan(deps, id, { actor: 'api' })));
+    res.json(present(await deleteRecurringPlan(deps, id, { actor: actorOf(res) })));
   });
   /** Bills the periods of past local dates whose invoices are missing (202: the firings run on Temporal). */
   router.post('/:id/backfill', async (req, res) => {

@@ -1,3 +1,4 @@
+import { actorOf } from '../principal';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { listDeliveries, redeliver } from '../../db/webhook-deliveries';
@@ -34,7 +35,7 @@ export function webhookEndpointRoutes(ctx: HttpContext): Router {
 
   /** Answers with the signing secret; it can be read again from GET /:id/secret. */
   router.post('/', async (req, res) => {
-    const endpoint = await createWebhookEndpoint(ctx.sql, parseBody(createWebhookEndpointSchema, req.body), 'api', {
+    const endpoint = await createWebhookEndpoint(ctx.sql, parseBody(createWebhookEndpointSchema, req.body), actorOf(res), {
       allowPrivateTargets: ctx.allowPrivateWebhookTargets ?? false,
     });
     res.status(201).json(present(endpoint, true));
@@ -50,7 +51,7 @@ export function webhookEndpointRoutes(ctx: HttpContext): Router {
   });
   router.delete('/:id', async (req, res) => {
     const endpoint = await load(req);
-    await deleteWebhookEndpoint(ctx.sql, endpoint.id, 'api');
+    await deleteWebhookEndpoint(ctx.sql, endpoint.id, actorOf(res));
     res.status(204).end();
   });
   router.get('/:id/deliveries', async (req, res) => {
