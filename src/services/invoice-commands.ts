@@ -133,20 +133,7 @@ export async function recordManualPayment(
   opts: { actor: string; idempotencyKey?: string },
 ): Promise<{ view: InvoiceView; replayed: boolean }> {
   const key = opts.idempotencyKey;
-  let claimedKey = false;
-  if (key) {
-    const requestHash = createHash('sha256')
-      .update(JSON.stringify({ invoiceId: id, body }))
-      .digest('hex');
-    const claim = await claimIdempotencyKey(deps.sql, { scope: 'manual_payment', key, requestHash, invoiceId: id });
-    if (claim.conflict)
-      throw new DomainError(
-        ErrorCode.IDEMPOTENCY_CONFLICT,
-        `this Idempotency-Key was used ${claim.conflict === 'invoice' ? 'on another invoice' : 'with a different request body'}`,
-        { field: 'Idempotency-Key' },
-      );
-    claimedKey = claim.fresh;
-  }
+  const claimedKey = key ? await claimCommandKey(deps.sql, { scope: 'manual_payment', key, invoiceId: id, body }) : false;
   const paymentId = `manual_${key ?? randomUUID()}`;
   try {
     const view = await sendCommand(deps, id, recordPaymentUpdate, {
@@ -170,6 +157,25 @@ export async function recordManualPayment(
     }
     throw err;
   }
+}
+
+/**
+ * Claims an invoice command's Idempotency-Key for its request: true the first time, false for a
+ * repeat of the same request; thrown IDEMPOTENCY_CONFLICT when the key was used on another invoice or
+ * with another body.
+ */
+export async function claimCommandKey(sql: Sql, o: { scope: string; key: string; invoiceId: string; body: unknown }): Promise<boolean> {
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify({ invoiceId: o.invoiceId, body: o.body }))
+    .digest('hex');
+  const claim = await claimIdempotencyKey(sql, { scope: o.scope, key: o.key, requestHash, invoiceId: o.invoiceId });
+  if (claim.conflict)
+    throw new DomainError(
+      ErrorCode.IDEMPOTENCY_CONFLICT,
+      `this Idempotency-Key was used ${claim.conflict === 'invoice' ? 'on another invoice' : 'with a different request body'}`,
+      { field: 'Idempotency-Key' },
+    );
+  return claim.fresh;
 }
 
 /** Asks the invoice's workflow (running or completed); undefined when there is no such invoice. */

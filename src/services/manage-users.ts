@@ -8,23 +8,10 @@ import { countOtherAdmins, findUser, insertUser, updateUser, type UserRow } from
 import { DomainError, ErrorCode } from '../domain/errors';
 import { singleLine } from '../domain/input';
 import { ROLES } from '../domain/roles';
-import { emailAddress } from './create-customer';
+import { emailAddress, locale as localeTag } from './create-customer';
 import { emailPasswordLink } from './password-links';
 
 type Deps = { sql: Sql; client: Client; taskQueue: string; now: () => Date };
-
-/** A BCP 47 language tag for dates and money (`en-GB`, `de-CH`), as `Intl` accepts it. */
-export const localeTag = z
-  .string()
-  .trim()
-  .max(35)
-  .refine((tag) => {
-    try {
-      return Intl.getCanonicalLocales(tag).length === 1;
-    } catch {
-      return false;
-    }
-  }, 'must be a language tag such as en-US or de-DE');
 
 export const inviteUserSchema = z.strictObject({
   email: emailAddress.transform((e) => e.toLowerCase()),

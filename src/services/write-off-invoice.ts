@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { claimIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency-keys';
+import { releaseIdempotencyKey } from '../db/idempotency-keys';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { currencyCode, minorUnits, multiLine } from '../domain/input';
 import { WRITE_OFF_CATEGORIES } from '../domain/invoice';
 import { invoiceLedgerQuery, writeOffUpdate, type InvoiceView } from '../../workflows/messages';
-import { currentView, queryInvoice, sendCommand, type CommandDeps } from './invoice-commands';
+import { claimCommandKey, currentView, queryInvoice, sendCommand, type CommandDeps } from './invoice-commands';
 
 export const writeOffSchema = z.strictObject({
   amountCents: minorUnits(),
@@ -30,18 +30,7 @@ export async function writeOffInvoice(
   opts: { actor: string; idempotencyKey?: string },
 ): Promise<{ view: InvoiceView; replayed: boolean }> {
   const key = opts.idempotencyKey;
-  let claimedKey = false;
-  if (key) {
-    const requestHash = createHash('sha256').update(JSON.stringify({ invoiceId, body })).digest('hex');
-    const claim = await claimIdempotencyKey(deps.sql, { scope: SCOPE, key, requestHash, invoiceId });
-    if (claim.conflict)
-      throw new DomainError(
-        ErrorCode.IDEMPOTENCY_CONFLICT,
-        `this Idempotency-Key was used ${claim.conflict === 'invoice' ? 'on another invoice' : 'with a different request body'}`,
-        { field: 'Idempotency-Key' },
-      );
-    claimedKey = claim.fresh;
-  }
+  const claimedKey = key ? await claimCommandKey(deps.sql, { scope: SCOPE, key, invoiceId, body }) : false;
   const writeOffId = `api:${key ?? randomUUID()}`;
   try {
     const view = await sendCommand(deps, invoiceId, writeOffUpdate, {
