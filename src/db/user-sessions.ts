@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from './client';
-import type { UserRow } from './users';
+import { USER_COLUMNS, type UserRow } from './users';
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -36,9 +36,8 @@ export async function touchUserSession(
       WHERE token_hash = ${hash(token)} AND expires_at > ${o.now} AND last_seen_at > ${new Date(o.now.getTime() - o.idleMs)}
       RETURNING user_id, csrf_token
     )
-    SELECT u.id, u.email, u.name, u.role, u.locale, u.password_hash IS NOT NULL AS "hasPassword", u.created_at AS "createdAt",
-           u.created_by AS "createdBy", u.disabled_at AS "disabledAt", seen.csrf_token AS "csrfToken"
-    FROM seen JOIN users u ON u.id = seen.user_id WHERE u.disabled_at IS NULL`;
+    SELECT ${USER_COLUMNS(sql)}, seen.csrf_token AS "csrfToken"
+    FROM seen JOIN users ON users.id = seen.user_id WHERE users.disabled_at IS NULL`;
   if (!row) return undefined;
   const { csrfToken, ...user } = row;
   return { user, csrfToken };

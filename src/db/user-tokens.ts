@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from './client';
-import type { UserRow } from './users';
+import { USER_COLUMNS, type UserRow } from './users';
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 /** Personal API tokens look like `ce_<43 characters>`: recognisable in a leaked config, never the service token's shape. */
@@ -50,8 +50,6 @@ export async function userOfToken(sql: Sql, token: string, now: Date): Promise<U
     WITH used AS (
       UPDATE user_tokens SET last_used_at = ${now} WHERE token_hash = ${hash(token)} AND revoked_at IS NULL RETURNING user_id
     )
-    SELECT u.id, u.email, u.name, u.role, u.locale, u.password_hash IS NOT NULL AS "hasPassword", u.created_at AS "createdAt",
-           u.created_by AS "createdBy", u.disabled_at AS "disabledAt"
-    FROM used JOIN users u ON u.id = used.user_id WHERE u.disabled_at IS NULL`;
+    SELECT ${USER_COLUMNS(sql)} FROM used JOIN users ON users.id = used.user_id WHERE users.disabled_at IS NULL`;
   return row;
 }

@@ -13,7 +13,8 @@ export interface UserRow {
   disabledAt: Date | null;
 }
 
-const COLUMNS = (sql: Sql) =>
+/** A `UserRow`'s columns of `users` (for queries of other tables joining it unaliased). */
+export const USER_COLUMNS = (sql: Sql) =>
   sql`id, email, name, role, locale, password_hash IS NOT NULL AS "hasPassword", created_at AS "createdAt", created_by AS "createdBy", disabled_at AS "disabledAt"`;
 
 export async function insertUser(
@@ -24,24 +25,24 @@ export async function insertUser(
     INSERT INTO users (id, email, name, role, password_hash, locale, created_by)
     VALUES (${u.id}, ${u.email}, ${u.name}, ${u.role}, ${u.passwordHash ?? null}, ${u.locale ?? null}, ${u.createdBy})
     ON CONFLICT (email) DO NOTHING
-    RETURNING ${COLUMNS(sql)}`;
+    RETURNING ${USER_COLUMNS(sql)}`;
   return row;
 }
 
 export async function findUser(sql: Sql, id: string): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`SELECT ${COLUMNS(sql)} FROM users WHERE id = ${id}`;
+  const [row] = await sql<UserRow[]>`SELECT ${USER_COLUMNS(sql)} FROM users WHERE id = ${id}`;
   return row;
 }
 
 /** The user and their password hash, to check a sign-in. */
 export async function findUserForSignIn(sql: Sql, email: string): Promise<(UserRow & { passwordHash: string | null }) | undefined> {
   const [row] = await sql<(UserRow & { passwordHash: string | null })[]>`
-    SELECT ${COLUMNS(sql)}, password_hash AS "passwordHash" FROM users WHERE email = ${email}`;
+    SELECT ${USER_COLUMNS(sql)}, password_hash AS "passwordHash" FROM users WHERE email = ${email}`;
   return row;
 }
 
 export async function listUsers(sql: Sql): Promise<UserRow[]> {
-  return sql<UserRow[]>`SELECT ${COLUMNS(sql)} FROM users ORDER BY disabled_at IS NOT NULL, email`;
+  return sql<UserRow[]>`SELECT ${USER_COLUMNS(sql)} FROM users ORDER BY disabled_at IS NOT NULL, email`;
 }
 
 export async function countUsers(sql: Sql): Promise<number> {
@@ -70,6 +71,6 @@ export async function updateUser(
       disabled_at = CASE WHEN ${patch.disabled === undefined} THEN disabled_at WHEN ${patch.disabled ?? false} THEN coalesce(disabled_at, ${now}) END,
       password_hash = coalesce(${patch.passwordHash ?? null}, password_hash)
     WHERE id = ${id}
-    RETURNING ${COLUMNS(sql)}`;
+    RETURNING ${USER_COLUMNS(sql)}`;
   return row;
 }

@@ -171,9 +171,8 @@ export function decidePayment(state: InvoiceState, payment: PaymentFact, rules: 
   const newExcess = excessPaid(ledger) - excessPaid(state.ledger);
   if (newExcess > 0) events.push({ type: 'credit_recorded', amountCents: newExcess, currency, paymentId: payment.paymentId });
   const writeOff = shortPaymentWriteOff(state, ledger, payment);
-  events.push(...writeOff);
-  const writtenOff = writeOff.reduce((s, e) => s + (e.type === 'written_off' ? e.amountCents : 0), 0);
-  events.push(...settledBy(state, { ...ledger, writtenOffCents: (ledger.writtenOffCents ?? 0) + writtenOff }));
+  if (writeOff) events.push(writeOff);
+  events.push(...settledBy(state, { ...ledger, writtenOffCents: (ledger.writtenOffCents ?? 0) + (writeOff?.amountCents ?? 0) }));
   return rules === 'checked' ? [...events, ...refundsAwaiting(state, events, payment.paymentId)] : events;
 }
 

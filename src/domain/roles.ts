@@ -32,6 +32,9 @@ export const PERMISSIONS = {
 } as const satisfies Record<string, Role>;
 export type Permission = keyof typeof PERMISSIONS;
 
+/** What audit rows, timelines and workflow histories say a person did: `user:<email>`. */
+export const userActor = (email: string) => `user:${email}`;
+
 /** Role names in words, for pages and refusals. */
 export const ROLE_NAMES: Readonly<Record<Role, string>> = {
   viewer: 'Viewer',

@@ -61,22 +61,24 @@ export function decideWriteOff(state: InvoiceState, w: WriteOffRequest): Invoice
 
 /**
  * What a short payment leaves owed, written off up to what its `writeOff` allows: the payment's
- * `written_off` event, or none (no allowance, nothing left owed, an invoice not open).
+ * `written_off` event, or null (no allowance, nothing left owed, an invoice not open).
  */
-export function shortPaymentWriteOff(state: InvoiceState, ledgerAfterPayment: Ledger, payment: PaymentFact): InvoiceEventBody[] {
+export function shortPaymentWriteOff(
+  state: InvoiceState,
+  ledgerAfterPayment: Ledger,
+  payment: PaymentFact,
+): (InvoiceEventBody & { type: 'written_off' }) | null {
   const allowance = payment.writeOff;
-  if (!allowance || state.status !== 'open') return [];
+  if (!allowance || state.status !== 'open') return null;
   const amountCents = Math.min(allowance.upToCents, amountDue(ledgerAfterPayment));
-  if (amountCents <= 0) return [];
-  return [
-    {
-      type: 'written_off',
-      writeOffId: shortPaymentWriteOffId(payment.paymentId),
-      amountCents,
-      currency: state.input.currency,
-      category: allowance.category,
-    },
-  ];
+  if (amountCents <= 0) return null;
+  return {
+    type: 'written_off',
+    writeOffId: shortPaymentWriteOffId(payment.paymentId),
+    amountCents,
+    currency: state.input.currency,
+    category: allowance.category,
+  };
 }
 
 /** A fact's write-off allowance as any client may have sent it: kept only if it could apply. */

@@ -8,7 +8,7 @@ import type { Permission } from '../domain/roles';
 const RULES: readonly (readonly [method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: RegExp, permission: Permission])[] = [
   // Invoices
   ['POST', /^\/invoices$/, 'invoices.create'],
-  ['POST', /^\/invoices\/[^/]+\/(payments|dispute|dispute\/resolve|promise|checkout|reminders\/send)$/, 'invoices.work'],
+  ['POST', /^\/invoices\/[^/]+\/(payments|dispute|dispute\/resolve|promise|checkout)$/, 'invoices.work'],
   ['POST', /^\/invoices\/[^/]+\/flags\/[^/]+\/resolve$/, 'invoices.work'],
   ['POST', /^\/invoices\/[^/]+\/projection\/retry$/, 'invoices.work'],
   ['POST', /^\/invoices\/[^/]+\/void$/, 'invoices.void'],

@@ -3,7 +3,7 @@ import type { RequestHandler, Response } from 'express';
 import { userOfToken } from '../db/user-tokens';
 import type { UserRow } from '../db/users';
 import { ErrorCode } from '../domain/errors';
-import { can, ROLE_NAMES, type Role } from '../domain/roles';
+import { can, ROLE_NAMES, userActor, type Role } from '../domain/roles';
 import type { HttpContext } from './context';
 import { sendError } from './errors';
 import { permissionFor } from './permissions';
@@ -17,7 +17,7 @@ export interface Principal {
 }
 
 export const SERVICE_PRINCIPAL: Principal = { actor: 'api', role: 'admin', user: null };
-export const userPrincipal = (user: UserRow): Principal => ({ actor: `user:${user.email}`, role: user.role, user });
+export const userPrincipal = (user: UserRow): Principal => ({ actor: userActor(user.email), role: user.role, user });
 
 /** The principal the auth middleware found (routes behind it only). */
 export const principalOf = (res: Response): Principal => res.locals.principal as Principal;

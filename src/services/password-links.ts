@@ -9,6 +9,7 @@ import { countUsers, findUser, findUserForSignIn, insertUser, updateUser, type U
 import { DomainError, ErrorCode } from '../domain/errors';
 import { emailAddress } from './create-customer';
 import { singleLine } from '../domain/input';
+import { userActor } from '../domain/roles';
 import { hashPassword, passwordSchema } from './passwords';
 import type { passwordLinkWorkflow } from '../../workflows';
 
@@ -87,7 +88,7 @@ export async function setPasswordWithLink(
       entityType: 'user',
       entityId: user.id,
       action: `user.password_${link.purpose === 'setup' ? 'chosen' : 'reset'}`,
-      actor: `user:${user.email}`,
+      actor: userActor(user.email),
     });
     return user;
   });

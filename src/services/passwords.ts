@@ -13,11 +13,12 @@ export const passwordSchema = z
 export const hashPassword = (password: string): Promise<string> => hash(password);
 
 /** A hash no password matches, verified when there is no user, so an unknown email takes as long as a wrong password. */
-const NOBODY = hash('not a password of anyone: ' + Math.random());
+let nobody: Promise<string> | undefined;
 
 export async function checkPassword(stored: string | null, password: string): Promise<boolean> {
   if (!stored) {
-    await verify(await NOBODY, password).catch(() => false);
+    nobody ??= hash(`not a password of anyone: ${Math.random()}`);
+    await verify(await nobody, password).catch(() => false);
     return false;
   }
   return verify(stored, password).catch(() => false);

@@ -4,6 +4,7 @@ import type { Sql } from '../db/client';
 import { createUserSession } from '../db/user-sessions';
 import { findUserForSignIn, type UserRow } from '../db/users';
 import { DomainError, ErrorCode } from '../domain/errors';
+import { userActor } from '../domain/roles';
 import { checkPassword } from './passwords';
 
 /** A session lasts 12 hours at most, and ends after 2 hours without a request. */
@@ -29,6 +30,6 @@ export async function signIn(
   if (!found || !ok || found.disabledAt) throw new DomainError(ErrorCode.UNAUTHORIZED, 'That email and password do not match an account.');
   const { passwordHash: _hash, ...user } = found;
   const session = await createUserSession(sql, { userId: user.id, now, ttlMs: SESSION_TTL_MS });
-  await writeAudit(sql, { entityType: 'user', entityId: user.id, action: 'user.signed_in', actor: `user:${user.email}` });
+  await writeAudit(sql, { entityType: 'user', entityId: user.id, action: 'user.signed_in', actor: userActor(user.email) });
   return { user, ...session };
 }

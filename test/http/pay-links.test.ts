@@ -78,6 +78,29 @@ const storedSessions = (invoiceId: string) =>
   stack.db
     .sql`SELECT id, seq, amount_cents, closed_at IS NOT NULL AS closed FROM checkout_sessions WHERE invoice_id = ${invoiceId} ORDER BY seq`;
 
+/** A Stripe event as Stripe sends it, signed with the endpoint's secret. */
+const stripeEvent = (type: string, object: Record<string, unknown>) =>
+  JSON.stringify({
+    id: `evt_${randomUUID().slice(0, 12)}`,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object },
+  });
+const deliver = (payload: string) =>
+  withStripe.request('POST', '/webhooks/stripe', {
+    raw: payload,
+    token: null,
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+    },
+  });
+
 describe('pay link with Stripe Checkout', () => {
   it('the pay page offers card payment; the button opens a Checkout Session for the amount due, tagged with the invoice', async () => {
     const { invoice: inv } = await invoice(50_000);
@@ -152,37 +175,19 @@ describe('pay link with Stripe Checkout', () => {
     await clickPay(withStripe, inv.id);
     const sent = form(sessionCreations().at(-1)!);
     // What Stripe sends once the customer has paid: the session with the metadata we gave it.
-    const payload = JSON.stringify({
-      id: `evt_${randomUUID().slice(0, 12)}`,
-      object: 'event',
-      api_version: '2026-10-28.endive',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type: 'checkout.session.completed',
-      data: {
-        object: {
-          id: 'cs_test_paid',
-          object: 'checkout.session',
-          amount_total: Number(sent['line_items[0][price_data][unit_amount]']),
-          currency: sent['line_items[0][price_data][currency]'],
-          client_reference_id: sent.client_reference_id,
-          metadata: { invoice_id: sent['metadata[invoice_id]'] },
-          payment_intent: 'pi_test_paid',
-          payment_status: 'paid',
-          status: 'complete',
-        },
-      },
-    });
-    const webhook = await withStripe.request('POST', '/webhooks/stripe', {
-      raw: payload,
-      token: null,
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
-      },
-    });
+    const webhook = await deliver(
+      stripeEvent('checkout.session.completed', {
+        id: 'cs_test_paid',
+        object: 'checkout.session',
+        amount_total: Number(sent['line_items[0][price_data][unit_amount]']),
+        currency: sent['line_items[0][price_data][currency]'],
+        client_reference_id: sent.client_reference_id,
+        metadata: { invoice_id: sent['metadata[invoice_id]'] },
+        payment_intent: 'pi_test_paid',
+        payment_status: 'paid',
+        status: 'complete',
+      }),
+    );
     expect(webhook.status).toBe(200);
     expect((await handle.result()).status).toBe('paid');
     await eventually(async () => expect((await stack.db.sql`SELECT status FROM invoices WHERE id = ${inv.id}`)[0]!.status).toBe('paid'));
@@ -261,28 +266,6 @@ describe('pay link with Stripe Checkout', () => {
 });
 
 describe('"pay everything" in the portal', () => {
-  const stripeEvent = (type: string, object: Record<string, unknown>) =>
-    JSON.stringify({
-      id: `evt_${randomUUID().slice(0, 12)}`,
-      object: 'event',
-      api_version: '2026-10-28.endive',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type,
-      data: { object },
-    });
-  const deliver = (payload: string) =>
-    withStripe.request('POST', '/webhooks/stripe', {
-      raw: payload,
-      token: null,
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
-      },
-    });
-
   it('one card payment for every open invoice, applied oldest first exactly once, however often Stripe tells us', async () => {
     const first = await invoice(30_000, 'EUR');
     const second = await invoiceFixture(

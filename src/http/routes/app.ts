@@ -1,12 +1,9 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { z } from 'zod';
-import { writeAudit } from '../../db/audit-log';
 import { endUserSession, touchUserSession } from '../../db/user-sessions';
-import { createUserToken, listUserTokens, revokeUserToken } from '../../db/user-tokens';
+import { listUserTokens } from '../../db/user-tokens';
 import type { UserRow } from '../../db/users';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { singleLine } from '../../domain/input';
 import { ROLE_NAMES } from '../../domain/roles';
 import {
   describePasswordLink,
@@ -17,6 +14,7 @@ import {
   setPasswordWithLink,
 } from '../../services/password-links';
 import { SESSION_IDLE_MS, SESSION_TTL_MS, signIn, signInSchema } from '../../services/sign-in';
+import { issueUserToken, revokeOwnToken, tokenNameSchema } from '../../services/user-tokens';
 import type { HttpContext } from '../context';
 import { html, layout, type Raw } from '../html';
 import { userPrincipal, type Principal } from '../principal';
@@ -237,32 +235,16 @@ export function appRoutes(ctx: HttpContext): Router {
   router.post(
     '/tokens',
     signedIn(async (req, res, s) => {
-      const name = singleLine(100).safeParse(req.body?.name);
+      const name = tokenNameSchema.safeParse(req.body?.name);
       if (!name.success) return await tokensPage(res, s, null, 'Name the token (what will use it).');
-      const { token, row } = await createUserToken(ctx.sql, { id: randomUUID(), userId: s.user.id, name: name.data, now: ctx.now() });
-      await writeAudit(ctx.sql, {
-        entityType: 'user',
-        entityId: s.user.id,
-        action: 'user.token_created',
-        actor: s.principal.actor,
-        data: { tokenId: row.id, name: name.data },
-      });
+      const { token } = await issueUserToken(ctx.sql, { user: s.user, name: name.data, actor: s.principal.actor, now: ctx.now() });
       await tokensPage(res, s, token);
     }),
   );
   router.post(
     '/tokens/:id/revoke',
     signedIn(async (req, res, s) => {
-      const id = z.uuid().safeParse(req.params.id);
-      const revoked = id.success ? await revokeUserToken(ctx.sql, { id: id.data, userId: s.user.id, now: ctx.now() }) : undefined;
-      if (!revoked) throw new DomainError(ErrorCode.NOT_FOUND, 'no such token of yours');
-      await writeAudit(ctx.sql, {
-        entityType: 'user',
-        entityId: s.user.id,
-        action: 'user.token_revoked',
-        actor: s.principal.actor,
-        data: { tokenId: revoked.id },
-      });
+      await revokeOwnToken(ctx.sql, { user: s.user, tokenId: String(req.params.id), actor: s.principal.actor, now: ctx.now() });
       res.redirect(303, `${ctx.publicUrl}/app/tokens`);
     }),
   );

@@ -36,24 +36,28 @@ export function customerBalanceRoutes(ctx: HttpContext): Router {
     const id = await customerId(req.params);
     res.json({ ...(await balanceOf(id)), movements: (await listMovements(ctx.sql, id, 50)).map(present) });
   });
-  router.post('/apply', async (req, res) => {
-    const id = uuidParam((req.params as Record<string, string>).id, 'customer');
-    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
-    const { movement, repeated } = await applyCustomerBalance(ctx.sql, id, parseBody(applyBalanceSchema, req.body ?? {}), {
-      actor: actorOf(res),
-      ...(key ? { key: `api:${key}` } : {}),
+  /** A movement of the balance (apply, refund): decided once per Idempotency-Key, answered with the balance after it. */
+  const movementRoute = <B>(
+    path: string,
+    parse: (body: unknown) => B,
+    move: (id: string, body: B, o: { actor: string; key?: string }) => Promise<{ movement: BalanceMovement; repeated: boolean }>,
+  ) =>
+    router.post(path, async (req, res) => {
+      const id = uuidParam((req.params as Record<string, string>).id, 'customer');
+      const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+      const { movement, repeated } = await move(id, parse(req.body ?? {}), { actor: actorOf(res), ...(key ? { key: `api:${key}` } : {}) });
+      res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });
     });
-    res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });
-  });
-  router.post('/refund', async (req, res) => {
-    const id = uuidParam((req.params as Record<string, string>).id, 'customer');
-    const key = parseValue(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
-    const { movement, repeated } = await refundCustomerBalance(ctx.sql, id, parseBody(refundBalanceSchema, req.body ?? {}), {
-      actor: actorOf(res),
-      ...(key ? { key: `api:${key}` } : {}),
-    });
-    res.status(repeated ? 200 : 201).json({ movement: present(movement), repeated, ...(await balanceOf(id)) });
-  });
+  movementRoute(
+    '/apply',
+    (body) => parseBody(applyBalanceSchema, body),
+    (id, body, o) => applyCustomerBalance(ctx.sql, id, body, o),
+  );
+  movementRoute(
+    '/refund',
+    (body) => parseBody(refundBalanceSchema, body),
+    (id, body, o) => refundCustomerBalance(ctx.sql, id, body, o),
+  );
   return router;
 }
 

@@ -12,7 +12,7 @@ import { invoicePageUrl } from '../../temporal/start-invoice';
 import { dashboardInvoicePage } from './dashboard-invoice';
 import { listFailingWorkflows } from '../../services/failing-workflows';
 import { html, layout, type Raw } from '../html';
-import { sessionOf } from './app';
+import { cookie, sessionOf } from './app';
 
 const COOKIE = 'ce_dashboard';
 /** The session also signs the codec server's calls from the Temporal UI ("include cross-origin credentials"). */
@@ -94,14 +94,6 @@ export async function hasDashboardSession(ctx: HttpContext, req: Request): Promi
   if (await sessionOf(ctx, req)) return true;
   const value = cookie(req, COOKIE);
   return value !== undefined && touchDashboardSession(ctx.sql, value, ctx.now());
-}
-
-function cookie(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return undefined;
 }
 
 const ATTENTION_LABELS: Readonly<Record<AttentionItem['kind'], string>> = {

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { createUserToken, listUserTokens, revokeUserToken, type UserTokenRow } from '../../db/user-tokens';
+import { listUserTokens, type UserTokenRow } from '../../db/user-tokens';
 import { listUsers, type UserRow } from '../../db/users';
-import { writeAudit } from '../../db/audit-log';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { singleLine } from '../../domain/input';
+import { issueUserToken, revokeOwnToken, tokenNameSchema } from '../../services/user-tokens';
 import { changeUser, inviteUser, inviteUserSchema, sendUserLink, updateUserSchema } from '../../services/manage-users';
 import type { HttpContext } from '../context';
 import { parseBody } from '../errors';
@@ -51,7 +49,7 @@ export function userRoutes(ctx: HttpContext): Router {
   return router;
 }
 
-const newTokenSchema = z.strictObject({ name: singleLine(100) });
+const newTokenSchema = z.strictObject({ name: tokenNameSchema });
 
 /** `/api/me`: who the token belongs to, and a person's own API tokens. */
 export function meRoutes(ctx: HttpContext): Router {
@@ -72,27 +70,12 @@ export function meRoutes(ctx: HttpContext): Router {
   router.post('/tokens', async (req, res) => {
     const user = person(res);
     const { name } = parseBody(newTokenSchema, req.body);
-    const { token, row } = await createUserToken(ctx.sql, { id: randomUUID(), userId: user.id, name, now: ctx.now() });
-    await writeAudit(ctx.sql, {
-      entityType: 'user',
-      entityId: user.id,
-      action: 'user.token_created',
-      actor: actorOf(res),
-      data: { tokenId: row.id, name },
-    });
+    const { token, row } = await issueUserToken(ctx.sql, { user, name, actor: actorOf(res), now: ctx.now() });
     res.status(201).json({ ...presentToken(row), token });
   });
   router.delete('/tokens/:id', async (req, res) => {
     const user = person(res);
-    const revoked = await revokeUserToken(ctx.sql, { id: uuidParam(req.params.id, 'token'), userId: user.id, now: ctx.now() });
-    if (!revoked) throw new DomainError(ErrorCode.NOT_FOUND, `no token ${req.params.id} of yours`);
-    await writeAudit(ctx.sql, {
-      entityType: 'user',
-      entityId: user.id,
-      action: 'user.token_revoked',
-      actor: actorOf(res),
-      data: { tokenId: revoked.id },
-    });
+    const revoked = await revokeOwnToken(ctx.sql, { user, tokenId: String(req.params.id), actor: actorOf(res), now: ctx.now() });
     res.json(presentToken(revoked));
   });
   return router;
